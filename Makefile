@@ -1,0 +1,74 @@
+# posthoc: `make book` builds the executed book, `make test` runs the tests.
+# Both create .venv at the repository root when it is missing and install the pinned
+# dependencies into it (torch 2.13.0 CPU first, so that nothing pulls a CUDA build).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PROFILE ?= quick
+NOTEBOOKS := $(sort $(wildcard notebooks/*.py))
+NBVAL_DIR := _build/nbval
+
+.PHONY: help install data book notebooks html test unit nbval bench clean
+
+help:
+	@echo "make book      install, get the data, execute every notebook (PROFILE=$(PROFILE)), build _build/html"
+	@echo "make test      install, run the unit tests and nbval on the executed quick notebooks"
+	@echo "make bench     run the speed benchmarks (python -m posthoc.bench)"
+	@echo "make data      download and verify the raw data (POSTHOC_DATA or ~/.cache/posthoc/data)"
+
+$(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e . || \
+	  $(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+install: $(VENV)/.installed
+
+data: install
+	$(PY) -m posthoc data
+
+# Execute each jupytext source with papermill into book/, then build the HTML.
+notebooks: install data
+	@for src in $(NOTEBOOKS); do \
+	  name=$$(basename $$src .py); \
+	  echo "executing $$name (profile $(PROFILE))"; \
+	  $(VENV)/bin/jupytext --quiet --to ipynb --output _build/src/$$name.ipynb $$src; \
+	  $(VENV)/bin/papermill --no-progress-bar --log-level WARNING -k python3 \
+	    -p profile $(PROFILE) _build/src/$$name.ipynb book/$$name.ipynb; \
+	done
+
+html: install
+	$(VENV)/bin/jupyter-book build --warningiserror --keep-going --path-output . .
+	@echo "book: _build/html/index.html"
+
+book: notebooks html
+
+unit: install
+	$(PY) -m pytest -q tests
+
+# nbval re-runs freshly executed quick notebooks and compares every output.
+nbval: install
+	rm -rf $(NBVAL_DIR) && mkdir -p $(NBVAL_DIR)
+	@for src in $(NOTEBOOKS); do \
+	  name=$$(basename $$src .py); \
+	  $(VENV)/bin/jupytext --quiet --to ipynb --output $(NBVAL_DIR)/src-$$name.ipynb $$src; \
+	  $(VENV)/bin/papermill --no-progress-bar --log-level WARNING -k python3 \
+	    -p profile quick $(NBVAL_DIR)/src-$$name.ipynb $(NBVAL_DIR)/$$name.ipynb; \
+	  rm $(NBVAL_DIR)/src-$$name.ipynb; \
+	done
+	$(PY) -m pytest -q -p no:cacheprovider --nbval --nbval-current-env \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg $(NBVAL_DIR)
+
+test: unit nbval
+
+bench: install
+	$(PY) -m posthoc.bench
+
+clean:
+	rm -rf _build

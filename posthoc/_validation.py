@@ -1,0 +1,126 @@
+"""Input checks shared by every public entry point of posthoc.
+
+Each check raises ``ValueError`` (or ``TypeError``) with a message that names the argument,
+the value received and what was expected, so that a bad call never ends in a traceback from
+deep inside numpy, pandas or torch.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import torch
+
+LENGTH_MISMATCH = "{names} must have the same length along the last axis; got lengths {lengths}."
+NOT_BINARY = "{name} must contain only 0 and 1; got values {values}."
+NOT_FINITE = "{name} contains NaN or infinite values ({count} of them)."
+BAD_NDIM = "{name} must be a {expected}; got an array of shape {shape}."
+BAD_LAM = "lam must be a number in [0, 1]; got {value!r}."
+UNKNOWN_CHOICE = "Unknown {name} {value!r}; valid values are: {valid}."
+BAD_INT = "{name} must be an integer {constraint}; got {value!r}."
+BAD_NUMBER = "{name} must be a number {constraint}; got {value!r}."
+
+
+def as_tensor(name: str, value: Any, *, dtype: torch.dtype | None = None) -> torch.Tensor:
+    """Convert ``value`` (numpy array, tensor, list, pandas object) to a CPU tensor."""
+    if isinstance(value, torch.Tensor):
+        tensor = value.detach()
+    else:
+        if hasattr(value, "to_numpy"):  # pandas Series / DataFrame
+            value = value.to_numpy()
+        try:
+            array = np.asarray(value)
+        except Exception as exc:  # pragma: no cover - exotic inputs
+            raise TypeError(f"{name} must be array-like; got {type(value).__name__}.") from exc
+        if array.dtype == object or not (
+            np.issubdtype(array.dtype, np.number) or array.dtype == bool
+        ):
+            raise TypeError(
+                f"{name} must be a numeric array; got dtype {array.dtype} "
+                f"({type(value).__name__})."
+            )
+        tensor = torch.from_numpy(np.ascontiguousarray(array))
+    if dtype is not None:
+        tensor = tensor.to(dtype)
+    return tensor
+
+
+def check_binary(name: str, values: torch.Tensor | np.ndarray) -> None:
+    """Raise if ``values`` holds anything other than 0 and 1."""
+    tensor = values if isinstance(values, torch.Tensor) else torch.as_tensor(np.asarray(values))
+    if tensor.numel() == 0:
+        return
+    bad = (tensor != 0) & (tensor != 1)
+    if bool(bad.any()):
+        found = torch.unique(tensor[bad])[:5].tolist()
+        raise ValueError(NOT_BINARY.format(name=name, values=found))
+
+
+def check_finite(name: str, values: torch.Tensor | np.ndarray) -> None:
+    """Raise if ``values`` holds NaN or infinite entries."""
+    tensor = values if isinstance(values, torch.Tensor) else torch.as_tensor(np.asarray(values))
+    if tensor.is_floating_point():
+        count = int((~torch.isfinite(tensor)).sum())
+        if count:
+            raise ValueError(NOT_FINITE.format(name=name, count=count))
+
+
+def check_same_length(**arrays: Sequence | torch.Tensor | np.ndarray) -> None:
+    """Raise if the named arrays differ in length along their last axis."""
+    lengths = {name: int(np.shape(a)[-1]) if np.ndim(a) else 0 for name, a in arrays.items()}
+    if len(set(lengths.values())) > 1:
+        names = ", ".join(arrays)
+        raise ValueError(LENGTH_MISMATCH.format(names=names, lengths=lengths))
+
+
+def check_lam(lam: Any) -> float:
+    """Return ``lam`` as a float after checking it lies in [0, 1]."""
+    if isinstance(lam, bool) or not isinstance(lam, (int, float, np.floating, np.integer)):
+        raise ValueError(BAD_LAM.format(value=lam))
+    if not 0.0 <= float(lam) <= 1.0:
+        raise ValueError(BAD_LAM.format(value=lam))
+    return float(lam)
+
+
+def check_choice(name: str, value: Any, valid: Iterable[str]) -> str:
+    """Return ``value`` if it is one of ``valid``, else raise naming ``name``."""
+    valid = list(valid)
+    if not isinstance(value, str) or value not in valid:
+        raise ValueError(UNKNOWN_CHOICE.format(name=name, value=value, valid=", ".join(valid)))
+    return value
+
+
+def check_positive_int(name: str, value: Any, *, minimum: int = 1) -> int:
+    """Return ``value`` as an int after checking it is an integer >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(BAD_INT.format(name=name, constraint=f">= {minimum}", value=value))
+    return int(value)
+
+
+def check_probability(name: str, value: Any, *, closed_right: bool = False) -> float:
+    """Return ``value`` as a float after checking it lies in [0, 1) (or [0, 1])."""
+    ok = isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool)
+    upper_ok = ok and (value <= 1 if closed_right else value < 1)
+    if not ok or value < 0 or not upper_ok:
+        interval = "[0, 1]" if closed_right else "[0, 1)"
+        raise ValueError(BAD_NUMBER.format(name=name, constraint=f"in {interval}", value=value))
+    return float(value)
+
+
+def check_seeds(name: str, seeds: Any) -> list[int]:
+    """Return ``seeds`` as a list of distinct non-negative ints."""
+    if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
+        seeds = [seeds]
+    try:
+        seeds = list(seeds)
+    except TypeError:
+        raise ValueError(f"{name} must be a list of non-negative integers; got {seeds!r}.") from None
+    if not seeds:
+        raise ValueError(f"{name} must not be empty.")
+    for seed in seeds:
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"{name} must be a list of non-negative integers; got {seed!r} in it.")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"{name} must not repeat a seed; got {seeds!r}.")
+    return [int(s) for s in seeds]

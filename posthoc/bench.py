@@ -1,0 +1,100 @@
+"""Speed benchmarks: each runs the straightforward and the fast version side by side.
+
+``python -m posthoc.bench training`` trains the same seeds for the same fixed number of
+epochs twice in one process: one network at a time with a plain PyTorch loop (``nn.Module``,
+``torch.optim.Adam``, ``ReduceLROnPlateau``, a minibatch loop; the authors' procedure), and
+all seeds at once with :func:`posthoc.train_networks`. It prints both times and their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Sequence
+
+import torch
+from torch import nn
+
+from .data import Dataset, load_dataset
+from .networks import PaperNet
+from .training import BATCH_SIZE, train_networks
+
+
+def train_one_at_a_time(dataset: Dataset, *, seeds: Sequence[int], epochs: int,
+                        width: int = 32, depth: int = 10, dropout: float = 0.2) -> list[nn.Module]:
+    """The straightforward loop: one network after another, one minibatch after another."""
+    X_train = torch.from_numpy(dataset.train.X)
+    y_train = torch.from_numpy(dataset.train.y).float()
+    X_valid = torch.from_numpy(dataset.valid.X)
+    y_valid = torch.from_numpy(dataset.valid.y).float()
+    networks = []
+    for seed in seeds:
+        torch.manual_seed(seed)
+        model = PaperNet(X_train.shape[1], width=width, depth=depth, dropout=dropout)
+        loss_fn = nn.BCELoss()
+        optimiser = torch.optim.Adam(model.parameters())
+        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimiser)
+        for _ in range(epochs):
+            model.train()
+            for batch in torch.split(torch.randperm(X_train.shape[0]), BATCH_SIZE):
+                if len(batch) < 2:
+                    continue
+                optimiser.zero_grad()
+                loss = loss_fn(model(X_train[batch]), y_train[batch])
+                loss.backward()
+                optimiser.step()
+            model.eval()
+            with torch.no_grad():
+                scheduler.step(loss_fn(model(X_valid), y_valid))
+        networks.append(model.eval())
+    return networks
+
+
+def bench_training(config: str = "adult-sex", *, n_seeds: int = 10, epochs: int = 2,
+                   data_dir: str | None = None) -> dict:
+    """Time both trainers on the same seeds and epoch budget; return the figures."""
+    dataset = load_dataset(config, data_dir=data_dir)
+    seeds = list(range(n_seeds))
+    print(f"training benchmark: {config}, {n_seeds} seeds x {epochs} epochs "
+          f"({len(dataset.train)} training rows, minibatches of {BATCH_SIZE}), "
+          f"{torch.get_num_threads()} threads", flush=True)
+    start = time.perf_counter()
+    train_one_at_a_time(dataset, seeds=seeds, epochs=epochs)
+    loop_s = time.perf_counter() - start
+    print(f"one network at a time (plain PyTorch loop): {loop_s:8.2f} s "
+          f"({loop_s / (n_seeds * epochs):.2f} s per network-epoch)", flush=True)
+    start = time.perf_counter()
+    train_networks(dataset, seeds=seeds, max_epochs=epochs, early_stopping=False, cache=False,
+                   progress=False)
+    batched_s = time.perf_counter() - start
+    print(f"all seeds at once (posthoc.train_networks): {batched_s:8.2f} s "
+          f"({batched_s / (n_seeds * epochs):.2f} s per network-epoch)", flush=True)
+    ratio = loop_s / batched_s
+    print(f"training speedup: {ratio:.1f}x")
+    return {"config": config, "seeds": n_seeds, "epochs": epochs, "loop_s": loop_s,
+            "batched_s": batched_s, "ratio": ratio}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m posthoc.bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", nargs="?", default="training", choices=["training"],
+                        help="which benchmark to run (default: training)")
+    parser.add_argument("--quick", action="store_true",
+                        help="small settings: 4 seeds x 1 epoch on COMPAS (race)")
+    parser.add_argument("--config", default="adult-sex", help="configuration (default adult-sex)")
+    parser.add_argument("--seeds", type=int, default=10, help="number of seeds (default 10)")
+    parser.add_argument("--epochs", type=int, default=2, help="epochs per network (default 2)")
+    parser.add_argument("--data-dir", default=None, help="raw data folder ($POSTHOC_DATA)")
+    args = parser.parse_args(argv)
+    if args.seeds < 1 or args.epochs < 1:
+        parser.error("--seeds and --epochs must be positive integers")
+    if args.quick:
+        args.config, args.seeds, args.epochs = "compas-race", 4, 1
+    bench_training(args.config, n_seeds=args.seeds, epochs=args.epochs, data_dir=args.data_dir)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,401 @@
+"""The paper's four dataset configurations: raw files, checksums, AIF360 preprocessing, splits.
+
+The raw files are read from a data folder (``data_dir``, else ``$POSTHOC_DATA``, else a
+per-user cache folder), verified against SHA-256 sums kept here, downloaded when missing and
+the network allows, and preprocessed exactly as AIF360's default dataset classes do, without
+writing anything into the installed aif360 package.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import io
+import os
+import tempfile
+import urllib.request
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ._validation import BAD_NDIM, check_binary, check_choice, check_finite, check_same_length
+
+#: SHA-256 of every raw file, relative to the data folder.
+CHECKSUMS: dict[str, str] = {
+    "adult/adult.data": "5b00264637dbfec36bdeaab5676b0b309ff9eb788d63554ca0a249491c86603d",
+    "adult/adult.names": "c248284c0b5de30c9e1958d6cdd168a34a654758b620e68f46aefa83fc0a576a",
+    "adult/adult.test": "a2a9044bc167a35b2361efbabec64e89d69ce82d9790d2980119aac5fd7e9c05",
+    "bank/bank-additional-full.csv": "74adfc578bf77a7ff4bb1ba4a9f8709d9e3c6907342959c2c8416847e0afb4d8",
+    "bank/bank-additional-names.txt": "10045462a4c026f858dffa159370c4270510230c1fc63c6c91ca51bba4b3df26",
+    "compas/compas-scores-two-years.csv": "c451db85908b2f7fef1d83203bedf6b71ecda0d5af468d82ae62178f91d0cc7d",
+}
+
+_UCI_ADULT = "https://archive.ics.uci.edu/ml/machine-learning-databases/adult/"
+_BANK_ZIP = "https://archive.ics.uci.edu/static/public/222/bank+marketing.zip"
+#: Where each raw file can be downloaded. A value ``(url, member, ...)`` names a zip archive
+#: and the path of the file inside it (nested archives are followed in turn).
+SOURCES: dict[str, tuple[str, ...]] = {
+    "adult/adult.data": (_UCI_ADULT + "adult.data",),
+    "adult/adult.names": (_UCI_ADULT + "adult.names",),
+    "adult/adult.test": (_UCI_ADULT + "adult.test",),
+    "bank/bank-additional-full.csv": (
+        _BANK_ZIP, "bank-additional.zip", "bank-additional/bank-additional-full.csv"),
+    "bank/bank-additional-names.txt": (
+        _BANK_ZIP, "bank-additional.zip", "bank-additional/bank-additional-names.txt"),
+    "compas/compas-scores-two-years.csv": (
+        "https://raw.githubusercontent.com/propublica/compas-analysis/master/"
+        "compas-scores-two-years.csv",),
+}
+
+#: Seed of the authors' split: train / rest 60 / 40, then rest into valid / test 50 / 50.
+SPLIT_SEED = 101
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """One of the paper's dataset configurations (a dataset and its protected attribute)."""
+
+    name: str
+    dataset: str
+    protected_attribute: str
+    description: str
+    privileged: str
+
+
+CONFIGURATIONS: dict[str, Configuration] = {
+    "adult-sex": Configuration(
+        "adult-sex", "adult", "sex", "Adult Census Income (ACI), protected attribute sex",
+        "male (a = 1) is privileged"),
+    "bank-age": Configuration(
+        "bank-age", "bank", "age", "Bank Marketing (BM), protected attribute age",
+        "age >= 25 (a = 1) is privileged, as in the paper"),
+    "compas-race": Configuration(
+        "compas-race", "compas", "race", "COMPAS, protected attribute race",
+        "Caucasian (a = 1) is privileged"),
+    "compas-sex": Configuration(
+        "compas-sex", "compas", "sex", "COMPAS, protected attribute sex",
+        "female (a = 1) is privileged (AIF360's default)"),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Split:
+    """One part of a dataset: features ``X``, labels ``y`` and protected attribute ``a``.
+
+    Parameters
+    ----------
+    X : array of shape (n, d)
+        Features, converted to float32; must be finite.
+    y : array of shape (n,)
+        Labels, 0 or 1 (1 is the favourable outcome).
+    a : array of shape (n,)
+        Protected attribute, 0 or 1 (1 is the privileged group).
+
+    Raises
+    ------
+    ValueError
+        If the lengths differ, ``X`` is not 2-D or not finite, or ``y`` or ``a`` is not 0/1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = Split(np.zeros((3, 2)), [0, 1, 1], [1, 1, 0])
+    >>> s.X.dtype, len(s)
+    (dtype('float32'), 3)
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    a: np.ndarray
+
+    def __post_init__(self) -> None:
+        X = _to_numpy("X", self.X, np.float32)
+        y = _to_numpy("y", self.y, np.int64)
+        a = _to_numpy("a", self.a, np.int64)
+        if X.ndim != 2:
+            raise ValueError(BAD_NDIM.format(name="X", expected="2-D array (n, d)", shape=X.shape))
+        for name, arr in (("y", y), ("a", a)):
+            if arr.ndim != 1:
+                raise ValueError(BAD_NDIM.format(name=name, expected="1-D array (n,)", shape=arr.shape))
+        check_same_length(X=X.T, y=y, a=a)
+        check_finite("X", X)
+        check_binary("y", y)
+        check_binary("a", a)
+        object.__setattr__(self, "X", X)
+        object.__setattr__(self, "y", y)
+        object.__setattr__(self, "a", a)
+
+    def __len__(self) -> int:
+        return int(self.y.shape[0])
+
+    def __repr__(self) -> str:
+        return f"Split(n={len(self)}, d={self.X.shape[1]}, positive rate={self.y.mean():.3f})"
+
+
+def _to_numpy(name: str, value, dtype) -> np.ndarray:
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    if hasattr(value, "to_numpy"):
+        value = value.to_numpy()
+    array = np.asarray(value)
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        raise ValueError(f"{name} must be numeric; got dtype {array.dtype}.")
+    if dtype is np.int64 and np.issubdtype(array.dtype, np.floating):
+        check_finite(name, array)
+        check_binary(name, array)
+    return np.ascontiguousarray(array, dtype=dtype)
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A configuration split 60 / 20 / 20 into train, validation and test.
+
+    Features are standardised with the mean and standard deviation of the training split.
+    """
+
+    name: str
+    description: str
+    protected_attribute: str
+    privileged: str
+    feature_names: list[str]
+    train: Split
+    valid: Split
+    test: Split
+    data_dir: Path = field(repr=False, default=Path("."))
+
+    @property
+    def n_features(self) -> int:
+        return int(self.train.X.shape[1])
+
+    def __repr__(self) -> str:
+        return (f"Dataset({self.name!r}: {len(self.train)} train / {len(self.valid)} valid / "
+                f"{len(self.test)} test rows, {self.n_features} features; {self.privileged})")
+
+
+# --------------------------------------------------------------------------- data folder
+
+
+def default_data_dir() -> Path:
+    """The data folder used when none is given: ``$POSTHOC_DATA``, else a per-user cache."""
+    env = os.environ.get("POSTHOC_DATA")
+    if env:
+        return Path(env).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "posthoc" / "data"
+
+
+def sha256(path: Path) -> str:
+    """Hex SHA-256 of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _download(source: tuple[str, ...], *, timeout: float = 60.0) -> bytes:
+    url, *members = source
+    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - fixed URLs
+        payload = response.read()
+    for member in members:
+        with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+            payload = archive.read(member)
+    return payload
+
+
+def _fix_instructions(relative: str, folder: Path) -> str:
+    source = SOURCES[relative]
+    where = source[0] if len(source) == 1 else f"{source[0]} (inside: {' / '.join(source[1:])})"
+    return (f"Download it from {where} and place it at {folder / relative}, or point "
+            f"data_dir / $POSTHOC_DATA at a folder that holds the verified raw files.")
+
+
+def ensure_files(relatives: list[str], data_dir: Path | str | None = None, *,
+                 download: bool = True,
+                 fetch: Callable[[tuple[str, ...]], bytes] | None = None) -> Path:
+    """Make sure the raw files exist in the data folder with the right checksums.
+
+    A missing file is downloaded (when ``download`` is true and the network allows) and
+    verified before it is written, atomically. A file with a wrong checksum is never
+    overwritten silently: it is an error.
+
+    Returns
+    -------
+    Path
+        The data folder.
+
+    Raises
+    ------
+    FileNotFoundError
+        If a file is missing and cannot be downloaded; the message names the file, the folder
+        and how to fix it.
+    ValueError
+        If a file (present or downloaded) does not match its SHA-256 sum.
+    """
+    folder = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
+    fetch = fetch or _download
+    for relative in relatives:
+        path = folder / relative
+        expected = CHECKSUMS[relative]
+        if path.is_file():
+            actual = sha256(path)
+            if actual != expected:
+                raise ValueError(
+                    f"Raw file {relative} in data folder {folder} is corrupted: SHA-256 is "
+                    f"{actual}, expected {expected}. Delete it so that it is downloaded again, "
+                    f"or replace it. {_fix_instructions(relative, folder)}")
+            continue
+        if not download:
+            raise FileNotFoundError(
+                f"Raw file {relative} is missing from data folder {folder}. "
+                + _fix_instructions(relative, folder))
+        try:
+            payload = fetch(SOURCES[relative])
+        except Exception as exc:
+            raise FileNotFoundError(
+                f"Raw file {relative} is missing from data folder {folder} and could not be "
+                f"downloaded ({type(exc).__name__}: {exc}). "
+                + _fix_instructions(relative, folder)) from exc
+        actual = hashlib.sha256(payload).hexdigest()
+        if actual != expected:
+            raise ValueError(
+                f"Downloaded raw file {relative} does not match its checksum (SHA-256 {actual}, "
+                f"expected {expected}); nothing was written to {folder}. "
+                + _fix_instructions(relative, folder))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
+            tmp.write(payload)
+        os.replace(tmp.name, path)
+    return folder
+
+
+# --------------------------------------------------------------------------- AIF360 datasets
+
+_FILES = {
+    "adult": ["adult/adult.data", "adult/adult.test", "adult/adult.names"],
+    "bank": ["bank/bank-additional-full.csv", "bank/bank-additional-names.txt"],
+    "compas": ["compas/compas-scores-two-years.csv"],
+}
+
+
+def _aif360_dataset(dataset: str, folder: Path):
+    """Build AIF360's default dataset object for ``dataset`` from the files in ``folder``.
+
+    The raw files are read with the same ``pandas.read_csv`` arguments as AIF360's dataset
+    classes, and the preprocessing arguments are the defaults of the installed class, taken
+    from its signature, so rows and features match ``AdultDataset()`` etc. exactly.
+    """
+    import pandas as pd
+    from aif360.datasets import AdultDataset, BankDataset, CompasDataset, StandardDataset
+
+    cls = {"adult": AdultDataset, "bank": BankDataset, "compas": CompasDataset}[dataset]
+    options = {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()
+               if p.default is not inspect.Parameter.empty}
+    na_values = options.pop("na_values")
+    if dataset == "adult":
+        columns = ["age", "workclass", "fnlwgt", "education", "education-num",
+                   "marital-status", "occupation", "relationship", "race", "sex",
+                   "capital-gain", "capital-loss", "hours-per-week", "native-country",
+                   "income-per-year"]
+        train = pd.read_csv(folder / "adult/adult.data", header=None, names=columns,
+                            skipinitialspace=True, na_values=na_values)
+        test = pd.read_csv(folder / "adult/adult.test", header=0, names=columns,
+                           skipinitialspace=True, na_values=na_values)
+        df = pd.concat([test, train], ignore_index=True)
+    elif dataset == "bank":
+        df = pd.read_csv(folder / "bank/bank-additional-full.csv", sep=";", na_values=na_values)
+        # The paper (and AIF360 before 0.5) privileges age >= 25; newer AIF360 uses
+        # 25 <= age < 60. We follow the paper.
+        options["privileged_classes"] = [lambda x: x >= 25]
+    else:
+        df = pd.read_csv(folder / "compas/compas-scores-two-years.csv", index_col="id",
+                         na_values=na_values)
+    instance = cls.__new__(cls)
+    import logging
+    logging.getLogger().disabled, previous = True, logging.getLogger().disabled
+    try:  # AIF360 logs "Missing Data: N rows removed" through the root logger.
+        StandardDataset.__init__(instance, df=df, **options)
+    finally:
+        logging.getLogger().disabled = previous
+    return instance
+
+
+def load_aif360(name: str, *, data_dir: Path | str | None = None, download: bool = True):
+    """AIF360 dataset objects ``(train, valid, test)`` for configuration ``name``.
+
+    The split is the authors': ``split([0.6], shuffle=True, seed=101)``, then the rest
+    ``split([0.5], shuffle=True, seed=101)``.
+    """
+    config = CONFIGURATIONS[check_choice("name", name, CONFIGURATIONS)]
+    folder = ensure_files(_FILES[config.dataset], data_dir, download=download)
+    full = _aif360_dataset(config.dataset, folder)
+    train, rest = full.split([0.6], shuffle=True, seed=SPLIT_SEED)
+    valid, test = rest.split([0.5], shuffle=True, seed=SPLIT_SEED)
+    return train, valid, test
+
+
+def load_dataset(name: str, *, data_dir: Path | str | None = None,
+                 download: bool = True) -> Dataset:
+    """Load one of the paper's configurations, split and standardised.
+
+    Parameters
+    ----------
+    name : {"adult-sex", "bank-age", "compas-race", "compas-sex"}
+        The configuration.
+    data_dir : path, optional
+        Folder with the raw files (``adult/``, ``bank/``, ``compas/``). Defaults to
+        ``$POSTHOC_DATA``, else ``~/.cache/posthoc/data``.
+    download : bool, default True
+        Download missing files (verified against their SHA-256 sums).
+
+    Returns
+    -------
+    Dataset
+        With ``train``, ``valid`` and ``test`` splits (60 / 20 / 20).
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``name`` (the message lists the valid ones) or a corrupted file.
+    FileNotFoundError
+        For a missing file that cannot be downloaded.
+
+    Examples
+    --------
+    >>> data = load_dataset("compas-race")        # doctest: +SKIP
+    >>> data.train.X.shape                          # doctest: +SKIP
+    (3700, 401)
+    """
+    config = CONFIGURATIONS[check_choice("name", name, CONFIGURATIONS)]
+    train, valid, test = load_aif360(name, data_dir=data_dir, download=download)
+    column = train.protected_attribute_names.index(config.protected_attribute)
+    mean = train.features.mean(axis=0)
+    std = train.features.std(axis=0)
+    std[std == 0] = 1.0  # constant columns stay 0 after centring, as with StandardScaler
+
+    def to_split(part) -> Split:
+        X = (part.features - mean) / std
+        y = (part.labels.ravel() == part.favorable_label).astype(np.int64)
+        a = (part.protected_attributes[:, column]
+             == part.privileged_protected_attributes[column][0]).astype(np.int64)
+        return Split(X, y, a)
+
+    folder = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
+    return Dataset(name=config.name, description=config.description,
+                   protected_attribute=config.protected_attribute, privileged=config.privileged,
+                   feature_names=list(train.feature_names), train=to_split(train),
+                   valid=to_split(valid), test=to_split(test), data_dir=folder)
+
+
+def available() -> list[str]:
+    """Names of the four configurations."""
+    return list(CONFIGURATIONS)
+
+
+__all__ = ["CHECKSUMS", "CONFIGURATIONS", "Dataset", "Split", "available", "default_data_dir",
+           "ensure_files", "load_aif360", "load_dataset"]
+
+

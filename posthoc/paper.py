@@ -1,0 +1,43 @@
+"""The numbers the paper reports (Tables 1-3, Appendix A), to set beside ours."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pandas as pd
+
+#: How the paper names each configuration in its tables.
+PAPER_LABELS = {"adult-sex": "ACI (sex)", "bank-age": "BM (age)",
+                "compas-race": "COMPAS (race)", "compas-sex": "COMPAS (sex)",
+                "adult": "ACI", "bank": "BM", "compas": "COMPAS"}
+
+
+def paper_numbers(table: str | None = None) -> pd.DataFrame:
+    """The paper's reported numbers, one row per number.
+
+    Columns: ``table`` (table1, table2, table3, appendixA), ``config``, ``quantity``,
+    ``model_or_method``, ``mean``, ``std`` (NaN where the paper gives none), ``unit``.
+
+    Examples
+    --------
+    >>> paper_numbers("table3").query("config == 'adult' and quantity == 'accuracy'").shape[0]
+    3
+    """
+    with resources.files("posthoc").joinpath("paper_numbers.csv").open() as handle:
+        frame = pd.read_csv(handle)
+    if table is not None:
+        valid = sorted(frame["table"].unique())
+        if table not in valid:
+            raise ValueError(f"Unknown table {table!r}; valid values are: {', '.join(valid)}.")
+        frame = frame[frame["table"] == table].reset_index(drop=True)
+    return frame
+
+
+def format_mean_std(mean: float, std: float | None, digits: int = 3) -> str:
+    """``"0.855 ± 0.002"``, or the mean alone when there is no standard deviation."""
+    if std is None or pd.isna(std):
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+__all__ = ["PAPER_LABELS", "format_mean_std", "paper_numbers"]

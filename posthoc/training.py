@@ -1,0 +1,548 @@
+"""Training the paper's network as the authors did, for many seeds at once, with a disk cache.
+
+The authors trained one network at a time (Adam, ReduceLROnPlateau on the validation loss,
+minibatches of 64, binary cross-entropy, early stopping checked every 10 epochs, at most 1001
+epochs). :func:`train_networks` trains several seeds in one computation: the weights of all
+seeds are stacked and every layer is one batched matrix product, so the per-step overhead of
+the framework is paid once for all seeds. Each seed has its own random streams (initial
+weights, minibatch order, dropout masks), its own optimiser state, learning-rate schedule and
+early stopping, so a seed's network does not depend on which other seeds train beside it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ._validation import check_positive_int, check_probability, check_seeds
+from .data import Dataset, Split
+from .networks import PaperNet
+
+#: Bump when the training algorithm changes, so that cached networks are not reused.
+TRAINING_VERSION = 1
+BATCH_SIZE = 64
+MAX_EPOCHS = 1001
+CHECK_EVERY = 10          # early-stopping check interval, in epochs
+PATIENCE_CHECKS = 10      # stop after more than this many checks without improvement
+BN_EPS = 1e-5
+BN_MOMENTUM = 0.1
+ADAM_BETAS = (0.9, 0.999)
+ADAM_EPS = 1e-8
+ADAM_LR = 1e-3
+PLATEAU_FACTOR = 0.1      # ReduceLROnPlateau defaults
+PLATEAU_PATIENCE = 10
+PLATEAU_THRESHOLD = 1e-4
+PLATEAU_EPS = 1e-8
+
+
+@dataclass
+class TrainingLog:
+    """What happened while training one network."""
+
+    seed: int
+    epochs: int
+    best_epoch: int
+    best_valid_loss: float
+    stopped_early: bool
+    final_lr: float
+    from_cache: bool = False
+    valid_losses: list[float] = field(default_factory=list, repr=False)
+
+
+def _generator(seed: int, stream: int) -> torch.Generator:
+    """An independent random stream per seed and purpose (0 init, 1 order, 2 dropout)."""
+    return torch.Generator().manual_seed(int(seed) * 7919 + stream)
+
+
+_ROW_ALIGN = 64
+
+
+def _rowwise(fn, t: torch.Tensor) -> torch.Tensor:
+    """Apply an elementwise ``fn`` to (S, ..., n) with each network's rows padded to 64.
+
+    PyTorch's CPU loops compute transcendental functions (sigmoid, exp, log) slightly
+    differently in their vectorised body and their scalar tail. Padding the last axis to a
+    multiple of 64 puts every element of every network in the vectorised body, so a network's
+    numbers do not depend on how many networks are stacked with it.
+    """
+    n = t.shape[-1]
+    padded = F.pad(t, (0, (-n) % _ROW_ALIGN))
+    return fn(padded)[..., :n]
+
+
+def _bce_per_network(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean binary cross-entropy of each network's logits (S, n) against labels (n,)."""
+    losses = _rowwise(lambda z: F.binary_cross_entropy_with_logits(
+        z, F.pad(y, (0, z.shape[-1] - y.shape[-1])).expand_as(z), reduction="none"), logits)
+    return losses.mean(1)
+
+
+def _head(h: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """The one-unit output layer as multiply-and-sum: (S, B, w) -> (S, B) logits.
+
+    A matrix-vector ``bmm`` takes a different kernel depending on the number of stacked
+    networks, which would make a network depend on its companions in the last bits.
+    """
+    return (h * weight[:, None, :, 0]).sum(-1) + bias
+
+
+class _StackedNets:
+    """Parameters of S networks stacked along a leading axis, in one flat leaf tensor.
+
+    Linear weights are stored as (in, out) so that a layer is ``baddbmm(bias, h, W)``; the
+    flat leaf makes the optimiser a handful of tensor operations for all seeds together.
+    """
+
+    def __init__(self, n_features: int, width: int, depth: int, seeds: Sequence[int]):
+        self.n_features, self.width, self.depth = n_features, width, depth
+        self.shapes: list[tuple[str, tuple[int, ...]]] = []
+        fan_in = n_features
+        for layer in range(depth + 1):
+            self.shapes += [(f"body.{4 * layer}.weight", (fan_in, width)),
+                            (f"body.{4 * layer}.bias", (width,)),
+                            (f"body.{4 * layer + 3}.weight", (width,)),
+                            (f"body.{4 * layer + 3}.bias", (width,))]
+            fan_in = width
+        self.shapes += [("head.weight", (width, 1)), ("head.bias", (1,))]
+        self.sizes = [math.prod(shape) for _, shape in self.shapes]
+        # Each network's row is padded to a multiple of 64 values (kept at zero), so that
+        # every row meets the same vectorised code paths whatever its position in the stack.
+        self.n_params = sum(self.sizes)
+        self.row_length = -(-self.n_params // _ROW_ALIGN) * _ROW_ALIGN
+        rows = [F.pad(self._init_one(seed), (0, self.row_length - self.n_params))
+                for seed in seeds]
+        self.flat = torch.stack(rows)
+        n_layers = depth + 1
+        # (layer, network, unit): each layer's statistics are one contiguous buffer that
+        # F.batch_norm updates in place for all networks.
+        self.running_mean = torch.zeros(n_layers, len(seeds), width)
+        self.running_var = torch.ones(n_layers, len(seeds), width)
+
+    def _init_one(self, seed: int) -> torch.Tensor:
+        """PyTorch's default initialisation, drawn from the seed's own stream."""
+        gen = _generator(seed, 0)
+
+        def uniform(shape, fan_in):
+            # nn.Linear's default: kaiming_uniform(a=sqrt(5)) for weights, the same bound
+            # 1/sqrt(fan_in) for biases.
+            bound = 1.0 / math.sqrt(fan_in)
+            return torch.empty(shape).uniform_(-bound, bound, generator=gen)
+
+        parts = []
+        fan_in = self.n_features
+        for _ in range(self.depth + 1):
+            parts += [uniform((self.width, fan_in), fan_in).T, uniform((self.width,), fan_in),
+                      torch.ones(self.width), torch.zeros(self.width)]
+            fan_in = self.width
+        parts += [uniform((1, self.width), self.width).T, uniform((1,), self.width)]
+        return torch.cat([p.reshape(-1) for p in parts])
+
+    def views(self, flat: torch.Tensor | None = None) -> list[torch.Tensor]:
+        flat = self.flat if flat is None else flat
+        out, offset = [], 0
+        for (_, shape), size in zip(self.shapes, self.sizes):
+            out.append(flat[:, offset:offset + size].reshape((flat.shape[0],) + shape))
+            offset += size
+        return out
+
+    def forward(self, x: torch.Tensor, *, train: bool, masks: torch.Tensor | None = None,
+                flat: torch.Tensor | None = None, running: tuple | None = None) -> torch.Tensor:
+        """Logits of every network; ``x`` is (S, B, d) or (N, d) shared by all networks."""
+        params = self.views(flat)
+        running_mean, running_var = running or (self.running_mean, self.running_var)
+        n_nets = params[0].shape[0]
+        h = x
+        for layer in range(self.depth + 1):
+            weight, bias, scale, shift = params[4 * layer: 4 * layer + 4]
+            if h.ndim == 2:
+                h = torch.matmul(h, weight) + bias[:, None, :]
+            else:
+                h = torch.baddbmm(bias[:, None, :], h, weight)
+            h = torch.relu(h)
+            if masks is not None:
+                h = h * masks[:, layer]
+            if train:
+                rows = h.shape[1]
+                wide = h.transpose(0, 1).reshape(rows, n_nets * self.width)
+                wide = F.batch_norm(wide, running_mean[layer].view(-1),
+                                    running_var[layer].view(-1), scale.reshape(-1),
+                                    shift.reshape(-1), training=True, momentum=BN_MOMENTUM,
+                                    eps=BN_EPS)
+                h = wide.reshape(rows, n_nets, self.width).transpose(0, 1)
+            else:  # unfused, correctly rounded operations only (see _rowwise)
+                inv_std = running_var[layer].add(BN_EPS).sqrt_().reciprocal_()
+                h = ((h - running_mean[layer][:, None, :]) * (inv_std * scale)[:, None, :]
+                     + shift[:, None, :])
+        return _head(h, *params[-2:])
+
+    def train_step_grad(self, flat: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
+                        keep_masks: torch.Tensor | None, keep: float, running: tuple,
+                        grad: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Loss and gradient of one training minibatch per network, by a hand-written pass.
+
+        Equivalent to ``forward(train=True)`` + BCE (mean over the minibatch, summed over
+        networks) + autograd, but with about a third of the per-step overhead. Updates the
+        BatchNorm running statistics in place. ``keep_masks`` is (S, layers, B, width) bool.
+        """
+        params = self.views(flat)
+        rows = x.shape[1]
+        saved = []
+        h = x
+        for layer in range(self.depth + 1):
+            weight, bias, scale, shift = params[4 * layer: 4 * layer + 4]
+            z = torch.baddbmm(bias[:, None, :], h, weight)
+            gate = z > 0
+            if keep_masks is not None:
+                gate = (gate & keep_masks[:, layer]).to(z.dtype).mul_(1.0 / keep)
+            else:
+                gate = gate.to(z.dtype)
+            u = z.mul_(gate)
+            mean = u.mean(1, keepdim=True)
+            centred = u.sub_(mean)
+            var = centred.square().mean(1, keepdim=True)
+            inv_std = var.add(BN_EPS).sqrt_().reciprocal_()
+            x_hat = centred.mul_(inv_std)
+            out = x_hat * scale[:, None, :] + shift[:, None, :]
+            running[0][layer].mul_(1 - BN_MOMENTUM).add_(mean[:, 0] * BN_MOMENTUM)
+            running[1][layer].mul_(1 - BN_MOMENTUM).add_(
+                var[:, 0] * (rows / max(rows - 1, 1)) * BN_MOMENTUM)
+            saved.append((h, gate, x_hat, inv_std))
+            h = out
+        head_weight, head_bias = params[-2:]
+        logits = _head(h, head_weight, head_bias)
+        loss = F.binary_cross_entropy_with_logits(logits, y, reduction="none").mean(1).sum()
+
+        # Gradients are written straight into the views of one (S, P) buffer.
+        grad = torch.zeros_like(flat) if grad is None else grad
+        grads = self.views(grad)
+        g_out = ((_rowwise(torch.sigmoid, logits) - y) / rows).unsqueeze(-1)  # (S, B, 1)
+        grads[-2].copy_(torch.bmm(h.transpose(1, 2), g_out))
+        torch.sum(g_out, 1, out=grads[-1])
+        g = torch.bmm(g_out, head_weight.transpose(1, 2))
+        for layer in range(self.depth, -1, -1):
+            weight, _, scale, _ = params[4 * layer: 4 * layer + 4]
+            h_in, gate, x_hat, inv_std = saved[layer]
+            torch.sum(g * x_hat, 1, out=grads[4 * layer + 2])
+            torch.sum(g, 1, out=grads[4 * layer + 3])
+            g_hat = g.mul_(scale[:, None, :])
+            g_u = (g_hat - g_hat.mean(1, keepdim=True)
+                   - x_hat * (g_hat * x_hat).mean(1, keepdim=True)).mul_(inv_std)
+            g_z = g_u.mul_(gate)
+            grads[4 * layer].copy_(torch.bmm(h_in.transpose(1, 2), g_z))
+            torch.sum(g_z, 1, out=grads[4 * layer + 1])
+            if layer:
+                g = torch.bmm(g_z, weight.transpose(1, 2))
+        return loss.detach(), grad
+
+    def state_dict(self, index: int, flat: torch.Tensor, running: tuple) -> dict:
+        """A :class:`PaperNet` state dict for network ``index``."""
+        state = {}
+        for (name, shape), value in zip(self.shapes, self.views(flat)):
+            value = value[index].detach().clone()
+            state[name] = value.T.contiguous() if value.ndim == 2 else value
+        for layer in range(self.depth + 1):
+            prefix = f"body.{4 * layer + 3}"
+            state[f"{prefix}.running_mean"] = running[0][layer, index].clone()
+            state[f"{prefix}.running_var"] = running[1][layer, index].clone()
+            state[f"{prefix}.num_batches_tracked"] = torch.tensor(0, dtype=torch.long)
+        return state
+
+
+def adam_step(params: torch.Tensor, grad: torch.Tensor, exp_avg: torch.Tensor,
+              exp_avg_sq: torch.Tensor, *, lr: torch.Tensor | float, step: int) -> None:
+    """One Adam update in place, as ``torch.optim.Adam`` (default betas and eps) computes it.
+
+    ``lr`` may be a tensor broadcasting against ``params`` (one learning rate per network).
+    """
+    exp_avg.lerp_(grad, 1 - ADAM_BETAS[0])
+    exp_avg_sq.mul_(ADAM_BETAS[1]).addcmul_(grad, grad, value=1 - ADAM_BETAS[1])
+    bias1 = 1 - ADAM_BETAS[0] ** step
+    bias2_sqrt = math.sqrt(1 - ADAM_BETAS[1] ** step)
+    denom = (exp_avg_sq.sqrt() / bias2_sqrt).add_(ADAM_EPS)
+    params.sub_(exp_avg.div(denom).mul_(lr / bias1))
+
+
+def _fingerprint(*arrays: np.ndarray) -> str:
+    digest = hashlib.sha256()
+    for array in arrays:
+        digest.update(str(array.shape).encode())
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
+def cache_dir() -> Path:
+    """Folder of cached networks: ``$POSTHOC_CACHE``, else ``~/.cache/posthoc/networks``."""
+    env = os.environ.get("POSTHOC_CACHE")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "posthoc" / "networks"
+
+
+def cache_key(train: Split, valid: Split, *, seed: int, width: int, depth: int, dropout: float,
+              max_epochs: int, early_stopping: bool) -> str:
+    """Hash of everything that determines a trained network."""
+    spec = {
+        "data": _fingerprint(train.X, train.y, valid.X, valid.y),
+        "seed": seed, "width": width, "depth": depth, "dropout": dropout,
+        "max_epochs": max_epochs, "early_stopping": early_stopping,
+        "batch_size": BATCH_SIZE, "version": TRAINING_VERSION, "torch": torch.__version__,
+    }
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def _save_atomic(obj: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as tmp:
+        torch.save(obj, tmp)
+    os.replace(tmp.name, path)
+
+
+def _load_cached(path: Path) -> dict | None:
+    if not path.is_file():
+        return None
+    try:
+        return torch.load(path, weights_only=True)
+    except Exception:  # a truncated or foreign file is retrained, not trusted
+        return None
+
+
+def _splits(dataset: Dataset | tuple[Split, Split]) -> tuple[Split, Split]:
+    if isinstance(dataset, Dataset):
+        return dataset.train, dataset.valid
+    if (isinstance(dataset, tuple) and len(dataset) == 2
+            and all(isinstance(s, Split) for s in dataset)):
+        return dataset
+    raise ValueError("dataset must be a posthoc.Dataset or a (train, valid) pair of "
+                     f"posthoc.Split; got {type(dataset).__name__}.")
+
+
+def train_networks(dataset: Dataset | tuple[Split, Split], *, seeds: Sequence[int],
+                   width: int = 32, depth: int = 10, dropout: float = 0.2,
+                   max_epochs: int = MAX_EPOCHS, early_stopping: bool = True,
+                   cache: bool | str | Path = True, progress: bool = True,
+                   return_logs: bool = False):
+    """Train one :class:`PaperNet` per seed, all seeds in one batched computation.
+
+    Parameters
+    ----------
+    dataset : Dataset or (train, valid) pair of Split
+        Training data; the validation split drives the learning-rate schedule and early
+        stopping, as in the authors' code.
+    seeds : sequence of int
+        One network per seed. A seed's network is the same whichever seeds train beside it.
+    width, depth, dropout
+        Architecture, as in :class:`PaperNet`.
+    max_epochs : int, default 1001
+        Epoch budget.
+    early_stopping : bool, default True
+        Every 10 epochs compare the validation loss with the best so far; after more than 10
+        checks without improvement stop and restore the best weights.
+    cache : bool or path, default True
+        Reuse networks saved on disk (``$POSTHOC_CACHE`` or ``~/.cache/posthoc/networks``, or
+        the folder given), keyed by everything that determines them; save new ones there.
+    progress : bool, default True
+        Show a progress bar over epochs.
+    return_logs : bool, default False
+        Also return one :class:`TrainingLog` per seed.
+
+    Returns
+    -------
+    list of PaperNet (in eval mode), and the logs if ``return_logs``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from posthoc import Split
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 3)); y = (X[:, 0] > 0).astype(int)
+    >>> part = Split(X, y, (X[:, 1] > 0).astype(int))
+    >>> nets = train_networks((part, part), seeds=[0, 1], width=8, depth=1,
+    ...                       max_epochs=3, cache=False, progress=False)
+    >>> len(nets), nets[0](torch.as_tensor(part.X)).shape
+    (2, torch.Size([200]))
+    """
+    train, valid = _splits(dataset)
+    seeds = check_seeds("seeds", seeds)
+    check_positive_int("width", width)
+    check_positive_int("depth", depth, minimum=0)
+    check_probability("dropout", dropout)
+    check_positive_int("max_epochs", max_epochs)
+    if len(train) < 2:
+        raise ValueError(f"dataset's training split must hold at least 2 rows; got {len(train)}.")
+    folder = None if cache is False else (cache_dir() if cache is True else Path(cache))
+    spec = dict(width=width, depth=depth, dropout=float(dropout), max_epochs=max_epochs,
+                early_stopping=bool(early_stopping))
+
+    results: dict[int, tuple[dict, TrainingLog]] = {}
+    keys = {seed: cache_key(train, valid, seed=seed, **spec) for seed in seeds}
+    if folder is not None:
+        for seed in seeds:
+            stored = _load_cached(folder / f"{keys[seed]}.pt")
+            if stored is not None:
+                log = TrainingLog(**json.loads(stored["log"]))
+                log.from_cache = True
+                results[seed] = (stored["state_dict"], log)
+    missing = [seed for seed in seeds if seed not in results]
+    if missing:
+        trained = _train_stacked(train, valid, missing, progress=progress, **spec)
+        for seed, (state, log) in zip(missing, trained):
+            results[seed] = (state, log)
+            if folder is not None:
+                _save_atomic({"state_dict": state, "log": json.dumps(log.__dict__)},
+                             folder / f"{keys[seed]}.pt")
+
+    networks = []
+    for seed in seeds:
+        net = PaperNet(train.X.shape[1], width=width, depth=depth, dropout=dropout)
+        net.load_state_dict(results[seed][0])
+        networks.append(net.eval())
+    if return_logs:
+        return networks, [results[seed][1] for seed in seeds]
+    return networks
+
+
+def train_network(dataset: Dataset | tuple[Split, Split], *, seed: int = 0, width: int = 32,
+                  depth: int = 10, dropout: float = 0.2, **options) -> PaperNet:
+    """Train one :class:`PaperNet` as the authors did; see :func:`train_networks`."""
+    return train_networks(dataset, seeds=[seed], width=width, depth=depth, dropout=dropout,
+                          **options)[0]
+
+
+def _train_stacked(train: Split, valid: Split, seeds: list[int], *, width: int, depth: int,
+                   dropout: float, max_epochs: int, early_stopping: bool,
+                   progress: bool) -> list[tuple[dict, TrainingLog]]:
+    """The batched training loop. Stopped networks leave the batch."""
+    from tqdm.auto import tqdm
+
+    X_train = torch.from_numpy(train.X)
+    y_train = torch.from_numpy(train.y).to(torch.float32)
+    X_valid = torch.from_numpy(valid.X)
+    y_valid = torch.from_numpy(valid.y).to(torch.float32)
+    n = X_train.shape[0]
+    n_layers = depth + 1
+    batch_sizes = [min(BATCH_SIZE, n - start) for start in range(0, n, BATCH_SIZE)]
+    # BatchNorm cannot normalise a single row; a last minibatch of one row is skipped.
+    batch_sizes = [size for size in batch_sizes if size > 1]
+
+    nets = _StackedNets(X_train.shape[1], width, depth, seeds)
+    order_gens = [_generator(seed, 1) for seed in seeds]
+    dropout_gens = [np.random.Generator(np.random.SFC64([seed, 2])) for seed in seeds]
+    active = list(range(len(seeds)))            # positions in `seeds` still training
+    flat = nets.flat.detach().clone()           # parameters of the active networks
+    running = (nets.running_mean, nets.running_var)
+    exp_avg = torch.zeros_like(flat)
+    exp_avg_sq = torch.zeros_like(flat)
+    lr = torch.full((len(seeds), 1), ADAM_LR)
+    plateau_best = torch.full((len(seeds),), math.inf)
+    plateau_bad = torch.zeros(len(seeds), dtype=torch.long)
+    best_loss = [math.inf] * len(seeds)
+    best_state: list[tuple | None] = [None] * len(seeds)
+    bad_checks = [0] * len(seeds)
+    logs = [TrainingLog(seed=s, epochs=0, best_epoch=0, best_valid_loss=math.inf,
+                        stopped_early=False, final_lr=ADAM_LR) for s in seeds]
+    finished: dict[int, tuple[dict, TrainingLog]] = {}
+    keep = 1.0 - dropout
+    step = 0
+
+    bar = tqdm(total=max_epochs, desc=f"training {len(seeds)} network(s)", disable=not progress,
+               leave=False)
+    for epoch in range(max_epochs):
+        if not active:
+            break
+        idx = torch.tensor(active)
+        n_active = len(active)
+        orders = torch.stack([torch.randperm(n, generator=order_gens[i]) for i in active])
+        keep_masks = None
+        if dropout > 0:
+            # One draw per network and epoch from the network's own stream: 16-bit uniform
+            # integers, kept with probability round(keep * 2**16) / 2**16 (within 1e-5 of
+            # keep), several times cheaper than float draws.
+            shape = (len(batch_sizes), n_layers, BATCH_SIZE, width)
+            cut = round(keep * 65536)
+            keep_masks = torch.from_numpy(np.stack([
+                dropout_gens[i].integers(0, 65536, shape, dtype=np.uint16) < cut
+                for i in active]))
+        lr_active = lr[idx]
+        grad = torch.zeros_like(flat)             # padding columns stay zero
+        start = 0
+        for b, size in enumerate(batch_sizes):
+            rows = orders[:, start:start + size]
+            start += size
+            mask = keep_masks[:, b, :, :size, :] if keep_masks is not None else None
+            _, grad = nets.train_step_grad(flat, X_train[rows], y_train[rows], mask, keep,
+                                           running, grad)
+            step += 1
+            adam_step(flat, grad, exp_avg, exp_avg_sq, lr=lr_active, step=step)
+        with torch.no_grad():
+            logits = nets.forward(X_valid, train=False, flat=flat, running=running)
+            valid_loss = _bce_per_network(logits, y_valid)
+        leaving = []
+        for pos, i in enumerate(active):
+            loss_value = float(valid_loss[pos])
+            logs[i].valid_losses.append(loss_value)
+            logs[i].epochs = epoch + 1
+            # ReduceLROnPlateau (mode min, relative threshold), per network.
+            if loss_value < plateau_best[i] * (1 - PLATEAU_THRESHOLD):
+                plateau_best[i] = loss_value
+                plateau_bad[i] = 0
+            else:
+                plateau_bad[i] += 1
+            if plateau_bad[i] > PLATEAU_PATIENCE:
+                new_lr = float(lr[i]) * PLATEAU_FACTOR
+                if float(lr[i]) - new_lr > PLATEAU_EPS:
+                    lr[i] = new_lr
+                plateau_bad[i] = 0
+            if early_stopping and epoch % CHECK_EVERY == 0:
+                if loss_value > best_loss[i]:
+                    bad_checks[i] += 1
+                else:
+                    best_loss[i] = loss_value
+                    best_state[i] = (flat[pos].clone(), running[0][:, pos].clone(),
+                                     running[1][:, pos].clone())
+                    logs[i].best_epoch = epoch
+                    bad_checks[i] = 0
+                if bad_checks[i] > PATIENCE_CHECKS:
+                    logs[i].stopped_early = True
+                    leaving.append(pos)
+        last_epoch = epoch == max_epochs - 1
+        for pos, i in enumerate(active):
+            if pos in leaving or last_epoch:
+                logs[i].final_lr = float(lr[i])
+                # At the end of the budget the final weights count as one more check.
+                final_is_best = last_epoch and valid_loss[pos] <= best_loss[i]
+                if early_stopping and best_state[i] is not None and not final_is_best:
+                    weights, mean, var = best_state[i]
+                    logs[i].best_valid_loss = best_loss[i]
+                else:
+                    weights, mean, var = flat[pos], running[0][:, pos], running[1][:, pos]
+                    logs[i].best_epoch = epoch
+                    logs[i].best_valid_loss = logs[i].valid_losses[-1]
+                state = nets.state_dict(0, weights[None], (mean[:, None], var[:, None]))
+                finished[i] = (state, logs[i])
+        if leaving and not last_epoch:
+            stay = [pos for pos in range(n_active) if pos not in leaving]
+            keep_idx = torch.tensor(stay)
+            flat = flat[keep_idx].clone()
+            exp_avg = exp_avg[keep_idx].clone()
+            exp_avg_sq = exp_avg_sq[keep_idx].clone()
+            running = (running[0][:, keep_idx].contiguous(),
+                       running[1][:, keep_idx].contiguous())
+            active = [active[pos] for pos in stay]
+        bar.update(1)
+        bar.set_postfix(active=len(active))
+    bar.close()
+    return [finished[i] for i in range(len(seeds))]
+
+
+__all__ = ["TrainingLog", "cache_dir", "cache_key", "train_network", "train_networks"]

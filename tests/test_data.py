@@ -1,0 +1,223 @@
+"""posthoc.data: shapes, split, privileged groups, checksums, downloads and errors."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import posthoc.data as data_module
+from posthoc import Split, load_dataset
+from posthoc.data import CHECKSUMS, ensure_files, load_aif360
+
+SHAPES = {"adult-sex": (45222, 98), "bank-age": (30488, 57),
+          "compas-race": (6167, 401), "compas-sex": (6167, 401)}
+
+
+@pytest.mark.parametrize("name", list(SHAPES))
+def test_shapes_and_split(datasets, name):
+    dataset = datasets[name]
+    rows, features = SHAPES[name]
+    sizes = [len(dataset.train), len(dataset.valid), len(dataset.test)]
+    assert sum(sizes) == rows and dataset.n_features == features
+    assert len(dataset.feature_names) == features
+    # AIF360's split: int(0.6 n) rows to train, then int(0.5 rest) to valid.
+    assert sizes[0] == int(0.6 * rows) and sizes[1] == int(0.5 * (rows - sizes[0]))
+    for part in (dataset.train, dataset.valid, dataset.test):
+        assert part.X.dtype == np.float32 and set(np.unique(part.y)) <= {0, 1}
+        assert set(np.unique(part.a)) == {0, 1}
+    # Standardised with the training split's statistics.
+    X = dataset.train.X.astype(np.float64)
+    varying = X.std(axis=0) > 0
+    assert np.allclose(X.mean(axis=0), 0, atol=1e-4)
+    assert np.allclose(X.std(axis=0)[varying], 1, atol=1e-3)
+
+
+def _raw_column(data_dir: Path, name: str) -> pd.Series:
+    """The protected attribute's raw values, indexed as AIF360 names instances."""
+    if name == "adult-sex":
+        columns = ["age", "workclass", "fnlwgt", "education", "education-num",
+                   "marital-status", "occupation", "relationship", "race", "sex",
+                   "capital-gain", "capital-loss", "hours-per-week", "native-country", "income"]
+        train = pd.read_csv(data_dir / "adult/adult.data", header=None, names=columns,
+                            skipinitialspace=True)
+        test = pd.read_csv(data_dir / "adult/adult.test", header=0, names=columns,
+                           skipinitialspace=True)
+        return pd.concat([test, train], ignore_index=True)["sex"]
+    if name == "bank-age":
+        return pd.read_csv(data_dir / "bank/bank-additional-full.csv", sep=";")["age"]
+    frame = pd.read_csv(data_dir / "compas/compas-scores-two-years.csv", index_col="id")
+    return frame[name.split("-")[1]]
+
+
+@pytest.mark.parametrize("name, privileged", [
+    ("adult-sex", lambda v: v == "Male"),
+    ("bank-age", lambda v: v >= 25),
+    ("compas-race", lambda v: v == "Caucasian"),
+    ("compas-sex", lambda v: v == "Female"),
+])
+def test_privileged_groups_from_the_raw_files(data_dir, datasets, name, privileged):
+    train, valid, test = load_aif360(name, data_dir=data_dir)
+    raw = _raw_column(data_dir, name)
+    for aif, part in zip((train, valid, test), (datasets[name].train, datasets[name].valid,
+                                                 datasets[name].test)):
+        index = [int(i) if raw.index.dtype.kind == "i" else i for i in aif.instance_names]
+        expected = np.array([privileged(v) for v in raw.loc[index]], dtype=np.int64)
+        assert np.array_equal(part.a, expected)
+
+
+def test_matches_aif360_default_classes(data_dir, tmp_path):
+    """Our loader against AdultDataset(), BankDataset(), CompasDataset() run from a copy of
+    the aif360 package with the raw files placed where it expects them."""
+    import aif360
+
+    package = Path(aif360.__file__).parent
+    copy = tmp_path / "site" / "aif360"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    for relative in CHECKSUMS:
+        target = copy / "data" / "raw" / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(data_dir / relative, target)
+    script = r"""
+import hashlib, json, sys
+import numpy as np
+from aif360.datasets import AdultDataset, BankDataset, CompasDataset
+out = {}
+for key, cls in (("adult", AdultDataset), ("bank", BankDataset), ("compas", CompasDataset)):
+    kwargs = {"privileged_classes": [lambda x: x >= 25]} if key == "bank" else {}
+    full = cls(**kwargs)
+    train, rest = full.split([0.6], shuffle=True, seed=101)
+    valid, test = rest.split([0.5], shuffle=True, seed=101)
+    out[key] = [hashlib.sha256(np.ascontiguousarray(p.features).tobytes()
+                               + np.ascontiguousarray(p.labels).tobytes()
+                               + np.ascontiguousarray(p.protected_attributes).tobytes()
+                               ).hexdigest() for p in (train, valid, test)]
+    out[key].append(list(full.feature_names))
+print(json.dumps(out))
+"""
+    env = {"PYTHONPATH": str(copy.parent), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    reference = json.loads(result.stdout.strip().splitlines()[-1])
+    for config, key in (("adult-sex", "adult"), ("bank-age", "bank"), ("compas-race", "compas")):
+        parts = load_aif360(config, data_dir=data_dir)
+        ours = [hashlib.sha256(np.ascontiguousarray(p.features).tobytes()
+                               + np.ascontiguousarray(p.labels).tobytes()
+                               + np.ascontiguousarray(p.protected_attributes).tobytes()
+                               ).hexdigest() for p in parts]
+        assert ours == reference[key][:3], config
+        assert list(parts[0].feature_names) == reference[key][3]
+
+
+def test_unknown_name_lists_the_valid_ones(data_dir):
+    with pytest.raises(ValueError, match=r"'adult'.*adult-sex, bank-age, compas-race, compas-sex"):
+        load_dataset("adult", data_dir=data_dir)
+
+
+def _no_network(source):
+    raise OSError("network unreachable")
+
+
+def test_missing_file_names_file_folder_and_fix(tmp_path, monkeypatch):
+    monkeypatch.setattr(data_module, "_download", _no_network)
+    with pytest.raises(FileNotFoundError) as info:
+        load_dataset("compas-race", data_dir=tmp_path)
+    message = str(info.value)
+    assert "compas/compas-scores-two-years.csv" in message and str(tmp_path) in message
+    assert "POSTHOC_DATA" in message and "https://" in message
+
+
+def test_corrupted_file_is_an_error(data_dir, tmp_path):
+    target = tmp_path / "compas" / "compas-scores-two-years.csv"
+    target.parent.mkdir()
+    payload = bytearray((data_dir / "compas/compas-scores-two-years.csv").read_bytes())
+    payload[100] ^= 1
+    target.write_bytes(bytes(payload))
+    with pytest.raises(ValueError, match=r"compas-scores-two-years.csv.*corrupted") as info:
+        load_dataset("compas-sex", data_dir=tmp_path)
+    assert str(tmp_path) in str(info.value)
+
+
+def test_download_verifies_and_unpacks_nested_archives(data_dir, tmp_path):
+    """Downloads are served from local file:// addresses laid out like the real sources."""
+    served = tmp_path / "served"
+    served.mkdir()
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as archive:
+        for name in ("bank-additional-full.csv", "bank-additional-names.txt"):
+            archive.write(data_dir / "bank" / name, f"bank-additional/{name}")
+    with zipfile.ZipFile(served / "bank+marketing.zip", "w") as archive:
+        archive.writestr("bank-additional.zip", inner.getvalue())
+    shutil.copy(data_dir / "compas/compas-scores-two-years.csv", served)
+    sources = dict(data_module.SOURCES)
+    sources["bank/bank-additional-full.csv"] = (
+        (served / "bank+marketing.zip").as_uri(), "bank-additional.zip",
+        "bank-additional/bank-additional-full.csv")
+    sources["compas/compas-scores-two-years.csv"] = (
+        (served / "compas-scores-two-years.csv").as_uri(),)
+    target = tmp_path / "fresh"
+    fetched = []
+
+    def fetch(source):
+        fetched.append(source[0])
+        return data_module._download(source)
+
+    original = data_module.SOURCES
+    data_module.SOURCES = sources
+    try:
+        ensure_files(["bank/bank-additional-full.csv", "compas/compas-scores-two-years.csv"],
+                     target, fetch=fetch)
+        assert len(fetched) == 2
+        assert (target / "bank/bank-additional-full.csv").read_bytes() == \
+            (data_dir / "bank/bank-additional-full.csv").read_bytes()
+        # A second call finds verified files and downloads nothing.
+        ensure_files(["compas/compas-scores-two-years.csv"], target, fetch=fetch)
+        assert len(fetched) == 2
+        # A download with the wrong content is refused and nothing is written.
+        (served / "compas-scores-two-years.csv").write_text("id\n1\n")
+        (target / "compas/compas-scores-two-years.csv").unlink()
+        with pytest.raises(ValueError, match="does not match its checksum"):
+            ensure_files(["compas/compas-scores-two-years.csv"], target, fetch=fetch)
+        assert not (target / "compas/compas-scores-two-years.csv").exists()
+    finally:
+        data_module.SOURCES = original
+
+
+def test_checksums_match_the_shared_list(data_dir):
+    listing = data_dir / "SHA256SUMS"
+    if not listing.exists():
+        pytest.skip("the data folder has no SHA256SUMS listing")
+    sums = dict(reversed(line.split()) for line in listing.read_text().splitlines() if line)
+    assert sums == CHECKSUMS
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(X=np.zeros((3, 2)), y=[0, 1], a=[0, 1, 1]), "length"),
+    (dict(X=np.zeros((3, 2)), y=[0, 1, 1], a=[0, 1]), "length"),
+    (dict(X=np.array([[0.0, np.nan], [1, 1]]), y=[0, 1], a=[0, 1]), r"^X contains NaN"),
+    (dict(X=np.array([[0.0, np.inf], [1, 1]]), y=[0, 1], a=[0, 1]), r"^X contains NaN or inf"),
+    (dict(X=np.zeros((2, 2)), y=[0, 2], a=[0, 1]), r"^y must contain only 0 and 1"),
+    (dict(X=np.zeros((2, 2)), y=[0.0, 0.5], a=[0, 1]), r"^y must contain only 0 and 1"),
+    (dict(X=np.zeros((2, 2)), y=[0, 1], a=[-1, 1]), r"^a must contain only 0 and 1"),
+    (dict(X=np.zeros(2), y=[0, 1], a=[0, 1]), r"^X must be a 2-D"),
+    (dict(X=np.zeros((2, 2)), y=["no", "yes"], a=[0, 1]), r"^y must be numeric"),
+])
+def test_split_checks_its_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        Split(**kwargs)
+
+
+def test_split_converts_types():
+    part = Split(np.ones((2, 3), dtype=np.float64), np.array([0.0, 1.0]), [True, False])
+    assert part.X.dtype == np.float32 and part.y.dtype == np.int64 and part.a.tolist() == [1, 0]
+    assert hashlib.sha256(part.X.tobytes()).hexdigest()
