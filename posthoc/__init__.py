@@ -8,6 +8,8 @@ The public API: data (:func:`load_dataset`, :class:`Dataset`, :class:`Split`), m
 from .data import CONFIGURATIONS, Dataset, Split, available, load_dataset
 from .metrics import MEASURES, BestThreshold, accuracy, best_threshold, bias, objective
 from .networks import PaperNet
+from .models import compare_models
+from .paper import paper_numbers
 from .training import TrainingLog, train_network, train_networks
 
 __version__ = "0.1.0"
@@ -15,5 +17,6 @@ __version__ = "0.1.0"
 __all__ = [
     "CONFIGURATIONS", "MEASURES", "BestThreshold", "Dataset", "PaperNet", "Split",
     "TrainingLog", "__version__", "accuracy", "available", "best_threshold", "bias",
-    "load_dataset", "objective", "train_network", "train_networks",
+    "compare_models", "load_dataset", "objective", "paper_numbers", "train_network",
+    "train_networks",
 ]

@@ -186,38 +186,47 @@ class _StackedNets:
         return _head(h, *params[-2:])
 
     def train_step_grad(self, flat: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
-                        keep_masks: torch.Tensor | None, keep: float, running: tuple,
+                        gates: torch.Tensor | None, *, batch_stats: tuple | None = None,
+                        running: tuple | None = None,
                         grad: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Loss and gradient of one training minibatch per network, by a hand-written pass.
 
         Equivalent to ``forward(train=True)`` + BCE (mean over the minibatch, summed over
-        networks) + autograd, but with about a third of the per-step overhead. Updates the
-        BatchNorm running statistics in place. ``keep_masks`` is (S, layers, B, width) bool.
+        networks) + autograd, with a fraction of the per-step overhead.
+
+        Parameters
+        ----------
+        gates : (S, layers, B, width) float or None
+            Dropout masks already divided by the keep probability.
+        batch_stats : (means, variances), each (layers, S, 1, width), optional
+            Receive each layer's batch mean and biased variance, for the caller to fold into
+            the running statistics later (:func:`fold_running_stats`).
+        running : (running_mean, running_var), optional
+            Running statistics to update now instead.
         """
         params = self.views(flat)
-        rows = x.shape[1]
+        n_nets, rows = x.shape[0], x.shape[1]
+        n_layers = self.depth + 1
+        if batch_stats is None:
+            batch_stats = (torch.empty(n_layers, n_nets, 1, self.width, dtype=x.dtype),
+                           torch.empty(n_layers, n_nets, 1, self.width, dtype=x.dtype))
+        means, variances = batch_stats
         saved = []
         h = x
-        for layer in range(self.depth + 1):
+        for layer in range(n_layers):
             weight, bias, scale, shift = params[4 * layer: 4 * layer + 4]
             z = torch.baddbmm(bias[:, None, :], h, weight)
-            gate = z > 0
-            if keep_masks is not None:
-                gate = (gate & keep_masks[:, layer]).to(z.dtype).mul_(1.0 / keep)
-            else:
-                gate = gate.to(z.dtype)
+            gate = (z > 0) * gates[:, layer] if gates is not None else (z > 0).to(z.dtype)
             u = z.mul_(gate)
-            mean = u.mean(1, keepdim=True)
+            mean = torch.mean(u, 1, keepdim=True, out=means[layer])
             centred = u.sub_(mean)
-            var = centred.square().mean(1, keepdim=True)
+            var = torch.mean(centred.square(), 1, keepdim=True, out=variances[layer])
             inv_std = var.add(BN_EPS).sqrt_().reciprocal_()
             x_hat = centred.mul_(inv_std)
-            out = x_hat * scale[:, None, :] + shift[:, None, :]
-            running[0][layer].mul_(1 - BN_MOMENTUM).add_(mean[:, 0] * BN_MOMENTUM)
-            running[1][layer].mul_(1 - BN_MOMENTUM).add_(
-                var[:, 0] * (rows / max(rows - 1, 1)) * BN_MOMENTUM)
             saved.append((h, gate, x_hat, inv_std))
-            h = out
+            h = x_hat * scale[:, None, :] + shift[:, None, :]
+        if running is not None:
+            fold_running_stats(running, means[None], variances[None], [rows])
         head_weight, head_bias = params[-2:]
         logits = _head(h, head_weight, head_bias)
         loss = F.binary_cross_entropy_with_logits(logits, y, reduction="none").mean(1).sum()
@@ -232,17 +241,18 @@ class _StackedNets:
         for layer in range(self.depth, -1, -1):
             weight, _, scale, _ = params[4 * layer: 4 * layer + 4]
             h_in, gate, x_hat, inv_std = saved[layer]
-            torch.sum(g * x_hat, 1, out=grads[4 * layer + 2])
-            torch.sum(g, 1, out=grads[4 * layer + 3])
-            g_hat = g.mul_(scale[:, None, :])
-            g_u = (g_hat - g_hat.mean(1, keepdim=True)
-                   - x_hat * (g_hat * x_hat).mean(1, keepdim=True)).mul_(inv_std)
-            g_z = g_u.mul_(gate)
+            d_scale, d_shift = grads[4 * layer + 2], grads[4 * layer + 3]
+            torch.sum(g * x_hat, 1, out=d_scale)
+            torch.sum(g, 1, out=d_shift)
+            # BatchNorm: g_u = scale * inv_std * (g - mean(g) - x_hat * mean(g * x_hat)),
+            # with the means taken from the two sums above.
+            g_u = g.sub_(d_shift[:, None, :] / rows).sub_(x_hat * (d_scale[:, None, :] / rows))
+            g_z = g_u.mul_(gate * (inv_std * scale[:, None, :]))
             grads[4 * layer].copy_(torch.bmm(h_in.transpose(1, 2), g_z))
             torch.sum(g_z, 1, out=grads[4 * layer + 1])
             if layer:
                 g = torch.bmm(g_z, weight.transpose(1, 2))
-        return loss.detach(), grad
+        return loss, grad
 
     def state_dict(self, index: int, flat: torch.Tensor, running: tuple) -> dict:
         """A :class:`PaperNet` state dict for network ``index``."""
@@ -256,6 +266,21 @@ class _StackedNets:
             state[f"{prefix}.running_var"] = running[1][layer, index].clone()
             state[f"{prefix}.num_batches_tracked"] = torch.tensor(0, dtype=torch.long)
         return state
+
+
+def fold_running_stats(running: tuple, means: torch.Tensor, variances: torch.Tensor,
+                       rows: Sequence[int]) -> None:
+    """Apply BatchNorm's running-statistics update for each recorded minibatch, in order.
+
+    ``means`` and ``variances`` are (steps, layers, S, 1, width): each minibatch's batch mean
+    and biased variance; ``rows`` the minibatch sizes. The update is torch's
+    ``running = (1 - momentum) * running + momentum * batch`` (unbiased variance), element by
+    element in the same order as if it ran after every step.
+    """
+    for step, size in enumerate(rows):
+        factor = size / max(size - 1, 1)
+        running[0].mul_(1 - BN_MOMENTUM).add_(means[step, :, :, 0] * BN_MOMENTUM)
+        running[1].mul_(1 - BN_MOMENTUM).add_(variances[step, :, :, 0] * factor * BN_MOMENTUM)
 
 
 def adam_step(params: torch.Tensor, grad: torch.Tensor, exp_avg: torch.Tensor,
@@ -331,7 +356,7 @@ def train_networks(dataset: Dataset | tuple[Split, Split], *, seeds: Sequence[in
                    width: int = 32, depth: int = 10, dropout: float = 0.2,
                    max_epochs: int = MAX_EPOCHS, early_stopping: bool = True,
                    cache: bool | str | Path = True, progress: bool = True,
-                   return_logs: bool = False):
+                   workers: int | None = None, return_logs: bool = False):
     """Train one :class:`PaperNet` per seed, all seeds in one batched computation.
 
     Parameters
@@ -353,6 +378,10 @@ def train_networks(dataset: Dataset | tuple[Split, Split], *, seeds: Sequence[in
         the folder given), keyed by everything that determines them; save new ones there.
     progress : bool, default True
         Show a progress bar over epochs.
+    workers : int, optional
+        Processes to train in; the seeds are shared out among them and each trains its
+        share in one batched computation on one thread. Defaults to the number of cores (at
+        most the number of seeds to train). Results do not depend on it.
     return_logs : bool, default False
         Also return one :class:`TrainingLog` per seed.
 
@@ -395,7 +424,11 @@ def train_networks(dataset: Dataset | tuple[Split, Split], *, seeds: Sequence[in
                 results[seed] = (stored["state_dict"], log)
     missing = [seed for seed in seeds if seed not in results]
     if missing:
-        trained = _train_stacked(train, valid, missing, progress=progress, **spec)
+        if workers is None:
+            workers = min(os.cpu_count() or 1, len(missing))
+        workers = min(check_positive_int("workers", workers), len(missing))
+        trained = _train_in_workers(train, valid, missing, workers=workers,
+                                    progress=progress, spec=spec)
         for seed, (state, log) in zip(missing, trained):
             results[seed] = (state, log)
             if folder is not None:
@@ -419,12 +452,98 @@ def train_network(dataset: Dataset | tuple[Split, Split], *, seed: int = 0, widt
                           **options)[0]
 
 
-def _train_stacked(train: Split, valid: Split, seeds: list[int], *, width: int, depth: int,
-                   dropout: float, max_epochs: int, early_stopping: bool,
-                   progress: bool) -> list[tuple[dict, TrainingLog]]:
-    """The batched training loop. Stopped networks leave the batch."""
+_PROGRESS = None  # a worker process's queue for epoch counts
+
+
+def _init_worker(queue) -> None:
+    global _PROGRESS
+    _PROGRESS = queue
+    torch.set_num_threads(1)
+
+
+def _worker(train: Split, valid: Split, seeds: list[int], spec: dict):
+    report = _PROGRESS.put if _PROGRESS is not None else None
+    return _train_stacked(train, valid, seeds, report=report, **spec)
+
+
+def _train_in_workers(train: Split, valid: Split, seeds: list[int], *, workers: int,
+                      progress: bool, spec: dict) -> list[tuple[dict, TrainingLog]]:
+    """Share ``seeds`` out among ``workers`` processes (or train here if one)."""
     from tqdm.auto import tqdm
 
+    groups = [seeds[i::workers] for i in range(workers)]
+    bar = tqdm(total=spec["max_epochs"] * workers, disable=not progress, leave=False,
+               desc=f"training {len(seeds)} network(s) in {workers} process(es)",
+               unit="epoch")
+    results: dict[int, tuple[dict, TrainingLog]] = {}
+    try:
+        if workers == 1:
+            threads = torch.get_num_threads()
+            torch.set_num_threads(1)  # the same single-threaded kernels as in the workers
+            try:
+                trained = _train_stacked(train, valid, seeds, report=lambda n: bar.update(n),
+                                         **spec)
+            finally:
+                torch.set_num_threads(threads)
+            results.update(zip(seeds, trained))
+        else:
+            import multiprocessing
+            import queue as queue_module
+            from concurrent.futures import ProcessPoolExecutor, wait
+
+            from concurrent.futures.process import BrokenProcessPool
+
+            context = multiprocessing.get_context("spawn")
+            epochs_done = context.Queue()
+            try:
+                with ProcessPoolExecutor(workers, mp_context=context,
+                                         initializer=_init_worker,
+                                         initargs=(epochs_done,)) as pool:
+                    futures = {pool.submit(_worker, train, valid, group, spec): group
+                               for group in groups}
+                    pending = set(futures)
+                    while pending:
+                        _, pending = wait(pending, timeout=0.5)
+                        try:
+                            while True:
+                                bar.update(epochs_done.get_nowait())
+                        except queue_module.Empty:
+                            pass
+                    for future, group in futures.items():
+                        results.update(zip(group, future.result()))
+            except BrokenProcessPool:
+                import warnings
+
+                warnings.warn(
+                    "train_networks could not start its worker processes (a script that "
+                    "calls it needs an `if __name__ == '__main__':` guard); training "
+                    "in this process instead, with the same results. Pass workers=1 to "
+                    "skip the attempt.", RuntimeWarning, stacklevel=3)
+                bar.close()
+                return _train_in_workers(train, valid, seeds, workers=1, progress=progress,
+                                         spec=spec)
+    finally:
+        bar.close()
+    return [results[seed] for seed in seeds]
+
+
+def _train_stacked(train: Split, valid: Split, seeds: list[int], *, width: int, depth: int,
+                   dropout: float, max_epochs: int, early_stopping: bool,
+                   report=None) -> list[tuple[dict, TrainingLog]]:
+    """The batched training loop. Stopped networks leave the batch.
+
+    ``report(n)`` is called with the number of epochs just finished (once per epoch, and
+    with the epochs skipped when every network has stopped early).
+    """
+    with torch.inference_mode():  # no autograd bookkeeping: the backward pass is by hand
+        return _train_stacked_loop(train, valid, seeds, width=width, depth=depth,
+                                   dropout=dropout, max_epochs=max_epochs,
+                                   early_stopping=early_stopping, report=report)
+
+
+def _train_stacked_loop(train: Split, valid: Split, seeds: list[int], *, width: int,
+                        depth: int, dropout: float, max_epochs: int, early_stopping: bool,
+                        report) -> list[tuple[dict, TrainingLog]]:
     X_train = torch.from_numpy(train.X)
     y_train = torch.from_numpy(train.y).to(torch.float32)
     X_valid = torch.from_numpy(valid.X)
@@ -455,12 +574,12 @@ def _train_stacked(train: Split, valid: Split, seeds: list[int], *, width: int, 
     keep = 1.0 - dropout
     step = 0
 
-    bar = tqdm(total=max_epochs, desc=f"training {len(seeds)} network(s)", disable=not progress,
-               leave=False)
     for epoch in range(max_epochs):
         if not active:
+            if report is not None:
+                report(max_epochs - epoch)
             break
-        idx = torch.tensor(active)
+        idx = torch.tensor(active, dtype=torch.long)
         n_active = len(active)
         orders = torch.stack([torch.randperm(n, generator=order_gens[i]) for i in active])
         keep_masks = None
@@ -472,18 +591,23 @@ def _train_stacked(train: Split, valid: Split, seeds: list[int], *, width: int, 
             cut = round(keep * 65536)
             keep_masks = torch.from_numpy(np.stack([
                 dropout_gens[i].integers(0, 65536, shape, dtype=np.uint16) < cut
-                for i in active]))
+                for i in active], axis=1))                 # (steps, S, layers, B, width)
         lr_active = lr[idx]
         grad = torch.zeros_like(flat)             # padding columns stay zero
+        means = torch.empty(len(batch_sizes), n_layers, n_active, 1, width)
+        variances = torch.empty_like(means)
         start = 0
         for b, size in enumerate(batch_sizes):
             rows = orders[:, start:start + size]
             start += size
-            mask = keep_masks[:, b, :, :size, :] if keep_masks is not None else None
-            _, grad = nets.train_step_grad(flat, X_train[rows], y_train[rows], mask, keep,
-                                           running, grad)
+            gates = None
+            if keep_masks is not None:
+                gates = keep_masks[b, :, :, :size, :].to(torch.float32).mul_(1.0 / keep)
+            nets.train_step_grad(flat, X_train[rows], y_train[rows], gates,
+                                 batch_stats=(means[b], variances[b]), grad=grad)
             step += 1
             adam_step(flat, grad, exp_avg, exp_avg_sq, lr=lr_active, step=step)
+        fold_running_stats(running, means, variances, batch_sizes)
         with torch.no_grad():
             logits = nets.forward(X_valid, train=False, flat=flat, running=running)
             valid_loss = _bce_per_network(logits, y_valid)
@@ -532,16 +656,15 @@ def _train_stacked(train: Split, valid: Split, seeds: list[int], *, width: int, 
                 finished[i] = (state, logs[i])
         if leaving and not last_epoch:
             stay = [pos for pos in range(n_active) if pos not in leaving]
-            keep_idx = torch.tensor(stay)
+            keep_idx = torch.tensor(stay, dtype=torch.long)  # may be empty: all stopped
             flat = flat[keep_idx].clone()
             exp_avg = exp_avg[keep_idx].clone()
             exp_avg_sq = exp_avg_sq[keep_idx].clone()
             running = (running[0][:, keep_idx].contiguous(),
                        running[1][:, keep_idx].contiguous())
             active = [active[pos] for pos in stay]
-        bar.update(1)
-        bar.set_postfix(active=len(active))
-    bar.close()
+        if report is not None:
+            report(1)
     return [finished[i] for i in range(len(seeds))]
 
 

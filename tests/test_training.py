@@ -53,7 +53,7 @@ def test_hand_written_gradient_matches_autograd():
     keep = torch.rand(S, depth + 1, B, width) < 0.8
     ours = (nets.running_mean.clone().double(), nets.running_var.clone().double())
     ref = (nets.running_mean.clone().double(), nets.running_var.clone().double())
-    loss, grad = nets.train_step_grad(flat, x, y, keep, 0.8, ours)
+    loss, grad = nets.train_step_grad(flat, x, y, keep.double() / 0.8, running=ours)
     leaf = flat.clone().requires_grad_(True)
     logits = nets.forward(x, train=True, masks=keep.double() / 0.8, flat=leaf, running=ref)
     ref_loss = F.binary_cross_entropy_with_logits(logits, y, reduction="none").mean(1).sum()
@@ -101,13 +101,30 @@ def test_a_seed_does_not_depend_on_its_companions():
     # stopping takes them out of the batch at different epochs.
     train, valid = synthetic(n=150, seed=0), synthetic(n=150, seed=1)
     options = dict(width=8, depth=2, max_epochs=300, cache=False, progress=False)
+    # Two processes share out seeds 0, 3, 7; seed 3 then trains alone in this process.
     together, logs = train_networks((train, valid), seeds=[0, 3, 7], return_logs=True,
-                                    **options)
-    alone = train_networks((train, valid), seeds=[3], **options)[0]
+                                    workers=2, **options)
+    alone = train_networks((train, valid), seeds=[3], workers=1, **options)[0]
     assert _states_equal(together[1], alone)
     # Early stopping had networks leave the batch at different epochs.
     assert any(log.stopped_early for log in logs)
     assert not _states_equal(together[0], together[1])
+
+
+def test_a_lone_network_stops_early_and_keeps_its_best_weights():
+    train, valid = synthetic(n=150, seed=0), synthetic(n=150, seed=1)
+    nets, logs = train_networks((train, valid), seeds=[5], width=8, depth=2, max_epochs=1001,
+                                cache=False, progress=False, workers=1, return_logs=True)
+    log = logs[0]
+    assert log.stopped_early and log.epochs < 1001
+    # Stopped after more than 10 checks (every 10 epochs) without improvement.
+    assert log.epochs == log.best_epoch + 10 * 11 + 1
+    assert log.best_valid_loss == pytest.approx(min(log.valid_losses[::10]))
+    net = nets[0]
+    with torch.no_grad():
+        logits = net.logits(torch.from_numpy(valid.X))
+    restored = F.binary_cross_entropy_with_logits(logits, torch.from_numpy(valid.y).float())
+    assert float(restored) == pytest.approx(log.best_valid_loss, rel=1e-5)
 
 
 def test_same_seed_same_network_and_the_cache(isolated_cache):
@@ -157,6 +174,7 @@ def test_training_learns_compas(datasets):
     (dict(seeds=[0], width=0), r"^width"),
     (dict(seeds=[0], dropout=1.5), r"^dropout"),
     (dict(seeds=[0], max_epochs=0), r"^max_epochs"),
+    (dict(seeds=[0], workers=0), r"^workers"),
 ])
 def test_training_errors(kwargs, match):
     part = synthetic()
