@@ -1,0 +1,87 @@
+"""The three post-processing baselines, from AIF360, with the authors' settings.
+
+Each is fitted on the validation split from the model's scores (and, for equalised odds, its
+0/1 predictions), and predicts from scores and the protected attribute for any split.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..metrics import Measure
+
+#: AIF360's metric names for reject option classification.
+ROC_METRICS = {"spd": "Statistical parity difference", "aod": "Average odds difference",
+               "eod": "Equal opportunity difference"}
+BASELINES = ("roc", "eqodds", "calibeqodds")
+_GROUPS = dict(unprivileged_groups=[{"a": 0}], privileged_groups=[{"a": 1}])
+
+
+def _aif360_dataset(y: np.ndarray, a: np.ndarray, scores: np.ndarray | None = None,
+                    labels: np.ndarray | None = None):
+    """A BinaryLabelDataset holding labels, the protected attribute ``a`` and scores."""
+    import pandas as pd
+    from aif360.datasets import BinaryLabelDataset
+
+    frame = pd.DataFrame({"a": np.asarray(a, dtype=float), "y": np.asarray(y, dtype=float)})
+    dataset = BinaryLabelDataset(df=frame, label_names=["y"], protected_attribute_names=["a"],
+                                 favorable_label=1.0, unfavorable_label=0.0)
+    if scores is not None:
+        dataset.scores = np.asarray(scores, dtype=float).reshape(-1, 1)
+    if labels is not None:
+        dataset.labels = np.asarray(labels, dtype=float).reshape(-1, 1)
+    return dataset
+
+
+class PostProcessor:
+    """A fitted AIF360 post-processor that predicts from scores and the protected attribute.
+
+    ``threshold`` turns scores into the 0/1 predictions that equalised odds post-processes
+    (the threshold of highest validation accuracy, as for the ``default`` result).
+    """
+
+    def __init__(self, method: str, algorithm, threshold: float):
+        self.method = method
+        self.algorithm = algorithm
+        self.threshold = threshold
+
+    def predict(self, scores: np.ndarray, a: np.ndarray) -> np.ndarray:
+        scores = np.asarray(scores, dtype=float)
+        a = np.asarray(a)
+        if a.shape != scores.shape:
+            raise ValueError(f"a must have one entry per row (length {scores.shape[0]}); "
+                             f"got shape {a.shape}.")
+        labels = (scores > self.threshold).astype(float)
+        # The true labels are not used by predict; zeros stand in for them.
+        dataset = _aif360_dataset(np.zeros_like(scores), a, scores=scores, labels=labels)
+        return self.algorithm.predict(dataset).labels.ravel().astype(np.int64)
+
+
+def fit_baseline(method: str, scores: np.ndarray, y: np.ndarray, a: np.ndarray, *,
+                 measure: Measure, seed: int, threshold: float) -> PostProcessor:
+    """Fit ``"roc"``, ``"eqodds"`` or ``"calibeqodds"`` on validation scores."""
+    from aif360.algorithms.postprocessing import (
+        CalibratedEqOddsPostprocessing, EqOddsPostprocessing, RejectOptionClassification)
+
+    truth = _aif360_dataset(y, a)
+    predicted = _aif360_dataset(y, a, scores=scores, labels=(scores > threshold).astype(float))
+    if method == "roc":
+        if measure not in ROC_METRICS:
+            raise ValueError(f"method 'roc' supports only the measures "
+                             f"{', '.join(ROC_METRICS)}; got {measure!r}.")
+        algorithm = RejectOptionClassification(
+            low_class_thresh=0.01, high_class_thresh=0.99, num_class_thresh=100,
+            num_ROC_margin=50, metric_name=ROC_METRICS[measure], metric_ub=0.05,
+            metric_lb=-0.05, **_GROUPS)
+    elif method == "eqodds":
+        algorithm = EqOddsPostprocessing(seed=seed, **_GROUPS)
+    elif method == "calibeqodds":
+        algorithm = CalibratedEqOddsPostprocessing(cost_constraint="fpr", seed=seed, **_GROUPS)
+    else:  # pragma: no cover - checked by debias
+        raise ValueError(f"Unknown baseline {method!r}; valid values are: {', '.join(BASELINES)}.")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # AIF360's pandas deprecation chatter
+        algorithm = algorithm.fit(truth, predicted)
+    return PostProcessor(method, algorithm, threshold)

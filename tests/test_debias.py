@@ -1,0 +1,131 @@
+"""posthoc.debias: each method on a small seeded problem, against AIF360 and brute force."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from posthoc import Split, train_networks
+from posthoc.debias import debias, evaluate
+from posthoc.methods.baselines import _aif360_dataset
+from posthoc.methods.random import random_perturbation, random_perturbation_loop
+
+
+def biased_problem(n, seed):
+    rng = np.random.default_rng(seed)
+    a = (rng.random(n) < 0.6).astype(int)
+    X = rng.normal(size=(n, 5))
+    X[:, 4] = a
+    y = ((X[:, 0] + 1.2 * a + 0.7 * rng.normal(size=n)) > 0.6).astype(int)
+    return Split(X, y, a)
+
+
+@pytest.fixture(scope="module")
+def problem():
+    train, valid, test = biased_problem(600, 0), biased_problem(400, 1), biased_problem(400, 2)
+    net = train_networks((train, valid), seeds=[0], width=8, depth=2, max_epochs=30,
+                         cache=False, progress=False, workers=1)[0]
+    return net, valid, test
+
+
+def _state(model):
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+@pytest.mark.parametrize("method, options", [
+    ("random", {"trials": 40}),
+    ("adversarial", {"epochs": 3, "critic_steps": 60, "actor_steps": 40}),
+])
+def test_fine_tuning_lowers_the_objective_and_leaves_the_model(problem, method, options):
+    net, valid, test = problem
+    before = _state(net)
+    default = debias(net, valid, "default", measure="spd")
+    result = debias(net, valid, method, measure="spd", seed=1, **options)
+    assert result.objective < default.objective
+    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
+    again = debias(net, valid, method, measure="spd", seed=1, **options)
+    assert again.objective == result.objective and again.threshold == result.threshold
+    assert np.array_equal(again.predict(test.X), result.predict(test.X))
+    row = evaluate(result, test)
+    assert set(row) >= {"bias", "accuracy", "objective", "bias_spd", "bias_eod", "bias_aod"}
+    assert row["bias"] == row["bias_spd"]
+
+
+def test_fast_and_straightforward_random_perturbation_agree(problem):
+    net, valid, _ = problem
+    model = copy.deepcopy(net).eval()
+    fast = random_perturbation(model, valid, measure="eod", lam=0.75, seed=3, trials=25,
+                               grid=501)
+    slow = random_perturbation_loop(model, valid, measure="eod", lam=0.75, seed=3, trials=25,
+                                    grid=501)
+    assert fast["trial"] == slow["trial"]
+    assert fast["objective"] == pytest.approx(slow["objective"], abs=1e-12)
+    assert fast["threshold"] == pytest.approx(slow["threshold"])
+
+
+def test_callable_measure_with_random_perturbation(problem):
+    net, valid, _ = problem
+
+    def spd(pred, truth, group):
+        return pred[group == 0].mean() - pred[group == 1].mean()
+
+    ours = debias(net, valid, "random", measure=spd, trials=10, grid=101)
+    builtin = debias(net, valid, "random", measure="spd", trials=10, grid=101)
+    assert ours.objective == pytest.approx(builtin.objective)
+    assert ours.details["trial"] == builtin.details["trial"]
+
+
+@pytest.mark.parametrize("method", ["roc", "eqodds", "calibeqodds"])
+def test_baselines_agree_with_aif360_called_directly(problem, method):
+    from aif360.algorithms.postprocessing import (
+        CalibratedEqOddsPostprocessing, EqOddsPostprocessing, RejectOptionClassification)
+
+    net, valid, test = problem
+    result = debias(net, valid, method, measure="spd", seed=4)
+    with torch.no_grad():
+        valid_scores = net(torch.from_numpy(valid.X)).double().numpy()
+        test_scores = net(torch.from_numpy(test.X)).double().numpy()
+    threshold = result.threshold
+    groups = dict(unprivileged_groups=[{"a": 0}], privileged_groups=[{"a": 1}])
+    algorithm = {
+        "roc": lambda: RejectOptionClassification(
+            low_class_thresh=0.01, high_class_thresh=0.99, num_class_thresh=100,
+            num_ROC_margin=50, metric_name="Statistical parity difference", metric_ub=0.05,
+            metric_lb=-0.05, **groups),
+        "eqodds": lambda: EqOddsPostprocessing(seed=4, **groups),
+        "calibeqodds": lambda: CalibratedEqOddsPostprocessing(cost_constraint="fpr", seed=4,
+                                                              **groups),
+    }[method]()
+    algorithm.fit(_aif360_dataset(valid.y, valid.a),
+                  _aif360_dataset(valid.y, valid.a, scores=valid_scores,
+                                  labels=valid_scores > threshold))
+    direct = algorithm.predict(_aif360_dataset(test.y, test.a, scores=test_scores,
+                                               labels=test_scores > threshold)).labels.ravel()
+    assert np.array_equal(result.predict(test.X, test.a), direct.astype(int))
+    with pytest.raises(ValueError, match="protected attribute"):
+        result.predict(test.X)
+
+
+def test_errors(problem):
+    net, valid, _ = problem
+    with pytest.raises(ValueError, match=r"method 'magic'.*default, random, adversarial"):
+        debias(net, valid, "magic")
+    with pytest.raises(ValueError, match=r"measure 'dp'"):
+        debias(net, valid, "random", measure="dp")
+    with pytest.raises(ValueError, match=r"^lam "):
+        debias(net, valid, "random", lam=2)
+    with pytest.raises(ValueError, match=r"option 'trials' for method 'adversarial'"):
+        debias(net, valid, "adversarial", trials=3)
+    with pytest.raises(ValueError, match="method 'roc' supports only"):
+        debias(net, valid, "roc", measure=lambda p, y, a: 0.0)
+
+    class NoLinear(nn.Module):
+        def forward(self, x):
+            return torch.sigmoid(x[:, 0])
+
+    with pytest.raises(ValueError, match="'adversarial' needs a model whose output layer"):
+        debias(NoLinear(), valid, "adversarial", epochs=1)
