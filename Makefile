@@ -35,6 +35,7 @@ data: install
 
 # Execute each jupytext source with papermill into book/, then build the HTML.
 notebooks: install data
+	@mkdir -p _build/src book
 	@for src in $(NOTEBOOKS); do \
 	  name=$$(basename $$src .py); \
 	  echo "executing $$name (profile $(PROFILE))"; \

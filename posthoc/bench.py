@@ -1,5 +1,11 @@
 """Speed benchmarks: each runs the straightforward and the fast version side by side.
 
+``python -m posthoc.bench`` (``random``, the default) runs random perturbation on the same
+network, data and random draws twice in one process: one trial at a time (copy the model,
+perturb, forward, loop over a grid of 501 thresholds; as the authors wrote it) and all
+trials as one batched computation (:func:`posthoc.debias` with ``"random"``). It checks that
+both pick the same trial with the same objective and prints ``speedup: N.Nx`` last.
+
 ``python -m posthoc.bench training`` trains the same seeds for the same fixed number of
 epochs twice in one process: one network at a time with a plain PyTorch loop (``nn.Module``,
 ``torch.optim.Adam``, ``ReduceLROnPlateau``, a minibatch loop; the authors' procedure), and
@@ -76,23 +82,68 @@ def bench_training(config: str = "adult-sex", *, n_seeds: int = 10, epochs: int 
             "batched_s": batched_s, "ratio": ratio}
 
 
+def bench_random(config: str = "adult-sex", *, trials: int = 201, seed: int = 0,
+                 measure: str = "spd", network_epochs: int = 1001,
+                 data_dir: str | None = None) -> dict:
+    """Time straightforward and batched random perturbation; return the figures."""
+    import copy
+
+    from .methods.random import random_perturbation, random_perturbation_loop
+    from .training import train_network
+
+    dataset = load_dataset(config, data_dir=data_dir)
+    network = train_network(dataset, seed=0, max_epochs=network_epochs, progress=False)
+    print(f"random perturbation benchmark: {config}, {trials} trials, measure {measure}, "
+          f"{len(dataset.valid)} validation rows, grid of 501 thresholds, "
+          f"{torch.get_num_threads()} threads", flush=True)
+    start = time.perf_counter()
+    slow = random_perturbation_loop(copy.deepcopy(network), dataset.valid, measure=measure,
+                                    lam=0.75, seed=seed, trials=trials, grid=501)
+    loop_s = time.perf_counter() - start
+    print(f"one trial at a time:     {loop_s:8.2f} s   best trial {slow['trial']}, "
+          f"objective {slow['objective']:.6f}, threshold {slow['threshold']:.3f}", flush=True)
+    start = time.perf_counter()
+    fast = random_perturbation(copy.deepcopy(network), dataset.valid, measure=measure,
+                               lam=0.75, seed=seed, trials=trials, grid=501)
+    batched_s = time.perf_counter() - start
+    print(f"all trials batched:      {batched_s:8.2f} s   best trial {fast['trial']}, "
+          f"objective {fast['objective']:.6f}, threshold {fast['threshold']:.3f}", flush=True)
+    same = fast["trial"] == slow["trial"] and abs(fast["objective"] - slow["objective"]) < 1e-12
+    print(f"same trial and objective: {'yes' if same else 'NO'}")
+    ratio = loop_s / batched_s
+    print(f"speedup: {ratio:.1f}x")
+    return {"config": config, "trials": trials, "loop_s": loop_s, "batched_s": batched_s,
+            "same": same, "ratio": ratio}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m posthoc.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", nargs="?", default="training", choices=["training"],
-                        help="which benchmark to run (default: training)")
+    parser.add_argument("what", nargs="?", default="random", choices=["random", "training"],
+                        help="which benchmark to run (default: random)")
     parser.add_argument("--quick", action="store_true",
-                        help="small settings: 4 seeds x 1 epoch on COMPAS (race)")
+                        help="small settings (random: 201 trials on COMPAS (race) with a "
+                             "40-epoch network; training: 4 seeds x 1 epoch on COMPAS (race))")
     parser.add_argument("--config", default="adult-sex", help="configuration (default adult-sex)")
-    parser.add_argument("--seeds", type=int, default=10, help="number of seeds (default 10)")
-    parser.add_argument("--epochs", type=int, default=2, help="epochs per network (default 2)")
+    parser.add_argument("--trials", type=int, default=201, help="random: trials (default 201)")
+    parser.add_argument("--seeds", type=int, default=10, help="training: seeds (default 10)")
+    parser.add_argument("--epochs", type=int, default=2,
+                        help="training: epochs per network (default 2)")
     parser.add_argument("--data-dir", default=None, help="raw data folder ($POSTHOC_DATA)")
     args = parser.parse_args(argv)
-    if args.seeds < 1 or args.epochs < 1:
-        parser.error("--seeds and --epochs must be positive integers")
-    if args.quick:
-        args.config, args.seeds, args.epochs = "compas-race", 4, 1
-    bench_training(args.config, n_seeds=args.seeds, epochs=args.epochs, data_dir=args.data_dir)
+    if args.seeds < 1 or args.epochs < 1 or args.trials < 1:
+        parser.error("--seeds, --epochs and --trials must be positive integers")
+    if args.what == "training":
+        if args.quick:
+            args.config, args.seeds, args.epochs = "compas-race", 4, 1
+        bench_training(args.config, n_seeds=args.seeds, epochs=args.epochs,
+                       data_dir=args.data_dir)
+    else:
+        epochs = 1001
+        if args.quick:
+            args.config, epochs = "compas-race", 40
+        bench_random(args.config, trials=args.trials, network_epochs=epochs,
+                     data_dir=args.data_dir)
     return 0
 
 

@@ -469,7 +469,7 @@ def _worker(train: Split, valid: Split, seeds: list[int], spec: dict):
 def _train_in_workers(train: Split, valid: Split, seeds: list[int], *, workers: int,
                       progress: bool, spec: dict) -> list[tuple[dict, TrainingLog]]:
     """Share ``seeds`` out among ``workers`` processes (or train here if one)."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     groups = [seeds[i::workers] for i in range(workers)]
     bar = tqdm(total=spec["max_epochs"] * workers, disable=not progress, leave=False,
