@@ -21,6 +21,7 @@ from typing import Callable
 
 import numpy as np
 
+from ._paths import user_folder
 from ._validation import BAD_NDIM, check_binary, check_choice, check_finite, check_same_length
 
 #: SHA-256 of every raw file, relative to the data folder.
@@ -180,11 +181,7 @@ class Dataset:
 
 def default_data_dir() -> Path:
     """The data folder used when none is given: ``$POSTHOC_DATA``, else a per-user cache."""
-    env = os.environ.get("POSTHOC_DATA")
-    if env:
-        return Path(env).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(cache) / "posthoc" / "data"
+    return user_folder("POSTHOC_DATA", "data")
 
 
 def sha256(path: Path) -> str:

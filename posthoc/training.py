@@ -24,6 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ._paths import user_folder
 from ._validation import check_positive_int, check_probability, check_seeds
 from .data import Dataset, Split
 from .networks import PaperNet
@@ -307,11 +308,7 @@ def _fingerprint(*arrays: np.ndarray) -> str:
 
 def cache_dir() -> Path:
     """Folder of cached networks: ``$POSTHOC_CACHE``, else ``~/.cache/posthoc/networks``."""
-    env = os.environ.get("POSTHOC_CACHE")
-    if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "posthoc" / "networks"
+    return user_folder("POSTHOC_CACHE", "networks")
 
 
 def cache_key(train: Split, valid: Split, *, seed: int, width: int, depth: int, dropout: float,
