@@ -15,12 +15,13 @@ from .metrics import MEASURES, Measure, accuracy, best_threshold, bias, check_me
 from .methods._common import DebiasResult, frozen_copy, scores_of
 
 #: Every method :func:`debias` runs.
-METHODS = ("default", "random", "adversarial", "roc", "eqodds", "calibeqodds")
+METHODS = ("default", "random", "layerwise", "adversarial", "roc", "eqodds", "calibeqodds")
 #: Threshold grids of the authors' code, used unless ``grid`` is given.
-AUTHORS_GRID = {"default": 1001, "random": 501, "adversarial": 1001}
+AUTHORS_GRID = {"default": 1001, "random": 501, "layerwise": 501, "adversarial": 1001}
 _OPTIONS = {
     "default": {"grid"},
     "random": {"grid", "trials", "std", "chunk"},
+    "layerwise": {"grid", "calls", "n_points", "layers", "optimiser_factory"},
     "adversarial": {"grid", "epochs", "critic_steps", "actor_steps", "batch_size"},
     "roc": set(), "eqodds": set(), "calibeqodds": set(),
 }
@@ -42,10 +43,10 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
         It is never modified: fine-tuning methods work on a copy.
     split : Split
         The validation data the method may use.
-    method : {"default", "random", "adversarial", "roc", "eqodds", "calibeqodds"}
+    method : {"default", "random", "layerwise", "adversarial", "roc", "eqodds", "calibeqodds"}
         ``"default"`` is the unchanged model thresholded where validation accuracy is
-        highest; ``"random"`` and ``"adversarial"`` fine-tune (the paper's Algorithms 1
-        and 3); the last three are AIF360's post-processing baselines.
+        highest; ``"random"``, ``"layerwise"`` and ``"adversarial"`` fine-tune (the paper's
+        Algorithms 1, 2 and 3); the last three are AIF360's post-processing baselines.
     measure : {"spd", "eod", "aod"} or callable, default "spd"
         Bias measure of the objective; a callable ``(y_pred, y_true, a) -> float`` works with
         the fine-tuning methods.
@@ -55,7 +56,8 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
         Seed of every random draw of the method.
     **options
         Method settings: ``grid`` (threshold grid size; the authors' 501 / 1001 by default,
-        ``None`` for every cut point), ``trials`` and ``std`` (random), ``epochs``,
+        ``None`` for every cut point), ``trials`` and ``std`` (random), ``calls``,
+        ``n_points``, ``layers`` and ``optimiser_factory`` (layerwise), ``epochs``,
         ``critic_steps``, ``actor_steps``, ``batch_size`` (adversarial).
 
     Returns
@@ -102,6 +104,16 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
                 param.copy_(found["parameters"][name])
         threshold = found["threshold"]
         details = {"trial": found["trial"], "trial_objectives": found["trial_objectives"]}
+    elif method == "layerwise":
+        from .methods.layerwise import layerwise_optimisation
+
+        found = layerwise_optimisation(
+            model, split, measure=measure, lam=lam, seed=seed, grid=grid,
+            calls=check_positive_int("calls", options.get("calls", 100)),
+            n_points=check_positive_int("n_points", options.get("n_points", 100)),
+            layers=options.get("layers"), optimiser_factory=options.get("optimiser_factory"))
+        threshold = found["threshold"]
+        details = {"layer": found["layer"], "layer_objectives": found["layer_objectives"]}
     elif method == "adversarial":
         from .methods.adversarial import adversarial_fine_tuning
 

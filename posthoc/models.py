@@ -93,4 +93,4 @@ def table3(runs: pd.DataFrame) -> pd.DataFrame:
     return table.reindex(columns=order, level=0)
 
 
-__all__ = ["MODELS", "compare_models", "table3"]
+__all__ = ["MODELS", "MODEL_LABELS", "compare_models", "table3"]

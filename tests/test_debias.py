@@ -38,6 +38,7 @@ def _state(model):
 
 @pytest.mark.parametrize("method, options", [
     ("random", {"trials": 40}),
+    ("layerwise", {"calls": 25}),
     ("adversarial", {"epochs": 3, "critic_steps": 60, "actor_steps": 40}),
 ])
 def test_fine_tuning_lowers_the_objective_and_leaves_the_model(problem, method, options):
@@ -112,7 +113,7 @@ def test_baselines_agree_with_aif360_called_directly(problem, method):
 
 def test_errors(problem):
     net, valid, _ = problem
-    with pytest.raises(ValueError, match=r"method 'magic'.*default, random, adversarial"):
+    with pytest.raises(ValueError, match=r"method 'magic'.*default, random, layerwise"):
         debias(net, valid, "magic")
     with pytest.raises(ValueError, match=r"measure 'dp'"):
         debias(net, valid, "random", measure="dp")
@@ -129,3 +130,31 @@ def test_errors(problem):
 
     with pytest.raises(ValueError, match="'adversarial' needs a model whose output layer"):
         debias(NoLinear(), valid, "adversarial", epochs=1)
+    with pytest.raises(ValueError, match="'layerwise' needs a model with nn.Linear"):
+        debias(NoLinear(), valid, "layerwise")
+    with pytest.raises(ValueError, match="Unknown layer 'fc9'"):
+        debias(net, valid, "layerwise", layers=["fc9"])
+
+
+def test_layerwise_reports_every_layer_and_accepts_another_optimiser(problem):
+    net, valid, _ = problem
+
+    class RandomSearch:
+        """A stand-in optimiser through the ask/tell interface."""
+
+        def __init__(self, dims, seed):
+            self.rng = np.random.default_rng(seed)
+            self.dims = dims
+            self.told = 0
+
+        def ask(self, n_points=None):
+            return self.rng.uniform(-1, 1, (n_points or 1, self.dims)).tolist()
+
+        def tell(self, points, values):
+            self.told += len(points)
+
+    result = debias(net, valid, "layerwise", calls=8, optimiser_factory=RandomSearch)
+    names = [name for name, m in net.named_modules() if isinstance(m, nn.Linear)]
+    assert list(result.details["layer_objectives"]) == names
+    assert result.details["layer"] in names
+    assert result.objective == pytest.approx(min(result.details["layer_objectives"].values()))

@@ -1,0 +1,135 @@
+"""Layer-wise optimisation (the paper's Algorithm 2): one nn.Linear at a time, zeroth order.
+
+For each ``nn.Linear`` of the network in turn, its weight matrix is searched by a black-box
+optimiser (scikit-optimize's gradient-boosted-trees surrogate with the LCB acquisition, as
+the authors ran ``gbrt_minimize``): every weight is a dimension bounded in [-1, 1], and a
+candidate's value is the validation objective at its best threshold. The layer and weights
+with the lowest objective win; the other layers keep their trained weights.
+
+The optimiser sits behind a small ask/tell interface (:class:`AskTell`), so it can be
+replaced; candidates that the optimiser proposes together (its initial random points) are
+scored in one batched forward pass.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+from torch.func import functional_call, vmap
+
+from ..data import Split
+from ..metrics import Measure, best_threshold
+
+
+class AskTell(Protocol):
+    """What layer-wise optimisation needs of an optimiser."""
+
+    def ask(self, n_points: int | None = None) -> list[list[float]]: ...
+
+    def tell(self, points: list[list[float]], values: list[float]) -> None: ...
+
+
+class SkoptGBRT:
+    """scikit-optimize's ``Optimizer`` with the GBRT surrogate and LCB, as ``gbrt_minimize``
+    builds it (10 random initial points, acquisition optimised by sampling ``n_points``)."""
+
+    def __init__(self, dims: int, *, seed: int, n_initial_points: int = 10,
+                 n_points: int = 100, bound: float = 1.0):
+        from skopt import Optimizer
+
+        self.n_initial_points = n_initial_points
+        self._optimizer = Optimizer(
+            dimensions=[(-bound, bound)] * dims, base_estimator="GBRT", acq_func="LCB",
+            acq_optimizer="sampling", n_initial_points=n_initial_points, random_state=seed,
+            acq_optimizer_kwargs={"n_points": n_points})
+
+    def ask(self, n_points: int | None = None) -> list[list[float]]:
+        if n_points is None:
+            return [self._optimizer.ask()]
+        return self._optimizer.ask(n_points=n_points)
+
+    def tell(self, points: list[list[float]], values: list[float]) -> None:
+        self._optimizer.tell(points, values)
+
+
+def linear_layers(model: nn.Module) -> list[tuple[str, nn.Linear]]:
+    """The model's ``nn.Linear`` layers, in registration order."""
+    layers = [(name, m) for name, m in model.named_modules() if isinstance(m, nn.Linear)]
+    if not layers:
+        raise ValueError("method 'layerwise' needs a model with nn.Linear layers (it optimises "
+                         f"their weight matrices); {type(model).__name__} has none.")
+    return layers
+
+
+def _score_candidates(model: nn.Module, weight_name: str, candidates: torch.Tensor,
+                      split: Split, measure: Measure, lam: float, grid: int | None):
+    """Objective and threshold of each candidate weight matrix, in one batched pass."""
+    params = {name: p.detach() for name, p in model.named_parameters()}
+    buffers = {name: b for name, b in model.named_buffers()}
+    X = torch.from_numpy(split.X)
+
+    def one(weight):
+        out = functional_call(model, ({**params, weight_name: weight}, buffers), (X,))
+        return out.reshape(X.shape[0])
+
+    with torch.no_grad():
+        scores = vmap(one)(candidates)
+    found = best_threshold(scores, split.y, split.a, measure, lam=lam, grid=grid,
+                           return_objective=True)
+    return found.objective.numpy(), found.threshold.numpy()
+
+
+def layerwise_optimisation(model: nn.Module, split: Split, *, measure: Measure, lam: float,
+                           seed: int, calls: int = 100, n_points: int = 100,
+                           grid: int | None = 501, layers: Sequence[str] | None = None,
+                           optimiser_factory=None) -> dict:
+    """Run Algorithm 2 on ``model`` (a private copy, modified in place to the best result).
+
+    Returns the best layer, its objective and threshold, and the best objective per layer.
+    """
+    model.eval()
+    chosen = linear_layers(model)
+    if layers is not None:
+        names = [name for name, _ in chosen]
+        unknown = [name for name in layers if name not in names]
+        if unknown:
+            raise ValueError(f"Unknown layer {unknown[0]!r}; the model's nn.Linear layers are: "
+                             f"{', '.join(names)}.")
+        chosen = [(name, m) for name, m in chosen if name in layers]
+    factory = optimiser_factory or (lambda dims, seed: SkoptGBRT(dims, seed=seed,
+                                                                 n_points=n_points))
+    best = {"objective": np.inf, "layer": None, "threshold": 0.0, "weight": None}
+    per_layer = {}
+    for index, (name, layer) in enumerate(chosen):
+        weight_name = f"{name}.weight" if name else "weight"
+        shape = tuple(layer.weight.shape)
+        optimiser = factory(int(np.prod(shape)), seed + index)
+        evaluated = 0
+        layer_best = (np.inf, 0.0, None)
+        while evaluated < calls:
+            initial = getattr(optimiser, "n_initial_points", 1)
+            batch = min(initial, calls) if evaluated == 0 and initial > 1 else 1
+            points = optimiser.ask(n_points=batch) if batch > 1 else optimiser.ask()
+            candidates = torch.tensor(np.asarray(points), dtype=torch.float32).reshape(
+                (len(points),) + shape)
+            values, thresholds = _score_candidates(model, weight_name, candidates, split,
+                                                   measure, lam, grid)
+            optimiser.tell([list(map(float, p)) for p in points], [float(v) for v in values])
+            evaluated += len(points)
+            k = int(np.argmin(values))
+            if values[k] < layer_best[0]:
+                layer_best = (float(values[k]), float(thresholds[k]), candidates[k])
+        per_layer[name] = layer_best[0]
+        if layer_best[0] < best["objective"]:
+            best = {"objective": layer_best[0], "layer": name, "threshold": layer_best[1],
+                    "weight": layer_best[2]}
+    with torch.no_grad():
+        dict(model.named_modules())[best["layer"]].weight.copy_(best["weight"])
+    return {"layer": best["layer"], "objective": best["objective"],
+            "threshold": best["threshold"], "layer_objectives": per_layer}
+
+
+__all__ = ["AskTell", "SkoptGBRT", "layerwise_optimisation", "linear_layers"]
