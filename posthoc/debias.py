@@ -98,7 +98,7 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
         trials = check_positive_int("trials", options.get("trials", 201))
         found = random_perturbation(model, split, measure=measure, lam=lam, seed=seed,
                                     trials=trials, std=float(options.get("std", 0.1)),
-                                    grid=grid, chunk=options.get("chunk", 64))
+                                    grid=grid, chunk=options.get("chunk", 4))
         with torch.no_grad():
             for name, param in model.named_parameters():
                 param.copy_(found["parameters"][name])
