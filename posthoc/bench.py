@@ -6,6 +6,9 @@ perturb, forward, loop over a grid of 501 thresholds; as the authors wrote it) a
 trials as one batched computation (:func:`posthoc.debias` with ``"random"``). It checks that
 both pick the same trial with the same objective and prints ``speedup: N.Nx`` last.
 
+``python -m posthoc.bench table2`` times every method except layer-wise on the four
+configurations, beside the paper's Table 2.
+
 ``python -m posthoc.bench training`` trains the same seeds for the same fixed number of
 epochs twice in one process: one network at a time with a plain PyTorch loop (``nn.Module``,
 ``torch.optim.Adam``, ``ReduceLROnPlateau``, a minibatch loop; the authors' procedure), and
@@ -118,10 +121,46 @@ def bench_random(config: str = "adult-sex", *, trials: int = 201, seed: int = 0,
             "same": same, "ratio": ratio}
 
 
+def bench_table2(configs=("adult-sex", "bank-age", "compas-sex", "compas-race"), *,
+                 methods=("roc", "eqodds", "calibeqodds", "random", "adversarial"),
+                 measure: str = "spd", network_epochs: int = 1001,
+                 data_dir: str | None = None):
+    """Runtime of each method on each configuration (the shape of the paper's Table 2).
+
+    One run per method and configuration, on the seed-0 network, with the paper's settings;
+    the paper's seconds stand beside ours.
+    """
+    import pandas as pd
+
+    from .debias import debias
+    from .paper import paper_numbers
+    from .training import train_network
+
+    rows = []
+    for config in configs:
+        dataset = load_dataset(config, data_dir=data_dir)
+        network = train_network(dataset, seed=0, max_epochs=network_epochs, progress=False)
+        for method in methods:
+            result = debias(network, dataset.valid, method, measure=measure, seed=0)
+            rows.append({"method": method, "config": config, "runtime_s": result.runtime_s})
+            print(f"{config:12s} {method:12s} {result.runtime_s:9.3f} s", flush=True)
+    ours = pd.DataFrame(rows).pivot(index="method", columns="config", values="runtime_s")
+    paper = (paper_numbers("table2").pivot(index="model_or_method", columns="config",
+                                           values="mean"))
+    table = pd.concat({"ours (s)": ours, "paper (s)": paper.reindex(index=ours.index,
+                                                                     columns=ours.columns)},
+                      axis=1)
+    with pd.option_context("display.width", 200, "display.max_columns", None,
+                           "display.float_format", "{:.3f}".format):
+        print(table)
+    return table
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m posthoc.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", nargs="?", default="random", choices=["random", "training"],
+    parser.add_argument("what", nargs="?", default="random",
+                        choices=["random", "training", "table2"],
                         help="which benchmark to run (default: random)")
     parser.add_argument("--quick", action="store_true",
                         help="small settings (random: 201 trials on COMPAS (race) with a "
@@ -135,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.seeds < 1 or args.epochs < 1 or args.trials < 1:
         parser.error("--seeds, --epochs and --trials must be positive integers")
+    if args.what == "table2":
+        bench_table2(data_dir=args.data_dir)
+        return 0
     if args.what == "training":
         if args.quick:
             args.config, args.seeds, args.epochs = "compas-race", 4, 1

@@ -60,8 +60,15 @@ class PostProcessor:
 def fit_baseline(method: str, scores: np.ndarray, y: np.ndarray, a: np.ndarray, *,
                  measure: Measure, seed: int, threshold: float) -> PostProcessor:
     """Fit ``"roc"``, ``"eqodds"`` or ``"calibeqodds"`` on validation scores."""
-    from aif360.algorithms.postprocessing import (
-        CalibratedEqOddsPostprocessing, EqOddsPostprocessing, RejectOptionClassification)
+    import logging
+
+    root = logging.getLogger()
+    previous, root.disabled = root.disabled, True
+    try:  # AIF360 logs a warning per optional dependency it lacks, on first import
+        from aif360.algorithms.postprocessing import (
+            CalibratedEqOddsPostprocessing, EqOddsPostprocessing, RejectOptionClassification)
+    finally:
+        root.disabled = previous
 
     truth = _aif360_dataset(y, a)
     predicted = _aif360_dataset(y, a, scores=scores, labels=(scores > threshold).astype(float))
