@@ -1,0 +1,26 @@
+"""posthoc.bench runs end to end on tiny settings and reports its comparison."""
+
+from __future__ import annotations
+
+from posthoc.bench import bench_random, bench_training, main
+
+
+def test_random_benchmark_agrees_and_prints_the_speedup_last(data_dir, capsys):
+    figures = bench_random("compas-race", trials=6, network_epochs=2, data_dir=str(data_dir))
+    assert figures["same"] and figures["loop_s"] > 0 and figures["batched_s"] > 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1] == f"speedup: {figures['ratio']:.1f}x"
+
+
+def test_training_benchmark(data_dir, capsys):
+    figures = bench_training("compas-race", n_seeds=2, epochs=1, data_dir=str(data_dir))
+    assert figures["ratio"] > 0
+    assert capsys.readouterr().out.strip().splitlines()[-1].startswith("training speedup: ")
+
+
+def test_bad_arguments_are_refused(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit):
+        main(["training", "--seeds", "0"])
+    assert "--seeds, --epochs and --trials must be positive" in capsys.readouterr().err
