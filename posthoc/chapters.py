@@ -22,6 +22,12 @@ DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
         "paper": {"configs": ["adult-sex", "bank-age", "compas-race"], "seeds": list(range(10)),
                   "max_epochs": 1001, "n_estimators": 100},
     },
+    "sensitivity": {
+        "quick": {"configs": ["adult-sex", "bank-age", "compas-race"], "seeds": [0, 1],
+                  "max_epochs": 40, "regression_config": "adult-sex", "n_deltas": 200},
+        "paper": {"configs": ["adult-sex", "bank-age", "compas-race"], "seeds": list(range(10)),
+                  "max_epochs": 1001, "regression_config": "adult-sex", "n_deltas": 1000},
+    },
 }
 
 
@@ -80,6 +86,9 @@ def _check(name: str, value: Any) -> None:
     elif name in ("max_epochs", "n_estimators", "trials", "n_deltas"):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             _fail(name, value, "a positive integer")
+    elif name.endswith("_config"):
+        if value not in CONFIGURATIONS:
+            _fail(name, value, "one of " + ", ".join(CONFIGURATIONS))
     elif name == "lam":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
             _fail(name, value, "a number in [0, 1]")

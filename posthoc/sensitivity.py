@@ -1,0 +1,124 @@
+"""Sensitivity of bias to the seed: the paper's Table 1 and the perturbation analysis of
+Appendix A (Figure 2)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from .data import Dataset, Split
+from .metrics import MEASURES, accuracy, best_threshold, bias
+from .methods._common import scores_of
+from .methods.random import _noise_matrix, batched_scores, perturbed_parameters
+from .paper import format_mean_std, paper_numbers
+
+
+def default_threshold(network: nn.Module, valid: Split) -> float:
+    """The threshold of highest validation accuracy (grid of 1001, as the authors')."""
+    return float(best_threshold(scores_of(network, valid.X), valid.y, valid.a, "spd", lam=0.0,
+                                grid=1001))
+
+
+def seed_rows(dataset: Dataset, networks: Sequence[nn.Module],
+              seeds: Sequence[int]) -> pd.DataFrame:
+    """Bias under each measure and accuracy on the test split, one row per network.
+
+    Each network is thresholded where its validation accuracy is highest (the ``default``
+    result of the study).
+    """
+    rows = []
+    for seed, network in zip(seeds, networks):
+        threshold = default_threshold(network, dataset.valid)
+        pred = (scores_of(network, dataset.test.X) > threshold).astype(np.int64)
+        row = {"config": dataset.name, "seed": seed, "threshold": threshold,
+               "accuracy": accuracy(pred, dataset.test.y)}
+        for measure in MEASURES:
+            row[measure] = bias(pred, dataset.test.y, dataset.test.a, measure)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def table1(rows: pd.DataFrame) -> pd.DataFrame:
+    """Table 1 from :func:`seed_rows`: mean ± std over seeds, ours beside the paper's."""
+    paper = paper_numbers("table1")
+    out = {}
+    for config, group in rows.groupby("config", sort=False):
+        for quantity in ("aod", "eod", "spd", "accuracy"):
+            ref = paper[(paper["config"] == config) & (paper["quantity"] == quantity)]
+            out[(config, quantity)] = {
+                "ours": format_mean_std(group[quantity].mean(), group[quantity].std()),
+                "paper": (format_mean_std(ref["mean"].iloc[0], ref["std"].iloc[0])
+                          if len(ref) else "–")}
+    table = pd.DataFrame(out).T
+    table.index.names = ["config", "quantity"]
+    return table.unstack("quantity").swaplevel(0, 1, axis=1).reindex(
+        columns=pd.MultiIndex.from_product([["aod", "eod", "spd", "accuracy"],
+                                            ["ours", "paper"]]))
+
+
+def spread_ratios(rows: pd.DataFrame) -> pd.DataFrame:
+    """Standard deviation over seeds of each bias measure divided by that of accuracy."""
+    std = rows.groupby("config", sort=False)[["accuracy", *MEASURES]].std()
+    return std[list(MEASURES)].div(std["accuracy"], axis=0)
+
+
+def perturbation_study(network: nn.Module, dataset: Dataset, *, n_deltas: int = 1000,
+                       std: float = 0.1, seed: int = 0, holdout: float = 0.2,
+                       chunk: int = 4) -> dict:
+    """Appendix A for one network: SPD of ``n_deltas`` multiplicatively perturbed copies.
+
+    Every parameter is multiplied by its entry of a delta vector drawn from N(1, std); the
+    perturbed networks are evaluated in batches on the test split, thresholded at the
+    unperturbed network's default threshold. A ridge regression (penalty chosen by
+    cross-validation) predicts SPD from the delta vector; its R² is measured on the
+    ``holdout`` share of the deltas it was not fitted on, because with more parameters than
+    deltas an in-sample linear fit is perfect by construction.
+
+    Returns
+    -------
+    dict with ``spd`` (n_deltas,), ``coef`` (n_parameters,), ``r2`` (held out) and
+    ``base_spd`` (the unperturbed network's).
+    """
+    from sklearn.linear_model import RidgeCV
+
+    model = network.eval()
+    threshold = default_threshold(model, dataset.valid)
+    noise = _noise_matrix(model, trials=n_deltas, seed=seed)
+    stacked = perturbed_parameters(model, noise, std=std)
+    scores = batched_scores(model, stacked, torch.from_numpy(dataset.test.X), chunk=chunk)
+    pred = (scores > threshold).to(torch.int64)
+    spd = np.asarray(bias(pred, dataset.test.y, dataset.test.a, "spd"))
+    deltas = (noise * std + 1).numpy()
+    n_fit = int(round(n_deltas * (1 - holdout)))
+    regression = RidgeCV(alphas=np.logspace(-3, 3, 13)).fit(deltas[:n_fit], spd[:n_fit])
+    base = (scores_of(model, dataset.test.X) > threshold).astype(np.int64)
+    return {"spd": spd, "coef": regression.coef_.copy(),
+            "r2": float(regression.score(deltas[n_fit:], spd[n_fit:])),
+            "alpha": float(regression.alpha_),
+            "base_spd": float(bias(base, dataset.test.y, dataset.test.a, "spd"))}
+
+
+def concentration(coef: np.ndarray, shares: Sequence[float] = (0.5, 0.9)) -> dict[float, float]:
+    """Smallest fraction of parameters whose |coefficients| sum to each share of the total."""
+    magnitude = np.sort(np.abs(coef))[::-1]
+    cumulative = np.cumsum(magnitude) / magnitude.sum()
+    return {share: float((np.searchsorted(cumulative, share) + 1) / len(coef))
+            for share in shares}
+
+
+def coefficient_singular_values(coefs: Sequence[np.ndarray]) -> np.ndarray:
+    """Singular values of the stacked coefficient vectors, each scaled to unit length.
+
+    All equal to 1 when the vectors are orthogonal (each network's bias rests on different
+    parameters); one large value and the rest near 0 when they point the same way.
+    """
+    stacked = np.stack([c / np.linalg.norm(c) for c in coefs])
+    return np.linalg.svd(stacked, compute_uv=False)
+
+
+__all__ = ["coefficient_singular_values", "concentration", "default_threshold",
+           "perturbation_study", "seed_rows", "spread_ratios", "table1"]
