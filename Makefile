@@ -51,7 +51,7 @@ html: install
 book: notebooks html
 
 unit: install
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q --doctest-modules tests posthoc
 
 # nbval re-runs freshly executed quick notebooks and compares every output.
 nbval: install

@@ -142,6 +142,10 @@ def bias(y_pred: ArrayLike, y_true: ArrayLike, a: ArrayLike, measure: Measure = 
     return _wrap(_bias(pred, y, group, measure), y_pred)
 
 
+def _accuracy(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return (pred.to(torch.float64) == y.to(torch.float64)).to(torch.float64).mean(-1)
+
+
 def accuracy(y_pred: ArrayLike, y_true: ArrayLike):
     """Share of correct 0/1 predictions along the last axis (batched like :func:`bias`)."""
     pred = as_tensor("y_pred", y_pred)
@@ -149,8 +153,7 @@ def accuracy(y_pred: ArrayLike, y_true: ArrayLike):
     check_same_length(y_pred=pred, y_true=y)
     check_binary("y_pred", pred)
     check_binary("y_true", y)
-    result = (pred.to(torch.float64) == y.to(torch.float64)).to(torch.float64).mean(-1)
-    return _wrap(result, y_pred)
+    return _wrap(_accuracy(pred, y), y_pred)
 
 
 def objective(y_pred: ArrayLike, y_true: ArrayLike, a: ArrayLike, measure: Measure = "spd", *,
@@ -167,7 +170,7 @@ def objective(y_pred: ArrayLike, y_true: ArrayLike, a: ArrayLike, measure: Measu
     measure = check_measure(measure)
     lam = check_lam(lam)
     pred, y, group = _prepare(y_pred, y_true, a)
-    acc = (pred.to(torch.float64) == y.to(torch.float64)).to(torch.float64).mean(-1)
+    acc = _accuracy(pred, y)
     value = lam * _bias(pred, y, group, measure).abs() + (1 - lam) * (1 - acc)
     return _wrap(value, y_pred)
 

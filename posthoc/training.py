@@ -61,7 +61,8 @@ class TrainingLog:
 
 
 def _generator(seed: int, stream: int) -> torch.Generator:
-    """An independent random stream per seed and purpose (0 init, 1 order, 2 dropout)."""
+    """An independent torch random stream per seed and purpose (0: initial weights,
+    1: minibatch order); dropout masks come from a numpy stream of their own."""
     return torch.Generator().manual_seed(int(seed) * 7919 + stream)
 
 
