@@ -1,0 +1,81 @@
+"""posthoc.study: tidy rows, atomic store, resume, and a run killed with SIGKILL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+import posthoc.study as study
+from posthoc.study import Cell, ResultStore, Settings, cell_id, grid, run_grid
+
+SETTINGS = Settings(max_epochs=2, method_options={"random": {"trials": 5}})
+
+
+def test_cells_check_their_fields():
+    with pytest.raises(ValueError, match="method 'magic'"):
+        Cell("compas-race", "default", 0, "spd", "magic")
+    with pytest.raises(ValueError, match="arch 'tiny'"):
+        Cell("compas-race", "tiny", 0, "spd", "random")
+    cells = grid(configs=["compas-race"], seeds=[0, 1], measures=["spd", "eod"],
+                 methods=["default"])
+    assert len(cells) == 4 and len({cell_id(c, SETTINGS) for c in cells}) == 4
+    assert cell_id(cells[0], SETTINGS) != cell_id(cells[0], Settings(max_epochs=3))
+
+
+def test_run_grid_writes_tidy_rows_and_skips_what_is_done(data_dir, tmp_path, monkeypatch):
+    cells = grid(configs=["compas-race"], seeds=[0], measures=["spd"],
+                 methods=["default", "random"])
+    store = ResultStore(tmp_path / "results")
+    rows = run_grid(cells, SETTINGS, store, progress=False, data_dir=data_dir)
+    assert len(rows) == 2 and set(rows["method"]) == {"default", "random"}
+    for column in ("config", "arch", "seed", "measure", "lam", "threshold", "runtime_s",
+                   "valid_objective", "test_bias", "test_accuracy", "test_bias_aod",
+                   "version", "commit", "cell_id"):
+        assert column in rows.columns
+    random_row = rows[rows["method"] == "random"].iloc[0]
+    default_row = rows[rows["method"] == "default"].iloc[0]
+    assert random_row["valid_objective"] <= default_row["valid_objective"]
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("a finished cell was run again")
+
+    monkeypatch.setattr(study, "run_cell", must_not_run)
+    again = run_grid(cells, SETTINGS, store, progress=False, data_dir=data_dir)
+    assert sorted(again["cell_id"]) == sorted(rows["cell_id"])
+
+
+def test_a_killed_run_loses_nothing_finished_and_duplicates_nothing(data_dir, tmp_path):
+    folder = tmp_path / "results"
+    script = textwrap.dedent(f"""
+        from posthoc.study import ResultStore, Settings, grid, run_grid
+        cells = grid(configs=["compas-race"], seeds=[0], measures=["spd", "eod", "aod"],
+                     methods=["default", "random", "eqodds", "calibeqodds"])
+        settings = Settings(max_epochs=2, method_options={{"random": {{"trials": 60}}}})
+        run_grid(cells, settings, ResultStore({str(folder)!r}), progress=False,
+                 data_dir={str(data_dir)!r})
+    """)
+    process = subprocess.Popen([sys.executable, "-c", script], env=os.environ.copy())
+    deadline = time.time() + 240
+    while time.time() < deadline and not list(folder.glob("*.parquet")):
+        if process.poll() is not None:
+            break
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    finished = {p.stem for p in folder.glob("*.parquet")}
+    assert 1 <= len(finished) < 12, "the run should be killed part-way"
+    cells = grid(configs=["compas-race"], seeds=[0], measures=["spd", "eod", "aod"],
+                 methods=["default", "random", "eqodds", "calibeqodds"])
+    settings = Settings(max_epochs=2, method_options={"random": {"trials": 60}})
+    before = {p.stem: p.stat().st_mtime_ns for p in folder.glob("*.parquet")}
+    rows = run_grid(cells, settings, ResultStore(folder), progress=False, data_dir=data_dir)
+    assert len(rows) == 12 and rows["cell_id"].is_unique
+    # The cells finished before the kill were kept as they were, not run again.
+    assert all(folder.joinpath(f"{name}.parquet").stat().st_mtime_ns == mtime
+               for name, mtime in before.items())
