@@ -11,12 +11,13 @@ PROFILE ?= quick
 NOTEBOOKS := $(sort $(wildcard notebooks/*.py))
 NBVAL_DIR := _build/nbval
 
-.PHONY: help install data book notebooks html test unit nbval bench clean
+.PHONY: help install data book notebooks html test unit nbval bench study clean
 
 help:
 	@echo "make book      install, get the data, execute every notebook (PROFILE=$(PROFILE)), build _build/html"
 	@echo "make test      install, run the unit tests and nbval on the executed quick notebooks"
 	@echo "make bench     run the speed benchmarks (python -m posthoc.bench)"
+	@echo "make study     run the study grid (PROFILE=$(PROFILE)) into results/$(PROFILE), resumable"
 	@echo "make data      download and verify the raw data (POSTHOC_DATA or ~/.cache/posthoc/data)"
 
 $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
@@ -70,6 +71,9 @@ test: unit nbval
 
 bench: install
 	$(PY) -m posthoc.bench
+
+study: install data
+	$(PY) -m posthoc.study --profile $(PROFILE) --results results/$(PROFILE)
 
 clean:
 	rm -rf _build

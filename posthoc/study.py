@@ -164,27 +164,149 @@ def run_cell(cell: Cell, settings: Settings, *, data_dir: str | Path | None = No
     return row
 
 
+def _init_worker() -> None:
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def _run_cell_task(cell: Cell, settings: Settings, identifier: str,
+                   data_dir: str | Path | None) -> tuple[str, dict]:
+    return identifier, run_cell(cell, settings, data_dir=data_dir)
+
+
 def run_grid(cells: Sequence[Cell], settings: Settings, store: ResultStore, *,
-             progress: bool = True, data_dir: str | Path | None = None) -> pd.DataFrame:
+             progress: bool = True, data_dir: str | Path | None = None, workers: int = 1,
+             scheduler: str | None = None) -> pd.DataFrame:
     """Run every cell not yet in ``store``, writing each as it finishes; return all rows of
-    the grid (finished before or now)."""
+    the grid (finished before or now).
+
+    Cells run one after another (``workers=1``), in ``workers`` local processes, or on the
+    Dask distributed cluster at ``scheduler`` (an address such as ``tcp://host:8786``).
+    Either way the results come back here and are written one by one, atomically.
+    """
     from tqdm import tqdm
 
+    from ._validation import check_positive_int
+
+    check_positive_int("workers", workers)
     identifiers = [cell_id(cell, settings) for cell in cells]
     done = store.done()
     todo = [(cell, i) for cell, i in zip(cells, identifiers) if i not in done]
     if todo:
         prepare_networks([cell for cell, _ in todo], settings, progress=progress,
                          data_dir=data_dir)
-    for cell, identifier in tqdm(todo, desc="study cells", unit="cell", disable=not progress):
-        row = run_cell(cell, settings, data_dir=data_dir)
+    bar = tqdm(total=len(todo), desc="study cells", unit="cell", disable=not progress)
+
+    def finish(identifier: str, row: dict) -> None:
         row["cell_id"] = identifier
         store.write(identifier, row)
+        bar.update(1)
+
+    try:
+        if scheduler is not None and todo:
+            from distributed import Client, as_completed
+
+            with Client(scheduler) as client:
+                futures = [client.submit(_run_cell_task, cell, settings, identifier, data_dir,
+                                         key=f"posthoc-cell-{identifier}", pure=False)
+                           for cell, identifier in todo]
+                for future in as_completed(futures):
+                    finish(*future.result())
+        elif workers > 1 and len(todo) > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(min(workers, len(todo)), mp_context=context,
+                                     initializer=_init_worker) as pool:
+                futures = [pool.submit(_run_cell_task, cell, settings, identifier, data_dir)
+                           for cell, identifier in todo]
+                for future in as_completed(futures):
+                    finish(*future.result())
+        else:
+            for cell, identifier in todo:
+                finish(identifier, run_cell(cell, settings, data_dir=data_dir))
+    finally:
+        bar.close()
     rows = store.load()
     if rows.empty:
         return rows
     return rows[rows["cell_id"].isin(identifiers)].reset_index(drop=True)
 
 
+def profile_grid(profile: str, *, configs: Sequence[str] | None = None,
+                 measures: Sequence[str] | None = None,
+                 methods: Sequence[str] | None = None) -> tuple[list[Cell], Settings]:
+    """The cells and settings of a profile: the main comparison (every configuration,
+    measure and method on the paper's network) and the ablation (three architectures on
+    Adult and Bank with SPD, every method but layer-wise).
+
+    ``"paper"`` uses 10 seeds and the paper's settings; ``"quick"`` one seed, 40-epoch
+    networks and reduced method budgets (random: 20 trials; adversarial: 2 epochs of 50 + 25
+    steps; layer-wise: 12 evaluations of the output layer only).
+    """
+    from .debias import METHODS
+
+    check_choice("profile", profile, ("quick", "paper"))
+    if profile == "paper":
+        seeds, settings = list(range(10)), Settings()
+    else:
+        seeds = [0]
+        settings = Settings(max_epochs=40, method_options={
+            "random": {"trials": 20},
+            "adversarial": {"epochs": 2, "critic_steps": 50, "actor_steps": 25},
+            "layerwise": {"calls": 12, "layers": ["head"]}})
+    configs = list(configs or CONFIGURATIONS)
+    measures = list(measures or MEASURES)
+    methods = list(methods or METHODS)
+    cells = grid(configs=configs, seeds=seeds, measures=measures, methods=methods)
+    ablation_configs = [c for c in ("adult-sex", "bank-age") if c in configs]
+    if "spd" in measures and ablation_configs:
+        cells += grid(configs=ablation_configs, seeds=seeds, measures=["spd"],
+                      methods=[m for m in methods if m != "layerwise"],
+                      archs=["dropout-0.5", "width-64", "depth-20"])
+    return cells, settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m posthoc.study``: run a profile's grid into a results store."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m posthoc.study",
+                                     description=profile_grid.__doc__)
+    parser.add_argument("--profile", default="quick", choices=["quick", "paper"])
+    parser.add_argument("--results", default="results/study",
+                        help="results store folder (default results/study)")
+    parser.add_argument("--configs", nargs="+", choices=list(CONFIGURATIONS))
+    parser.add_argument("--measures", nargs="+", choices=list(MEASURES))
+    parser.add_argument("--methods", nargs="+")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="local processes (default: the number of cores)")
+    parser.add_argument("--scheduler", default=None,
+                        help="address of a Dask distributed scheduler to run the cells on")
+    parser.add_argument("--data-dir", default=None, help="raw data folder ($POSTHOC_DATA)")
+    args = parser.parse_args(argv)
+    try:
+        cells, settings = profile_grid(args.profile, configs=args.configs,
+                                       measures=args.measures, methods=args.methods)
+    except ValueError as exc:
+        parser.error(str(exc))
+    if args.workers < 1:
+        parser.error("--workers must be a positive integer")
+    store = ResultStore(args.results)
+    start = time.perf_counter()
+    rows = run_grid(cells, settings, store, workers=args.workers, scheduler=args.scheduler,
+                    data_dir=args.data_dir)
+    print(f"{len(rows)} of {len(cells)} cells in {args.results} "
+          f"({time.perf_counter() - start:.1f} s this run)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
 __all__ = ["ARCHITECTURES", "Cell", "ResultStore", "Settings", "cell_id", "grid",
-           "prepare_networks", "run_cell", "run_grid"]
+           "main", "prepare_networks", "profile_grid", "run_cell", "run_grid"]

@@ -79,3 +79,50 @@ def test_a_killed_run_loses_nothing_finished_and_duplicates_nothing(data_dir, tm
     # The cells finished before the kill were kept as they were, not run again.
     assert all(folder.joinpath(f"{name}.parquet").stat().st_mtime_ns == mtime
                for name, mtime in before.items())
+
+
+def _small_grid():
+    return grid(configs=["compas-race"], seeds=[0], measures=["spd", "eod"],
+                methods=["default", "eqodds"])
+
+
+def test_local_processes_give_the_same_rows(data_dir, tmp_path):
+    serial = run_grid(_small_grid(), SETTINGS, ResultStore(tmp_path / "serial"),
+                      progress=False, data_dir=data_dir)
+    parallel = run_grid(_small_grid(), SETTINGS, ResultStore(tmp_path / "parallel"),
+                        progress=False, data_dir=data_dir, workers=2)
+    columns = ["cell_id", "valid_objective", "test_objective", "test_bias", "threshold"]
+    assert serial.sort_values("cell_id")[columns].reset_index(drop=True).equals(
+        parallel.sort_values("cell_id")[columns].reset_index(drop=True))
+
+
+def test_a_dask_cluster_runs_the_cells(data_dir, tmp_path):
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster:
+        rows = run_grid(_small_grid(), SETTINGS, ResultStore(tmp_path / "dask"),
+                        progress=False, data_dir=data_dir, scheduler=cluster.scheduler_address)
+    assert len(rows) == 4 and rows["cell_id"].is_unique
+    reference = run_grid(_small_grid(), SETTINGS, ResultStore(tmp_path / "dask"),
+                         progress=False, data_dir=data_dir)
+    assert reference.equals(rows)
+
+
+def test_profiles_and_the_command_line(data_dir, tmp_path, capsys):
+    from posthoc.study import main, profile_grid
+
+    paper, settings = profile_grid("paper")
+    # Main comparison 4 x 3 x 7 x 10, ablation 2 configs x 3 archs x 6 methods x 10.
+    assert len(paper) == 840 + 360 and settings.max_epochs == 1001
+    assert not any(c.method == "layerwise" and c.arch != "default" for c in paper)
+    quick, _ = profile_grid("quick", configs=["compas-race"], measures=["eod"])
+    assert len(quick) == 7 and {c.arch for c in quick} == {"default"}
+    with pytest.raises(SystemExit):
+        main(["--profile", "quick", "--methods", "magic"])
+    assert "method 'magic'" in capsys.readouterr().err
+    assert main(["--profile", "quick", "--configs", "compas-sex", "--measures", "aod",
+                 "--methods", "default", "calibeqodds", "--workers", "1",
+                 "--results", str(tmp_path / "cli"), "--data-dir", str(data_dir)]) == 0
+    assert len(ResultStore(tmp_path / "cli").done()) == 2
+    assert "2 of 2 cells" in capsys.readouterr().err
