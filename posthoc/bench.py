@@ -101,20 +101,23 @@ def bench_random(config: str = "adult-sex", *, trials: int = 201, seed: int = 0,
     print(f"random perturbation benchmark: {config}, {trials} trials, measure {measure}, "
           f"{len(dataset.valid)} validation rows, grid of 501 thresholds, "
           f"{torch.get_num_threads()} threads", flush=True)
+    def report(label: str, seconds: float, found: dict) -> None:
+        print(f"{label:25s}{seconds:8.2f} s   best trial {found['trial']}, "
+              f"objective {found['objective']:.6f}, threshold {found['threshold']:.3f}",
+              flush=True)
+
+    print("one trial at a time (numpy masks, sklearn accuracy_score per threshold, as the "
+          "authors' loop):", flush=True)
     start = time.perf_counter()
     slow = random_perturbation_loop(copy.deepcopy(network), dataset.valid, measure=measure,
                                     lam=0.75, seed=seed, trials=trials, grid=501)
     loop_s = time.perf_counter() - start
-    print(f"one trial at a time (numpy masks, sklearn accuracy_score per threshold, as the "
-          f"authors' loop):", flush=True)
-    print(f"                         {loop_s:8.2f} s   best trial {slow['trial']}, "
-          f"objective {slow['objective']:.6f}, threshold {slow['threshold']:.3f}", flush=True)
+    report("", loop_s, slow)
     start = time.perf_counter()
     fast = random_perturbation(copy.deepcopy(network), dataset.valid, measure=measure,
                                lam=0.75, seed=seed, trials=trials, grid=501)
     batched_s = time.perf_counter() - start
-    print(f"all trials batched:      {batched_s:8.2f} s   best trial {fast['trial']}, "
-          f"objective {fast['objective']:.6f}, threshold {fast['threshold']:.3f}", flush=True)
+    report("all trials batched:", batched_s, fast)
     same = fast["trial"] == slow["trial"] and abs(fast["objective"] - slow["objective"]) < 1e-12
     print(f"same trial and objective: {'yes' if same else 'NO'}")
     ratio = loop_s / batched_s

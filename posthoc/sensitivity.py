@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from .data import Dataset, Split
-from .metrics import MEASURES, accuracy, best_threshold, bias
+from .metrics import MEASURES, accuracy, bias
 from .methods._common import scores_of
 from .methods.random import _noise_matrix, batched_scores, perturbed_parameters
 from .paper import format_mean_std, paper_numbers
@@ -19,8 +19,9 @@ from .paper import format_mean_std, paper_numbers
 
 def default_threshold(network: nn.Module, valid: Split) -> float:
     """The threshold of highest validation accuracy (grid of 1001, as the authors')."""
-    return float(best_threshold(scores_of(network, valid.X), valid.y, valid.a, "spd", lam=0.0,
-                                grid=1001))
+    from .debias import AUTHORS_GRID, _default_threshold
+
+    return _default_threshold(scores_of(network, valid.X), valid, AUTHORS_GRID["default"])
 
 
 def seed_rows(dataset: Dataset, networks: Sequence[nn.Module],
