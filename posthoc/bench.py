@@ -1,15 +1,23 @@
 """Speed benchmarks: each runs the straightforward and the fast version side by side.
 
-``python -m posthoc.bench`` prints the Table 2 runtimes (below), then the random
-perturbation comparison; ``--quick`` (under a minute) runs only the latter, on COMPAS.
+``python -m posthoc.bench`` prints the Table 2 runtimes (below), then the layer-wise and the
+random perturbation comparisons; ``--quick`` (under two minutes) runs only the two
+comparisons, on COMPAS with smaller budgets.
 ``python -m posthoc.bench random`` runs random perturbation on the same
 network, data and random draws twice in one process: one trial at a time (copy the model,
 perturb, forward, loop over a grid of 501 thresholds; as the authors wrote it) and all
 trials as one batched computation (:func:`posthoc.debias` with ``"random"``). It checks that
 both pick the same trial with the same objective and prints ``speedup: N.Nx`` last.
 
-``python -m posthoc.bench table2`` times every method except layer-wise on the four
-configurations, beside the paper's Table 2.
+``python -m posthoc.bench layerwise`` runs layer-wise optimisation of one 32 x 32 layer
+(1,024 dimensions) with the same budget twice in one process: with scikit-optimize's own
+``Optimizer`` (GBRT + LCB, as the authors' ``gbrt_minimize``) and with the compiled
+re-implementation of the same surrogate and acquisition (:mod:`posthoc.methods.gbrt`). It
+prints both times, their ratio and the best objective each found, then times the fast
+version on every layer of the network (the paper's run; goal: at most 60 s on Adult).
+
+``python -m posthoc.bench table2`` times every method on the four configurations, beside
+the paper's Table 2.
 
 ``python -m posthoc.bench training`` trains the same seeds for the same fixed number of
 epochs twice in one process: one network at a time with a plain PyTorch loop (``nn.Module``,
@@ -126,8 +134,53 @@ def bench_random(config: str = "adult-sex", *, trials: int = 201, seed: int = 0,
             "same": same, "ratio": ratio}
 
 
+def bench_layerwise(config: str = "adult-sex", *, layer: str = "body.4", calls: int = 100,
+                    seed: int = 0, measure: str = "spd", network_epochs: int = 1001,
+                    full: bool = True, data_dir: str | None = None) -> dict:
+    """Time layer-wise optimisation of ``layer`` with scikit-optimize and with the compiled
+    optimiser (same budget, same scoring), then, if ``full``, the compiled one on every
+    layer; return the figures."""
+    import copy
+
+    from .methods.layerwise import layerwise_optimisation, linear_layers
+    from .training import train_network
+
+    dataset = load_dataset(config, data_dir=data_dir)
+    network = train_network(dataset, seed=0, max_epochs=network_epochs, progress=False)
+    dims = {name: m.weight.numel() for name, m in linear_layers(network)}
+    if layer not in dims:
+        raise ValueError(f"layer={layer!r} is not allowed; the network's layers are "
+                         f"{', '.join(dims)}.")
+    print(f"layer-wise benchmark: {config}, layer {layer} ({dims[layer]} weights), {calls} "
+          f"calls, measure {measure}, {len(dataset.valid)} validation rows", flush=True)
+    figures = {"config": config, "layer": layer, "calls": calls}
+    for name in ("skopt", "gbrt"):
+        start = time.perf_counter()
+        found = layerwise_optimisation(copy.deepcopy(network), dataset.valid, measure=measure,
+                                       lam=0.75, seed=seed, calls=calls, layers=[layer],
+                                       optimiser=name)
+        figures[f"{name}_s"] = time.perf_counter() - start
+        figures[f"{name}_objective"] = found["objective"]
+        label = {"skopt": "scikit-optimize Optimizer (GBRT + LCB):",
+                 "gbrt": "compiled GBRT + LCB (posthoc):"}[name]
+        print(f"{label:42s}{figures[f'{name}_s']:8.2f} s   best objective "
+              f"{found['objective']:.6f}", flush=True)
+    figures["ratio"] = figures["skopt_s"] / figures["gbrt_s"]
+    print(f"layer-wise speedup on one layer: {figures['ratio']:.1f}x", flush=True)
+    if full:
+        start = time.perf_counter()
+        found = layerwise_optimisation(copy.deepcopy(network), dataset.valid, measure=measure,
+                                       lam=0.75, seed=seed, calls=calls)
+        figures["full_s"] = time.perf_counter() - start
+        print(f"compiled, every layer ({len(dims)} layers, {sum(dims.values())} weights, "
+              f"{calls * len(dims)} evaluations): {figures['full_s']:.1f} s, best objective "
+              f"{found['objective']:.6f} in {found['layer']}", flush=True)
+    return figures
+
+
 def bench_table2(configs=("adult-sex", "bank-age", "compas-sex", "compas-race"), *,
-                 methods=("roc", "eqodds", "calibeqodds", "random", "adversarial"),
+                 methods=("roc", "eqodds", "calibeqodds", "random", "layerwise",
+                          "adversarial"),
                  measure: str = "spd", network_epochs: int = 1001,
                  data_dir: str | None = None):
     """Runtime of each method on each configuration (the shape of the paper's Table 2).
@@ -165,12 +218,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m posthoc.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", nargs="?", default="all",
-                        choices=["all", "random", "training", "table2"],
-                        help="which benchmark to run (default: all = table2, then random; "
-                             "with --quick: random only)")
+                        choices=["all", "random", "layerwise", "training", "table2"],
+                        help="which benchmark to run (default: all = table2, layerwise, then "
+                             "random; with --quick: layerwise and random)")
     parser.add_argument("--quick", action="store_true",
-                        help="small settings (random: 201 trials on COMPAS (race) with a "
-                             "40-epoch network; training: 4 seeds x 1 epoch on COMPAS (race))")
+                        help="small settings on COMPAS (race) with a 40-epoch network "
+                             "(random: 201 trials; layerwise: one layer, 40 calls, without "
+                             "the every-layer run; training: 4 seeds x 1 epoch)")
     parser.add_argument("--config", default="adult-sex", help="configuration (default adult-sex)")
     parser.add_argument("--trials", type=int, default=201, help="random: trials (default 201)")
     parser.add_argument("--seeds", type=int, default=10, help="training: seeds (default 10)")
@@ -183,6 +237,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.what == "all" and not args.quick:
         bench_table2(data_dir=args.data_dir)
         print(flush=True)
+    if args.what in ("all", "layerwise"):
+        if args.quick:
+            bench_layerwise("compas-race", calls=40, network_epochs=40, full=False,
+                            data_dir=args.data_dir)
+        else:
+            bench_layerwise(args.config, data_dir=args.data_dir)
+        print(flush=True)
+        if args.what == "layerwise":
+            return 0
     if args.what == "table2":
         bench_table2(data_dir=args.data_dir)
         return 0

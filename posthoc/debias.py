@@ -21,7 +21,7 @@ AUTHORS_GRID = {"default": 1001, "random": 501, "layerwise": 501, "adversarial":
 _OPTIONS = {
     "default": {"grid"},
     "random": {"grid", "trials", "std", "chunk"},
-    "layerwise": {"grid", "calls", "n_points", "layers", "optimiser_factory"},
+    "layerwise": {"grid", "calls", "n_points", "layers", "optimiser", "optimiser_factory"},
     "adversarial": {"grid", "epochs", "critic_steps", "actor_steps", "batch_size"},
     "roc": set(), "eqodds": set(), "calibeqodds": set(),
 }
@@ -57,7 +57,9 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
     **options
         Method settings: ``grid`` (threshold grid size; the authors' 501 / 1001 by default,
         ``None`` for every cut point), ``trials`` and ``std`` (random), ``calls``,
-        ``n_points``, ``layers`` and ``optimiser_factory`` (layerwise), ``epochs``,
+        ``n_points``, ``layers``, ``optimiser`` (``"gbrt"``, the compiled default, or
+        ``"skopt"``) and ``optimiser_factory`` (a callable ``(dims, seed) -> AskTell``)
+        (layerwise), ``epochs``,
         ``critic_steps``, ``actor_steps``, ``batch_size`` (adversarial).
 
     Returns
@@ -111,7 +113,8 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
             model, split, measure=measure, lam=lam, seed=seed, grid=grid,
             calls=check_positive_int("calls", options.get("calls", 100)),
             n_points=check_positive_int("n_points", options.get("n_points", 100)),
-            layers=options.get("layers"), optimiser_factory=options.get("optimiser_factory"))
+            layers=options.get("layers"), optimiser=options.get("optimiser", "gbrt"),
+            optimiser_factory=options.get("optimiser_factory"))
         threshold = found["threshold"]
         details = {"layer": found["layer"], "layer_objectives": found["layer_objectives"]}
     elif method == "adversarial":

@@ -167,7 +167,10 @@ def run_cell(cell: Cell, settings: Settings, *, data_dir: str | Path | None = No
 def _init_worker() -> None:
     import torch
 
+    from .methods.gbrt import set_threads
+
     torch.set_num_threads(1)
+    set_threads(1)
 
 
 def _run_cell_task(cell: Cell, settings: Settings, identifier: str,

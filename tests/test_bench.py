@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from posthoc.bench import bench_random, bench_training, main
+from posthoc.bench import bench_layerwise, bench_random, bench_training, main
 
 
 def test_random_benchmark_agrees_and_prints_the_speedup_last(data_dir, capsys):
@@ -24,3 +24,12 @@ def test_bad_arguments_are_refused(capsys):
     with pytest.raises(SystemExit):
         main(["training", "--seeds", "0"])
     assert "--seeds, --epochs and --trials must be positive" in capsys.readouterr().err
+
+
+def test_layerwise_benchmark_runs_both_optimisers(data_dir, capsys):
+    figures = bench_layerwise("compas-race", layer="head", calls=12, network_epochs=2,
+                              full=False, data_dir=str(data_dir))
+    assert figures["skopt_s"] > 0 and figures["gbrt_s"] > 0
+    assert figures["ratio"] == figures["skopt_s"] / figures["gbrt_s"]
+    out = capsys.readouterr().out
+    assert "scikit-optimize Optimizer" in out and "layer-wise speedup on one layer" in out

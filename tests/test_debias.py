@@ -158,3 +158,13 @@ def test_layerwise_reports_every_layer_and_accepts_another_optimiser(problem):
     assert list(result.details["layer_objectives"]) == names
     assert result.details["layer"] in names
     assert result.objective == pytest.approx(min(result.details["layer_objectives"].values()))
+
+
+def test_layerwise_runs_scikit_optimize_itself_and_names_a_bad_optimiser(problem):
+    net, valid, _ = problem
+    result = debias(net, valid, "layerwise", calls=12, optimiser="skopt", layers=["head"])
+    default = debias(net, valid, "default", measure="spd")
+    assert result.details["layer"] == "head" and result.objective <= default.objective + 0.2
+    with pytest.raises(ValueError, match=r"optimiser='bogus' is not allowed; expected one of "
+                                         r"'gbrt', 'skopt'"):
+        debias(net, valid, "layerwise", optimiser="bogus")

@@ -7,8 +7,11 @@ candidate's value is the validation objective at its best threshold. The layer a
 with the lowest objective win; the other layers keep their trained weights.
 
 The optimiser sits behind a small ask/tell interface (:class:`AskTell`), so it can be
-replaced; candidates that the optimiser proposes together (its initial random points) are
-scored in one batched forward pass.
+replaced. Two implementations of the authors' optimiser are built in: ``"gbrt"``
+(:class:`posthoc.methods.gbrt.FastGBRT`, the default: the same surrogate and acquisition,
+compiled) and ``"skopt"`` (scikit-optimize's own ``Optimizer``, about 20 times slower).
+Candidates that the optimiser proposes together (its initial random points) are scored in
+one batched forward pass.
 """
 
 from __future__ import annotations
@@ -55,6 +58,21 @@ class SkoptGBRT:
         self._optimizer.tell(points, values)
 
 
+#: Built-in optimisers for ``optimiser=``: name -> factory(dims, seed, n_points).
+OPTIMISERS = ("gbrt", "skopt")
+
+
+def make_optimiser(name: str, dims: int, seed: int, n_points: int) -> AskTell:
+    """The built-in optimiser ``name`` for a ``dims``-dimensional layer."""
+    if name == "gbrt":
+        from .gbrt import FastGBRT
+        return FastGBRT(dims, seed=seed, n_points=n_points)
+    if name == "skopt":
+        return SkoptGBRT(dims, seed=seed, n_points=n_points)
+    raise ValueError(f"optimiser={name!r} is not allowed; expected one of "
+                     f"{', '.join(map(repr, OPTIMISERS))}, or pass optimiser_factory.")
+
+
 def linear_layers(model: nn.Module) -> list[tuple[str, nn.Linear]]:
     """The model's ``nn.Linear`` layers, in registration order."""
     layers = [(name, m) for name, m in model.named_modules() if isinstance(m, nn.Linear)]
@@ -85,7 +103,7 @@ def _score_candidates(model: nn.Module, weight_name: str, candidates: torch.Tens
 def layerwise_optimisation(model: nn.Module, split: Split, *, measure: Measure, lam: float,
                            seed: int, calls: int = 100, n_points: int = 100,
                            grid: int | None = 501, layers: Sequence[str] | None = None,
-                           optimiser_factory=None) -> dict:
+                           optimiser: str = "gbrt", optimiser_factory=None) -> dict:
     """Run Algorithm 2 on ``model`` (a private copy, modified in place to the best result).
 
     Returns the best layer, its objective and threshold, and the best objective per layer.
@@ -99,25 +117,28 @@ def layerwise_optimisation(model: nn.Module, split: Split, *, measure: Measure, 
             raise ValueError(f"Unknown layer {unknown[0]!r}; the model's nn.Linear layers are: "
                              f"{', '.join(names)}.")
         chosen = [(name, m) for name, m in chosen if name in layers]
-    factory = optimiser_factory or (lambda dims, seed: SkoptGBRT(dims, seed=seed,
-                                                                 n_points=n_points))
+    if optimiser_factory is None:
+        make_optimiser(optimiser, 1, 0, n_points)       # rejects an unknown name up front
+        factory = lambda dims, seed: make_optimiser(optimiser, dims, seed, n_points)  # noqa: E731
+    else:
+        factory = optimiser_factory
     best = {"objective": np.inf, "layer": None, "threshold": 0.0, "weight": None}
     per_layer = {}
     for index, (name, layer) in enumerate(chosen):
         weight_name = f"{name}.weight" if name else "weight"
         shape = tuple(layer.weight.shape)
-        optimiser = factory(int(np.prod(shape)), seed + index)
+        search = factory(int(np.prod(shape)), seed + index)
         evaluated = 0
         layer_best = (np.inf, 0.0, None)
         while evaluated < calls:
-            initial = getattr(optimiser, "n_initial_points", 1)
+            initial = getattr(search, "n_initial_points", 1)
             batch = min(initial, calls) if evaluated == 0 and initial > 1 else 1
-            points = optimiser.ask(n_points=batch) if batch > 1 else optimiser.ask()
+            points = search.ask(n_points=batch) if batch > 1 else search.ask()
             candidates = torch.tensor(np.asarray(points), dtype=torch.float32).reshape(
                 (len(points),) + shape)
             values, thresholds = _score_candidates(model, weight_name, candidates, split,
                                                    measure, lam, grid)
-            optimiser.tell([list(map(float, p)) for p in points], [float(v) for v in values])
+            search.tell([list(map(float, p)) for p in points], [float(v) for v in values])
             evaluated += len(points)
             k = int(np.argmin(values))
             if values[k] < layer_best[0]:
@@ -132,4 +153,5 @@ def layerwise_optimisation(model: nn.Module, split: Split, *, measure: Measure, 
             "threshold": best["threshold"], "layer_objectives": per_layer}
 
 
-__all__ = ["AskTell", "SkoptGBRT", "layerwise_optimisation", "linear_layers"]
+__all__ = ["AskTell", "OPTIMISERS", "SkoptGBRT", "layerwise_optimisation", "linear_layers",
+           "make_optimiser"]

@@ -1,0 +1,172 @@
+"""The compiled GBRT surrogate against scikit-learn and against a brute-force re-derivation."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from sklearn.ensemble import GradientBoostingRegressor
+from sklearn.utils.stats import _weighted_percentile
+
+from posthoc.methods.gbrt import FastGBRT, QuantileGBRT, _fit_all
+
+# Quantiles that are exact in binary, so that scikit-learn's floating-point split gains
+# tie exactly where the true gains tie, and both pick the first best split.
+EXACT = (0.25, 0.5, 0.75)
+
+
+@pytest.mark.parametrize("case", range(12))
+def test_one_feature_equals_scikit_learn(case):
+    rng = np.random.default_rng(case)
+    n = int(rng.integers(4, 70))
+    X = rng.uniform(-1, 1, (n, 1))
+    y = np.sin(3 * X[:, 0]) + rng.normal(0, 0.3, n)
+    if case % 3 == 0:
+        y = np.round(y, 1)               # ties in the target
+    if case % 4 == 0:
+        X = np.round(X, 1)               # ties in the feature
+    grid = np.vstack([X, rng.uniform(-1.2, 1.2, (40, 1))])
+    ours = QuantileGBRT(quantiles=EXACT, seed=case).fit(X, y).predict_quantiles(grid)
+    for m, alpha in enumerate(EXACT):
+        theirs = GradientBoostingRegressor(n_estimators=30, loss="quantile", alpha=alpha,
+                                           random_state=0).fit(X, y).predict(grid)
+        np.testing.assert_allclose(ours[m], theirs, rtol=0, atol=1e-12)
+
+
+def _brute_force(X, y, alphas, visit, n_estimators, max_depth=3, lr=0.1):
+    """Gradient boosting of quantile trees written out node by node, with exact rational
+    variance reductions; ties between features go to the earlier in ``visit``."""
+    X = X.astype(np.float32).astype(np.float64)
+    n, d = X.shape
+    models = []
+    for alpha in alphas:
+        init = float(np.percentile(y, alpha * 100.0))
+        raw = np.full(n, init)
+        trees = []
+        for t in range(n_estimators):
+            grad = [Fraction(alpha) - (1 if y[j] < raw[j] else 0) for j in range(n)]
+            nodes = {0: list(range(n))}
+            splits, leaves = {}, {}
+            for level in range(max_depth + 1):
+                for node in [k for k in sorted(nodes) if 2 ** level - 1 <= k < 2 ** (level + 1) - 1]:
+                    members = nodes[node]
+                    values = {grad[j] for j in members}
+                    if level == max_depth or len(members) < 2 or len(values) == 1:
+                        leaves[node] = members
+                        continue
+                    total = sum(grad[j] for j in members)
+                    best = None
+                    for f in visit[t, level]:
+                        ordered = sorted(members, key=lambda j: X[j, f])
+                        left = Fraction(0)
+                        for p in range(1, len(ordered)):
+                            left += grad[ordered[p - 1]]
+                            lo, hi = X[ordered[p - 1], f], X[ordered[p], f]
+                            if not hi > lo + 1e-7:
+                                continue
+                            nl, nr = p, len(ordered) - p
+                            gain = nl * nr * (left / nl - (total - left) / nr) ** 2
+                            if best is None or gain > best[0]:
+                                best = (gain, f, lo / 2.0 + hi / 2.0)
+                    if best is None:
+                        leaves[node] = members
+                        continue
+                    _, f, thr = best
+                    splits[node] = (f, thr)
+                    nodes[2 * node + 1] = [j for j in members if X[j, f] <= thr]
+                    nodes[2 * node + 2] = [j for j in members if X[j, f] > thr]
+            values = {}
+            for node, members in leaves.items():
+                res = np.array([y[j] - raw[j] for j in members])
+                values[node] = float(_weighted_percentile(res, np.ones(len(res)), 100 * alpha))
+                for j in members:
+                    raw[j] += lr * values[node]
+            trees.append((splits, values))
+        models.append((init, trees))
+
+    def predict(Z):
+        Z = Z.astype(np.float32).astype(np.float64)
+        out = np.empty((len(models), len(Z)))
+        for m, (init, trees) in enumerate(models):
+            for i, z in enumerate(Z):
+                total = init
+                for splits, values in trees:
+                    node = 0
+                    while node in splits:
+                        f, thr = splits[node]
+                        node = 2 * node + (1 if z[f] <= thr else 2)
+                    total += lr * values[node]
+                out[m, i] = total
+        return out
+
+    return predict
+
+
+@pytest.mark.parametrize("case", range(3))
+def test_many_features_equal_a_brute_force_derivation(case):
+    rng = np.random.default_rng(100 + case)
+    n, d = 24, 4
+    X = rng.uniform(-1, 1, (n, d))
+    if case == 2:
+        X[:, 1] = np.round(X[:, 1], 1)
+    y = X[:, 0] - 2 * X[:, 2] ** 2 + rng.normal(0, 0.2, n)
+    model = QuantileGBRT(n_estimators=8, seed=case).fit(X, y)
+    predict = _brute_force(X, y, model.quantiles, model.visit_, n_estimators=8)
+    grid = np.vstack([X, rng.uniform(-1, 1, (30, d))])
+    np.testing.assert_allclose(model.predict_quantiles(grid), predict(grid), rtol=0,
+                               atol=1e-12)
+
+
+def test_parallel_chunks_do_not_change_the_model():
+    rng = np.random.default_rng(7)
+    X = rng.uniform(-1, 1, (50, 64)).astype(np.float32)
+    y = rng.normal(size=50)
+    columns = np.ascontiguousarray(X.T)
+    order = np.argsort(columns, axis=1, kind="stable").astype(np.int64)
+    sorted_x = np.take_along_axis(columns, order, axis=1)
+    visit = np.argsort(rng.random((30, 3, 64)), axis=2).astype(np.int64)
+    alphas = np.array([0.16, 0.5, 0.84])
+    inits = np.array([np.percentile(y, a * 100) for a in alphas])
+    fitted = []
+    for chunks in (1, 3, 8):
+        feature = np.empty((3, 30, 7), dtype=np.int64)
+        threshold, value = np.zeros((3, 30, 7)), np.zeros((3, 30, 15))
+        _fit_all(order, sorted_x, X, y, alphas, inits, visit, 30, 3, 0.1, chunks, feature,
+                 threshold, value)
+        fitted.append((feature, threshold, value))
+    for other in fitted[1:]:
+        for a, b in zip(fitted[0], other):
+            assert np.array_equal(a, b)
+
+
+def test_fast_gbrt_is_deterministic_and_minimises():
+    def run(seed):
+        opt = FastGBRT(3, seed=seed, n_points=200)
+        first = opt.ask(n_points=10)
+        opt.tell(first, [sum((v - 0.3) ** 2 for v in p) for p in first])
+        for _ in range(30):
+            point = opt.ask()
+            opt.tell(point, [sum((v - 0.3) ** 2 for v in point[0])])
+        return np.array(opt.yi)
+
+    a, b = run(0), run(0)
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, run(1))
+    # The surrogate-guided points beat the random initial ones.
+    assert np.median(a[20:]) < np.median(a[:10])
+
+
+def test_bad_input_is_named():
+    with pytest.raises(ValueError, match="n_estimators=0 is not allowed"):
+        QuantileGBRT(n_estimators=0)
+    with pytest.raises(ValueError, match="quantiles=.* is not allowed"):
+        QuantileGBRT(quantiles=(0.5, 1.5))
+    with pytest.raises(ValueError, match=r"X must be \[n, d\]"):
+        QuantileGBRT().fit(np.zeros((3, 2)), np.zeros(4))
+    model = QuantileGBRT().fit(np.random.default_rng(0).random((10, 2)), np.arange(10.0))
+    with pytest.raises(ValueError, match=r"X must be \[n, 2\]"):
+        model.predict(np.zeros((3, 5)))
+    opt = FastGBRT(2, seed=0)
+    with pytest.raises(ValueError, match="n_points=11 is not allowed"):
+        opt.ask(n_points=11)
