@@ -8,7 +8,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PROFILE ?= quick
-NOTEBOOKS := $(sort $(wildcard notebooks/*.py))
+# In the book's order: the ablation reuses the main comparison's results.
+NOTEBOOKS := $(addprefix notebooks/,$(addsuffix .py,need_for_networks sensitivity main_comparison ablations))
 NBVAL_DIR := _build/nbval
 
 .PHONY: help install data book notebooks html test unit nbval bench study clean

@@ -12,6 +12,8 @@ from typing import Any
 from .data import CONFIGURATIONS
 from .metrics import MEASURES
 
+from .debias import METHODS as _METHODS
+
 PROFILES = ("quick", "paper")
 
 #: Defaults per chapter and profile; a parameter left at None takes these.
@@ -28,7 +30,32 @@ DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
         "paper": {"configs": ["adult-sex", "bank-age", "compas-race"], "seeds": list(range(10)),
                   "max_epochs": 1001, "regression_config": "adult-sex", "n_deltas": 1000},
     },
+    "main_comparison": {
+        "quick": {"configs": ["adult-sex", "bank-age", "compas-race", "compas-sex"],
+                  "measures": ["spd", "eod", "aod"], "methods": list(_METHODS), "seeds": [0],
+                  "lam": 0.75, "trials": 20, "calls": 12, "epochs": 2, "workers": 0},
+        "paper": {"configs": ["adult-sex", "bank-age", "compas-race", "compas-sex"],
+                  "measures": ["spd", "eod", "aod"], "methods": list(_METHODS),
+                  "seeds": list(range(10)), "lam": 0.75, "trials": 201, "calls": 100,
+                  "epochs": 16, "workers": 0},
+    },
+    "ablations": {
+        "quick": {"configs": ["adult-sex", "bank-age"],
+                  "archs": ["dropout-0.5", "width-64", "depth-20"],
+                  "methods": [m for m in _METHODS if m != "layerwise"], "seeds": [0],
+                  "lam": 0.75, "trials": 20, "epochs": 2, "workers": 0},
+        "paper": {"configs": ["adult-sex", "bank-age"],
+                  "archs": ["dropout-0.5", "width-64", "depth-20"],
+                  "methods": [m for m in _METHODS if m != "layerwise"],
+                  "seeds": list(range(10)), "lam": 0.75, "trials": 201, "epochs": 16,
+                  "workers": 0},
+    },
 }
+
+#: What a chapter's list parameters may hold, where it is narrower than the whole library.
+_ALLOWED = {("ablations", "configs"): ("adult-sex", "bank-age"),
+            ("ablations", "archs"): ("dropout-0.5", "width-64", "depth-20"),
+            ("ablations", "methods"): tuple(m for m in _METHODS if m != "layerwise")}
 
 
 def _fail(name: str, value: Any, expected: str) -> None:
@@ -66,6 +93,9 @@ def resolve(chapter: str, profile: str, **parameters: Any) -> dict[str, Any]:
         if value is None:
             continue
         _check(name, value)
+        allowed = _ALLOWED.get((chapter, name))
+        if allowed is not None and any(v not in allowed for v in value):
+            _fail(name, value, "a non-empty list drawn from " + ", ".join(allowed))
         resolved[name] = list(value) if isinstance(value, (list, tuple)) else value
     return resolved
 
@@ -83,7 +113,17 @@ def _check(name: str, value: Any) -> None:
         if (not isinstance(value, (list, tuple)) or not value or len(set(value)) != len(value)
                 or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in value)):
             _fail(name, value, "a non-empty list of distinct non-negative integers")
-    elif name in ("max_epochs", "n_estimators", "trials", "n_deltas"):
+    elif name in ("methods", "archs"):
+        valid = _METHODS if name == "methods" else ("default", "dropout-0.5", "width-64",
+                                                    "depth-20")
+        if (not isinstance(value, (list, tuple)) or not value or len(set(value)) != len(value)
+                or any(v not in valid for v in value)):
+            _fail(name, value, "a non-empty list of distinct values drawn from "
+                  + ", ".join(valid))
+    elif name == "workers":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            _fail(name, value, "a non-negative integer (0: one process per core)")
+    elif name in ("max_epochs", "n_estimators", "trials", "n_deltas", "calls", "epochs"):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             _fail(name, value, "a positive integer")
     elif name.endswith("_config"):

@@ -32,6 +32,12 @@ ARCHITECTURES: dict[str, dict[str, Any]] = {
     "width-64": {"width": 64, "depth": 10, "dropout": 0.2},
     "depth-20": {"width": 32, "depth": 20, "dropout": 0.2},
 }
+#: The ablation's architectures and configurations (paper: SPD, every method but layer-wise).
+ABLATION_ARCHS = ("dropout-0.5", "width-64", "depth-20")
+ABLATION_CONFIGS = ("adult-sex", "bank-age")
+#: The defaults of :func:`posthoc.debias` for the options the chapters expose.
+METHOD_DEFAULTS = {"random": {"trials": 201}, "layerwise": {"calls": 100},
+                   "adversarial": {"epochs": 16}}
 
 
 @dataclass(frozen=True)
@@ -238,38 +244,82 @@ def run_grid(cells: Sequence[Cell], settings: Settings, store: ResultStore, *,
     return rows[rows["cell_id"].isin(identifiers)].reset_index(drop=True)
 
 
+PARTS = ("main", "ablation", "all")
+
+
 def profile_grid(profile: str, *, configs: Sequence[str] | None = None,
                  measures: Sequence[str] | None = None,
-                 methods: Sequence[str] | None = None) -> tuple[list[Cell], Settings]:
+                 methods: Sequence[str] | None = None, seeds: Sequence[int] | None = None,
+                 part: str = "all", archs: Sequence[str] | None = None,
+                 lam: float | None = None,
+                 options: dict[str, dict[str, Any]] | None = None
+                 ) -> tuple[list[Cell], Settings]:
     """The cells and settings of a profile: the main comparison (every configuration,
     measure and method on the paper's network) and the ablation (three architectures on
-    Adult and Bank with SPD, every method but layer-wise).
+    Adult and Bank with SPD, every method but layer-wise); ``part`` picks one or both.
 
     ``"paper"`` uses 10 seeds and the paper's settings; ``"quick"`` one seed, 40-epoch
     networks and reduced method budgets (random: 20 trials; adversarial: 2 epochs of 50 + 25
     steps; layer-wise: 12 evaluations of the output layer only).
+
+    ``archs`` narrows the ablation's architectures; ``lam`` and ``options`` (``{method:
+    {option: value}}``, as :func:`posthoc.debias` takes them) change the settings; a value
+    equal to the profile's own leaves the settings, and so the results' names, unchanged.
     """
     from .debias import METHODS
 
     check_choice("profile", profile, ("quick", "paper"))
+    check_choice("part", part, PARTS)
     if profile == "paper":
-        seeds, settings = list(range(10)), Settings()
+        default_seeds, settings = list(range(10)), Settings()
     else:
-        seeds = [0]
+        default_seeds = [0]
         settings = Settings(max_epochs=40, method_options={
             "random": {"trials": 20},
             "adversarial": {"epochs": 2, "critic_steps": 50, "actor_steps": 25},
             "layerwise": {"calls": 12, "layers": ["head"]}})
+    method_options = {m: dict(o) for m, o in settings.method_options.items()}
+    for method, values in (options or {}).items():
+        check_choice("method", method, METHODS)
+        for key, value in values.items():
+            effective = method_options.get(method, {}).get(
+                key, METHOD_DEFAULTS.get(method, {}).get(key))
+            if value is not None and value != effective:
+                method_options.setdefault(method, {})[key] = value
+    if lam is not None and not 0.0 <= float(lam) <= 1.0:
+        raise ValueError(f"lam={lam!r} is not allowed; expected a number in [0, 1].")
+    settings = Settings(lam=settings.lam if lam is None else float(lam),
+                        max_epochs=settings.max_epochs, method_options=method_options)
+    seeds = list(default_seeds if seeds is None else seeds)
     configs = list(configs or CONFIGURATIONS)
     measures = list(measures or MEASURES)
     methods = list(methods or METHODS)
-    cells = grid(configs=configs, seeds=seeds, measures=measures, methods=methods)
-    ablation_configs = [c for c in ("adult-sex", "bank-age") if c in configs]
-    if "spd" in measures and ablation_configs:
+    cells = []
+    if part in ("main", "all"):
+        cells += grid(configs=configs, seeds=seeds, measures=measures, methods=methods)
+    ablation_configs = [c for c in ABLATION_CONFIGS if c in configs]
+    if part in ("ablation", "all") and "spd" in measures and ablation_configs:
         cells += grid(configs=ablation_configs, seeds=seeds, measures=["spd"],
                       methods=[m for m in methods if m != "layerwise"],
-                      archs=["dropout-0.5", "width-64", "depth-20"])
+                      archs=list(archs or ABLATION_ARCHS))
     return cells, settings
+
+
+def study_rows(profile: str, *, part: str = "all", results: str | Path | None = None,
+               workers: int | None = None, progress: bool = False,
+               data_dir: str | Path | None = None, **selection: Any) -> pd.DataFrame:
+    """The tidy rows of a profile's grid (or ``part`` of it), read from the results store
+    ``results`` (default: :func:`posthoc._paths.results_folder`, ``results/<profile>`` of the
+    source checkout) and completed by
+    running only the missing cells, in ``workers`` processes (default: one per core).
+    ``selection`` narrows the grid: ``configs``, ``measures``, ``methods``, ``seeds``."""
+    cells, settings = profile_grid(profile, part=part, **selection)
+    if results is None:
+        from ._paths import results_folder
+
+        results = results_folder(profile)
+    return run_grid(cells, settings, ResultStore(results), progress=progress,
+                    data_dir=data_dir, workers=workers or os.cpu_count() or 1)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -311,5 +361,6 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
-__all__ = ["ARCHITECTURES", "Cell", "ResultStore", "Settings", "cell_id", "grid",
-           "main", "prepare_networks", "profile_grid", "run_cell", "run_grid"]
+__all__ = ["ABLATION_ARCHS", "ABLATION_CONFIGS", "ARCHITECTURES", "Cell", "PARTS",
+           "ResultStore", "Settings", "cell_id", "grid", "main", "prepare_networks",
+           "profile_grid", "run_cell", "run_grid", "study_rows"]

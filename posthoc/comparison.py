@@ -1,0 +1,154 @@
+"""Tables and claim checks of the main comparison and the ablation, from the study's rows.
+
+Every function takes the tidy rows of :func:`posthoc.study.study_rows` (one row per
+configuration, architecture, seed, measure and method) and a ``split`` (``"valid"`` or
+``"test"``); the columns read are ``{split}_objective``, ``{split}_bias`` and
+``{split}_accuracy``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ._validation import check_choice
+from .paper import PAPER_LABELS, format_mean_std, paper_numbers
+
+#: How the book names each method (the paper's names).
+METHOD_LABELS = {"default": "Default", "random": "Random", "layerwise": "LayerwiseOpt",
+                 "adversarial": "Adversarial", "roc": "ROC", "eqodds": "EqOdds",
+                 "calibeqodds": "CalibEqOdds"}
+FINE_TUNING = ("random", "layerwise", "adversarial")
+POST_PROCESSING = ("roc", "eqodds", "calibeqodds")
+SPLITS = ("valid", "test")
+#: Mean objectives closer than this count as tied (they are means of the same numbers).
+_TIE = 1e-12
+ARCH_LABELS = {"default": "paper's network", "dropout-0.5": "dropout 0.5",
+               "width-64": "width 64", "depth-20": "depth 20"}
+
+
+def _check(rows: pd.DataFrame, split: str) -> None:
+    check_choice("split", split, SPLITS)
+    if rows.empty:
+        raise ValueError("rows is empty: the study store holds no finished cell for this "
+                         "selection.")
+    missing = {"config", "arch", "seed", "measure", "method", f"{split}_objective"} - set(rows)
+    if missing:
+        raise ValueError(f"rows lacks the columns {sorted(missing)}; expected the rows of "
+                         "posthoc.study.study_rows.")
+
+
+def _ordered(methods) -> list[str]:
+    return [m for m in METHOD_LABELS if m in set(methods)]
+
+
+def summary(rows: pd.DataFrame, split: str = "test") -> pd.DataFrame:
+    """Mean and standard deviation over seeds of objective, |bias| and accuracy, with the
+    number of seeds, per configuration, architecture, measure and method."""
+    _check(rows, split)
+    frame = rows.assign(abs_bias=rows[f"{split}_bias"].abs(),
+                        objective=rows[f"{split}_objective"],
+                        accuracy=rows[f"{split}_accuracy"])
+    keys = ["config", "arch", "measure", "method"]
+    out = frame.groupby(keys).agg(
+        seeds=("seed", "nunique"), objective=("objective", "mean"),
+        objective_std=("objective", "std"), abs_bias=("abs_bias", "mean"),
+        abs_bias_std=("abs_bias", "std"), accuracy=("accuracy", "mean"),
+        accuracy_std=("accuracy", "std")).reset_index()
+    return out
+
+
+def objective_table(rows: pd.DataFrame, split: str = "test") -> pd.DataFrame:
+    """Objective (mean ± std over seeds), one row per configuration, architecture and
+    measure, one column per method; the best method's cell is marked with ``*``."""
+    stats = summary(rows, split)
+    stats["cell"] = [format_mean_std(m, s) for m, s in zip(stats["objective"],
+                                                           stats["objective_std"])]
+    lowest = stats.groupby(["config", "arch", "measure"])["objective"].transform("min")
+    best = stats["objective"] <= lowest + _TIE
+    stats.loc[best, "cell"] = stats.loc[best, "cell"] + " *"
+    table = stats.pivot(index=["config", "arch", "measure"], columns="method", values="cell")
+    table = table[_ordered(table.columns)].rename(columns=METHOD_LABELS)
+    table.columns.name = None
+    return table
+
+
+def runtime_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """Table 2: seconds per run of each method (mean over seeds and measures, paper's
+    network), ours beside the paper's."""
+    if rows.empty:
+        raise ValueError("rows is empty: the study store holds no finished cell.")
+    main = rows[(rows["arch"] == "default") & (rows["method"] != "default")]
+    ours = main.groupby(["method", "config"])["runtime_s"].mean().unstack("config")
+    paper = paper_numbers("table2").pivot(index="model_or_method", columns="config",
+                                          values="mean")
+    configs = [c for c in ("adult-sex", "bank-age", "compas-sex", "compas-race")
+               if c in ours.columns]
+    methods = [m for m in ("roc", "eqodds", "calibeqodds", "random", "adversarial",
+                           "layerwise") if m in ours.index]
+    columns = {}
+    for config in configs:
+        label = PAPER_LABELS[config]
+        columns[(label, "ours")] = ours.loc[methods, config]
+        columns[(label, "paper")] = paper.reindex(index=methods)[config]
+    table = pd.DataFrame(columns)
+    table.index = [METHOD_LABELS[m] for m in methods]
+    return table
+
+
+def fine_tuning_vs_post_processing(rows: pd.DataFrame, split: str = "test") -> pd.DataFrame:
+    """Per configuration and measure (paper's network): the mean objective of each family's
+    best method and of each family on average, and which family wins."""
+    stats = summary(rows[rows["arch"] == "default"], split)
+    out = []
+    for (config, measure), group in stats.groupby(["config", "measure"]):
+        by = group.set_index("method")["objective"]
+        fine = by.reindex(FINE_TUNING).dropna()
+        post = by.reindex(POST_PROCESSING).dropna()
+        if fine.empty or post.empty:
+            continue
+        out.append({"config": config, "measure": measure,
+                    "best fine-tuning": METHOD_LABELS[fine.idxmin()],
+                    "best fine-tuning objective": fine.min(),
+                    "best post-processing": METHOD_LABELS[post.idxmin()],
+                    "best post-processing objective": post.min(),
+                    "fine-tuning mean": fine.mean(), "post-processing mean": post.mean(),
+                    "fine-tuning wins": bool(fine.min() < post.min())})
+    return pd.DataFrame(out)
+
+
+def ranks(rows: pd.DataFrame, split: str = "test", *, arch: str | None = "default"
+          ) -> pd.DataFrame:
+    """Rank (1 = lowest mean objective) of each method per configuration, architecture and
+    measure; ``arch=None`` keeps every architecture."""
+    stats = summary(rows if arch is None else rows[rows["arch"] == arch], split)
+    stats["rank"] = (stats["objective"] / _TIE).round().groupby(
+        [stats["config"], stats["arch"], stats["measure"]]).rank(method="min")
+    table = stats.pivot(index=["config", "arch", "measure"], columns="method", values="rank")
+    table = table[_ordered(table.columns)].rename(columns=METHOD_LABELS)
+    table.columns.name = None
+    return table.astype(int)
+
+
+def paired_wins(rows: pd.DataFrame, a: str, b: str, split: str = "test") -> pd.DataFrame:
+    """Per configuration, architecture and measure: on how many seeds method ``a`` has a
+    lower objective than ``b`` on the same network, out of how many."""
+    _check(rows, split)
+    col = f"{split}_objective"
+    wide = rows[rows["method"].isin([a, b])].pivot_table(
+        index=["config", "arch", "measure", "seed"], columns="method", values=col)
+    if a not in wide or b not in wide:
+        raise ValueError(f"rows must hold both methods {a!r} and {b!r}.")
+    wide = wide.dropna()
+    wins = (wide[a] < wide[b]).groupby(level=[0, 1, 2]).agg(["sum", "size"])
+    return wins.rename(columns={"sum": f"{METHOD_LABELS[a]} lower", "size": "seeds"})
+
+
+def claim(text: str, supported: bool, evidence: str) -> str:
+    """One line of a chapter's verdict."""
+    return f"{'SUPPORTED' if supported else 'NOT SUPPORTED':14s} {text}\n{'':15s}{evidence}"
+
+
+__all__ = ["ARCH_LABELS", "FINE_TUNING", "METHOD_LABELS", "POST_PROCESSING", "claim",
+           "fine_tuning_vs_post_processing", "objective_table", "paired_wins", "ranks",
+           "runtime_table", "summary"]
+

@@ -1,0 +1,93 @@
+"""Tables, claims and figures of the comparison chapters, on hand-made rows."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from posthoc.comparison import (fine_tuning_vs_post_processing, objective_table, paired_wins,
+                                ranks, runtime_table, summary)
+from posthoc.plots import plot_ablation, plot_objectives, plot_tradeoff
+
+
+def _rows():
+    # Two seeds; objective per method chosen by hand.
+    objective = {"default": (0.20, 0.22), "random": (0.05, 0.07), "layerwise": (0.08, 0.04),
+                 "adversarial": (0.06, 0.06), "roc": (0.10, 0.12), "eqodds": (0.09, 0.09),
+                 "calibeqodds": (0.30, 0.32)}
+    rows = []
+    for arch in ("default", "width-64"):
+        for seed in (0, 1):
+            for method, values in objective.items():
+                if arch != "default" and method == "layerwise":
+                    continue
+                phi = values[seed] + (0.01 if arch != "default" else 0.0)
+                rows.append({"config": "adult-sex", "arch": arch, "seed": seed,
+                             "measure": "spd", "method": method, "runtime_s": 1.0 + seed,
+                             "valid_objective": phi - 0.01, "test_objective": phi,
+                             "valid_bias": -phi, "test_bias": -phi,
+                             "valid_accuracy": 1 - phi, "test_accuracy": 1 - phi})
+    return pd.DataFrame(rows)
+
+
+def test_summary_and_objective_table_by_hand():
+    rows = _rows()
+    stats = summary(rows, "test").set_index(["arch", "method"])
+    assert stats.loc[("default", "random"), "objective"] == pytest.approx(0.06)
+    assert stats.loc[("default", "random"), "objective_std"] == pytest.approx(np.std([0.05, 0.07], ddof=1))
+    assert stats.loc[("default", "random"), "abs_bias"] == pytest.approx(0.06)
+    assert stats.loc[("default", "random"), "seeds"] == 2
+    table = objective_table(rows, "test")
+    assert list(table.columns) == ["Default", "Random", "LayerwiseOpt", "Adversarial", "ROC",
+                                   "EqOdds", "CalibEqOdds"]
+    # Random, layer-wise and adversarial tie at 0.06 on the paper's network: all starred.
+    starred = [c for c in table.columns if str(table.loc[("adult-sex", "default", "spd"), c]).endswith("*")]
+    assert starred == ["Random", "LayerwiseOpt", "Adversarial"]
+    assert table.loc[("adult-sex", "default", "spd"), "Random"] == "0.060 ± 0.014 *"
+
+
+def test_ranks_families_and_paired_wins():
+    rows = _rows()
+    order = ranks(rows, "test")
+    assert order.loc[("adult-sex", "default", "spd")].to_dict() == {
+        "Default": 6, "Random": 1, "LayerwiseOpt": 1, "Adversarial": 1, "ROC": 5,
+        "EqOdds": 4, "CalibEqOdds": 7}
+    families = fine_tuning_vs_post_processing(rows, "test")
+    assert len(families) == 1 and bool(families.loc[0, "fine-tuning wins"])
+    assert families.loc[0, "best post-processing"] == "EqOdds"
+    assert families.loc[0, "post-processing mean"] == pytest.approx((0.11 + 0.09 + 0.31) / 3)
+    wins = paired_wins(rows, "layerwise", "random", "test")
+    assert wins.loc[("adult-sex", "default", "spd")].tolist() == [1, 2]
+
+
+def test_runtime_table_sits_beside_the_paper():
+    table = runtime_table(_rows())
+    assert table.loc["Random", ("ACI (sex)", "ours")] == pytest.approx(1.5)
+    assert table.loc["Random", ("ACI (sex)", "paper")] == pytest.approx(156.848)
+    assert "Default" not in table.index
+
+
+def test_bad_input_is_named():
+    with pytest.raises(ValueError, match="Unknown split 'train'; valid values are: valid, test"):
+        summary(_rows(), "train")
+    with pytest.raises(ValueError, match="rows is empty"):
+        summary(pd.DataFrame(), "test")
+    with pytest.raises(ValueError, match="lacks the columns"):
+        summary(_rows().drop(columns="seed"), "test")
+
+
+def test_figures_draw_every_method():
+    rows = _rows()
+    fig = plot_objectives(rows, "test")
+    assert len(fig.axes[0].patches) == 7            # one bar per method, one configuration
+    fig = plot_tradeoff(rows, "valid")
+    assert len(fig.axes[0].collections) >= 7        # points and contour lines
+    fig = plot_ablation(rows, "test")
+    assert fig.axes[0].get_title().startswith("ACI (sex)")
+    heights = [p.get_height() for p in fig.axes[0].patches]
+    assert sum(np.isfinite(heights)) == 7 + 6       # paper's network: 7 methods; width 64: 6
