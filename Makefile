@@ -9,7 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PROFILE ?= quick
 # In the book's order: the ablation reuses the main comparison's results.
-NOTEBOOKS := $(addprefix notebooks/,$(addsuffix .py,need_for_networks sensitivity main_comparison ablations))
+NOTEBOOKS := $(addprefix notebooks/,$(addsuffix .py,need_for_networks sensitivity main_comparison ablations reproducibility))
 NBVAL_DIR := _build/nbval
 
 .PHONY: help install data book notebooks html test unit nbval bench study clean

@@ -40,7 +40,7 @@ import pandas as pd
 
 import posthoc
 from posthoc.chapters import resolve
-from posthoc.models import compare_models, table3
+from posthoc.models import model_runs, table3
 
 settings = resolve("need_for_networks", profile, configs=configs, seeds=seeds,
                    max_epochs=max_epochs, n_estimators=n_estimators)
@@ -49,15 +49,13 @@ print(f"profile {profile!r}: " + ", ".join(f"{k}={v}" for k, v in settings.items
 # %% [markdown]
 # ## The computation
 #
-# One row per model and seed; the networks are cached on disk, so re-running the chapter
-# only re-evaluates them.
+# One row per model and seed. The table is kept in the results store
+# (`results/<profile>/tables`) and read back when the chapter runs again with the same
+# parameters; the networks themselves are cached on disk.
 
 # %%
-runs = pd.concat([
-    compare_models(posthoc.load_dataset(name), seeds=settings["seeds"],
-                   max_epochs=settings["max_epochs"], n_estimators=settings["n_estimators"])
-    for name in settings["configs"]
-], ignore_index=True)
+runs = model_runs(profile, configs=settings["configs"], seeds=settings["seeds"],
+                  max_epochs=settings["max_epochs"], n_estimators=settings["n_estimators"])
 runs.round(4)
 
 # %% [markdown]

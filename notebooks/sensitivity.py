@@ -42,10 +42,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-import posthoc
 from posthoc.chapters import resolve
 from posthoc.sensitivity import (coefficient_singular_values, concentration,
-                                 perturbation_study, seed_rows, spread_ratios, table1)
+                                 perturbation_table, seed_table, spread_ratios, table1)
 
 settings = resolve("sensitivity", profile, configs=configs, seeds=seeds, max_epochs=max_epochs,
                    regression_config=regression_config, n_deltas=n_deltas)
@@ -55,11 +54,8 @@ print(f"profile {profile!r}: " + ", ".join(f"{k}={v}" for k, v in settings.items
 # ## Table 1: bias and accuracy over seeds
 
 # %%
-networks = {name: posthoc.train_networks(posthoc.load_dataset(name), seeds=settings["seeds"],
-                                         max_epochs=settings["max_epochs"], progress=False)
-            for name in settings["configs"]}
-rows = pd.concat([seed_rows(posthoc.load_dataset(name), nets, settings["seeds"])
-                  for name, nets in networks.items()], ignore_index=True)
+rows = seed_table(profile, configs=settings["configs"], seeds=settings["seeds"],
+                  max_epochs=settings["max_epochs"])
 table1(rows)
 
 # %% [markdown]
@@ -85,11 +81,9 @@ for config, row in ratios.iterrows():
 # on the 20% of deltas the model was not fitted on.
 
 # %%
-dataset = posthoc.load_dataset(settings["regression_config"])
-regression_networks = posthoc.train_networks(dataset, seeds=settings["seeds"],
-                                             max_epochs=settings["max_epochs"], progress=False)
-studies = [perturbation_study(net, dataset, n_deltas=settings["n_deltas"], seed=seed)
-           for seed, net in zip(settings["seeds"], regression_networks)]
+studies = perturbation_table(profile, config=settings["regression_config"],
+                             seeds=settings["seeds"], max_epochs=settings["max_epochs"],
+                             n_deltas=settings["n_deltas"]).to_dict("records")
 r2 = np.array([s["r2"] for s in studies])
 summary = pd.DataFrame({
     "seed": settings["seeds"], "SPD unperturbed": [s["base_spd"] for s in studies],

@@ -50,6 +50,10 @@ DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
                   "seeds": list(range(10)), "lam": 0.75, "trials": 201, "epochs": 16,
                   "workers": 0},
     },
+    "reproducibility": {
+        "quick": {"n_boot": 2000, "workers": 0},
+        "paper": {"n_boot": 2000, "workers": 0},
+    },
 }
 
 #: What a chapter's list parameters may hold, where it is narrower than the whole library.
@@ -123,7 +127,8 @@ def _check(name: str, value: Any) -> None:
     elif name == "workers":
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             _fail(name, value, "a non-negative integer (0: one process per core)")
-    elif name in ("max_epochs", "n_estimators", "trials", "n_deltas", "calls", "epochs"):
+    elif name in ("max_epochs", "n_estimators", "trials", "n_deltas", "calls", "epochs",
+                  "n_boot"):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             _fail(name, value, "a positive integer")
     elif name.endswith("_config"):

@@ -143,12 +143,103 @@ def paired_wins(rows: pd.DataFrame, a: str, b: str, split: str = "test") -> pd.D
     return wins.rename(columns={"sum": f"{METHOD_LABELS[a]} lower", "size": "seeds"})
 
 
-def claim(text: str, supported: bool, evidence: str) -> str:
-    """One line of a chapter's verdict."""
-    return f"{'SUPPORTED' if supported else 'NOT SUPPORTED':14s} {text}\n{'':15s}{evidence}"
+def claim(text: str, supported: bool | None, evidence: str) -> str:
+    """One line of a chapter's verdict; ``supported=None`` when the data cannot decide."""
+    verdict = {True: "SUPPORTED", False: "NOT SUPPORTED", None: "UNDECIDED"}[
+        None if supported is None else bool(supported)]
+    return f"{verdict:14s} {text}\n{'':15s}{evidence}"
 
 
-__all__ = ["ARCH_LABELS", "FINE_TUNING", "METHOD_LABELS", "POST_PROCESSING", "claim",
-           "fine_tuning_vs_post_processing", "objective_table", "paired_wins", "ranks",
+def interval_table(intervals: pd.DataFrame, *, arch: str = "default") -> pd.DataFrame:
+    """:func:`bootstrap_ci` as ``"mean [low, high]"``, one row per configuration and
+    measure, one column per method."""
+    part = intervals[intervals["arch"] == arch].copy()
+    part["cell"] = [f"{m:.3f} [{lo:.3f}, {hi:.3f}]"
+                    for m, lo, hi in zip(part["mean"], part["low"], part["high"])]
+    table = part.pivot(index=["config", "measure"], columns="method", values="cell")
+    table = table[_ordered(table.columns)].rename(columns=METHOD_LABELS)
+    table.columns.name = None
+    return table
+
+
+def runtime_ratios(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`runtime_table` with a third column per configuration: paper / ours."""
+    out = {}
+    for config in table.columns.get_level_values(0).unique():
+        out[(config, "ours (s)")] = table[(config, "ours")]
+        out[(config, "paper (s)")] = table[(config, "paper")]
+        out[(config, "paper / ours")] = table[(config, "paper")] / table[(config, "ours")]
+    return pd.DataFrame(out)
+
+
+
+
+
+def bootstrap_ci(rows: pd.DataFrame, split: str = "test", *, n_boot: int = 2000,
+                 level: float = 0.95, seed: int = 0) -> pd.DataFrame:
+    """Percentile bootstrap confidence interval of the mean objective over seeds, per
+    configuration, architecture, measure and method (seeds resampled with replacement;
+    all resamples of a group drawn at once)."""
+    import numpy as np
+
+    _check(rows, split)
+    rng = np.random.default_rng(seed)
+    out = []
+    for key, group in rows.groupby(["config", "arch", "measure", "method"]):
+        values = group[f"{split}_objective"].to_numpy(dtype=float)
+        draws = rng.integers(0, len(values), size=(n_boot, len(values)))
+        means = values[draws].mean(axis=1)
+        low, high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+        out.append(dict(zip(["config", "arch", "measure", "method"], key),
+                        seeds=len(values), mean=values.mean(), low=low, high=high))
+    return pd.DataFrame(out)
+
+
+def paired_tests(rows: pd.DataFrame, first: tuple[str, ...] = FINE_TUNING,
+                 second: tuple[str, ...] = POST_PROCESSING, split: str = "test"
+                 ) -> pd.DataFrame:
+    """Wilcoxon signed-rank test of each method of ``first`` against each of ``second`` on
+    the same networks (paired by seed), per configuration, architecture and measure: the
+    median difference of the objective (negative: ``first`` lower) and the two-sided p."""
+    import numpy as np
+    from scipy.stats import wilcoxon
+
+    _check(rows, split)
+    wide = rows.pivot_table(index=["config", "arch", "measure", "seed"], columns="method",
+                            values=f"{split}_objective")
+    out = []
+    for key, group in wide.groupby(level=[0, 1, 2]):
+        for a in first:
+            for b in second:
+                if a not in group or b not in group:
+                    continue
+                pair = group[[a, b]].dropna()
+                diff = (pair[a] - pair[b]).to_numpy()
+                if len(diff) < 2 or np.all(diff == 0):
+                    p = np.nan
+                else:
+                    p = float(wilcoxon(pair[a], pair[b]).pvalue)
+                out.append(dict(zip(["config", "arch", "measure"], key),
+                                first=METHOD_LABELS[a], second=METHOD_LABELS[b],
+                                seeds=len(diff), median_difference=float(np.median(diff)),
+                                p_value=p))
+    return pd.DataFrame(out)
+
+
+def against_paper(ours_mean: float, ours_std: float | None, paper_mean: float,
+                  paper_std: float | None, *, resolution: float = 0.0005) -> dict:
+    """Ours beside the paper's number: the difference and whether ours lies within the
+    paper's mean ± 2 standard deviations. A standard deviation the paper prints as 0.000
+    (or omits) is taken as ``resolution``, half a unit of its last printed digit."""
+    sigma = resolution if paper_std is None or pd.isna(paper_std) else max(paper_std,
+                                                                            resolution)
+    difference = ours_mean - paper_mean
+    return {"ours": ours_mean, "ours_std": ours_std, "paper": paper_mean,
+            "paper_std": paper_std, "difference": difference,
+            "within_2_sigma": bool(abs(difference) <= 2 * sigma)}
+
+
+__all__ = ["ARCH_LABELS", "FINE_TUNING", "METHOD_LABELS", "POST_PROCESSING", "against_paper",
+           "bootstrap_ci", "claim", "fine_tuning_vs_post_processing", "interval_table",
+           "objective_table", "paired_tests", "paired_wins", "ranks", "runtime_ratios",
            "runtime_table", "summary"]
-

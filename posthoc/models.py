@@ -68,6 +68,21 @@ def compare_models(dataset: Dataset, *, seeds: Sequence[int], models: Sequence[s
     return pd.DataFrame(rows)
 
 
+def model_runs(profile: str, *, configs: Sequence[str], seeds: Sequence[int],
+               max_epochs: int, n_estimators: int, results=None) -> pd.DataFrame:
+    """:func:`compare_models` for every configuration, kept in the profile's results store
+    (computed once per parameters, then read)."""
+    from .data import load_dataset
+    from .study import stored_table
+
+    parameters = {"configs": list(configs), "seeds": list(seeds), "max_epochs": max_epochs,
+                  "n_estimators": n_estimators}
+    return stored_table(profile, "table3_runs", parameters, lambda: pd.concat([
+        compare_models(load_dataset(name), seeds=seeds, max_epochs=max_epochs,
+                       n_estimators=n_estimators) for name in configs], ignore_index=True),
+        results=results)
+
+
 def table3(runs: pd.DataFrame) -> pd.DataFrame:
     """Table 3 from :func:`compare_models` rows: ours (mean ± std over seeds) beside the paper's.
 
@@ -93,4 +108,4 @@ def table3(runs: pd.DataFrame) -> pd.DataFrame:
     return table.reindex(columns=order, level=0)
 
 
-__all__ = ["MODELS", "MODEL_LABELS", "compare_models", "table3"]
+__all__ = ["MODELS", "MODEL_LABELS", "compare_models", "model_runs", "table3"]

@@ -43,6 +43,55 @@ def seed_rows(dataset: Dataset, networks: Sequence[nn.Module],
     return pd.DataFrame(rows)
 
 
+def seed_table(profile: str, *, configs: Sequence[str], seeds: Sequence[int],
+               max_epochs: int, results=None) -> pd.DataFrame:
+    """:func:`seed_rows` for every configuration (networks trained or read from the cache),
+    kept in the profile's results store."""
+    from .data import load_dataset
+    from .study import stored_table
+    from .training import train_networks
+
+    def compute() -> pd.DataFrame:
+        frames = []
+        for name in configs:
+            dataset = load_dataset(name)
+            networks = train_networks(dataset, seeds=seeds, max_epochs=max_epochs,
+                                      progress=False)
+            frames.append(seed_rows(dataset, networks, seeds))
+        return pd.concat(frames, ignore_index=True)
+
+    parameters = {"configs": list(configs), "seeds": list(seeds), "max_epochs": max_epochs}
+    return stored_table(profile, "table1_rows", parameters, compute, results=results)
+
+
+def perturbation_table(profile: str, *, config: str, seeds: Sequence[int], max_epochs: int,
+                       n_deltas: int, results=None) -> pd.DataFrame:
+    """:func:`perturbation_study` of each seed's network, one row per network (``spd`` and
+    ``coef`` as arrays), kept in the profile's results store."""
+    from .data import load_dataset
+    from .study import stored_table
+    from .training import train_networks
+
+    def compute() -> pd.DataFrame:
+        dataset = load_dataset(config)
+        networks = train_networks(dataset, seeds=seeds, max_epochs=max_epochs, progress=False)
+        rows = []
+        for seed, network in zip(seeds, networks):
+            study = perturbation_study(network, dataset, n_deltas=n_deltas, seed=seed)
+            rows.append({"config": config, "seed": seed, "r2": study["r2"],
+                         "alpha": study["alpha"], "base_spd": study["base_spd"],
+                         "spd": study["spd"].astype(np.float64),
+                         "coef": study["coef"].astype(np.float64)})
+        return pd.DataFrame(rows)
+
+    parameters = {"config": config, "seeds": list(seeds), "max_epochs": max_epochs,
+                  "n_deltas": n_deltas}
+    table = stored_table(profile, "appendix_a", parameters, compute, results=results)
+    table["spd"] = [np.asarray(v, dtype=np.float64) for v in table["spd"]]
+    table["coef"] = [np.asarray(v, dtype=np.float64) for v in table["coef"]]
+    return table
+
+
 def table1(rows: pd.DataFrame) -> pd.DataFrame:
     """Table 1 from :func:`seed_rows`: mean ± std over seeds, ours beside the paper's."""
     paper = paper_numbers("table1")
@@ -122,4 +171,5 @@ def coefficient_singular_values(coefs: Sequence[np.ndarray]) -> np.ndarray:
 
 
 __all__ = ["coefficient_singular_values", "concentration", "default_threshold",
-           "perturbation_study", "seed_rows", "spread_ratios", "table1"]
+           "perturbation_study", "perturbation_table", "seed_rows", "seed_table",
+           "spread_ratios", "table1"]

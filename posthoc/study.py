@@ -17,7 +17,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import pandas as pd
 
@@ -107,21 +107,60 @@ class ResultStore:
         return {p.stem for p in self.folder.glob("*.parquet")}
 
     def write(self, identifier: str, row: dict) -> None:
+        self.write_frame(identifier, pd.DataFrame([row]))
+
+    def write_frame(self, identifier: str, frame: pd.DataFrame) -> None:
+        """Write ``frame`` as ``<identifier>.parquet``: to a temporary file, then renamed."""
         self.folder.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
         os.close(handle)
         try:
-            pd.DataFrame([row]).to_parquet(temporary, index=False)
+            frame.to_parquet(temporary, index=False)
             os.replace(temporary, self.folder / f"{identifier}.parquet")
         finally:
             if os.path.exists(temporary):
                 os.remove(temporary)
+
+    def log_run(self, record: dict) -> None:
+        """Append one line to ``runs.jsonl``: when a grid run started and ended, and what it
+        computed (the study's wall time is the sum over its runs)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.folder / "runs.jsonl", "a") as handle:
+            handle.write(json.dumps(record, sort_keys=True) + "\n")
+
+    def runs(self) -> pd.DataFrame:
+        """The records of :meth:`log_run`, one row per grid run."""
+        path = self.folder / "runs.jsonl"
+        if not path.is_file():
+            return pd.DataFrame()
+        return pd.read_json(path, lines=True)
 
     def load(self) -> pd.DataFrame:
         files = sorted(self.folder.glob("*.parquet")) if self.folder.is_dir() else []
         if not files:
             return pd.DataFrame()
         return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+
+
+def stored_table(profile: str, name: str, parameters: dict, compute: Callable[[], pd.DataFrame],
+                 *, results: str | Path | None = None) -> pd.DataFrame:
+    """The table ``compute()`` returns, computed once per ``parameters`` and kept in the
+    results store (``<results>/tables/<name>-<hash>.parquet``, written atomically); later
+    calls with the same parameters read it. Chapters use it for what is not a study cell
+    (Table 3's model comparison, Table 1's seed rows, Appendix A's perturbation studies)."""
+    if results is None:
+        from ._paths import results_folder
+
+        results = results_folder(profile)
+    text = json.dumps({"name": name, "parameters": parameters}, sort_keys=True, default=str)
+    store = ResultStore(Path(results) / "tables")
+    identifier = f"{name}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+    path = store.folder / f"{identifier}.parquet"
+    if path.is_file():
+        return pd.read_parquet(path)
+    table = compute()
+    store.write_frame(identifier, table)
+    return pd.read_parquet(path)
 
 
 def prepare_networks(cells: Sequence[Cell], settings: Settings, *, progress: bool = False,
@@ -202,6 +241,7 @@ def run_grid(cells: Sequence[Cell], settings: Settings, store: ResultStore, *,
     identifiers = [cell_id(cell, settings) for cell in cells]
     done = store.done()
     todo = [(cell, i) for cell, i in zip(cells, identifiers) if i not in done]
+    started, start_clock, computed = time.strftime("%Y-%m-%dT%H:%M:%S"), time.perf_counter(), []
     if todo:
         prepare_networks([cell for cell, _ in todo], settings, progress=progress,
                          data_dir=data_dir)
@@ -210,6 +250,7 @@ def run_grid(cells: Sequence[Cell], settings: Settings, store: ResultStore, *,
     def finish(identifier: str, row: dict) -> None:
         row["cell_id"] = identifier
         store.write(identifier, row)
+        computed.append(identifier)
         bar.update(1)
 
     try:
@@ -238,6 +279,12 @@ def run_grid(cells: Sequence[Cell], settings: Settings, store: ResultStore, *,
                 finish(identifier, run_cell(cell, settings, data_dir=data_dir))
     finally:
         bar.close()
+        if todo:
+            store.log_run({"started": started, "ended": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                           "seconds": round(time.perf_counter() - start_clock, 1),
+                           "cells_computed": len(computed), "cells_in_grid": len(cells),
+                           "workers": workers, "scheduler": scheduler,
+                           "cores": os.cpu_count(), "commit": _commit()})
     rows = store.load()
     if rows.empty:
         return rows
@@ -363,4 +410,4 @@ if __name__ == "__main__":
 
 __all__ = ["ABLATION_ARCHS", "ABLATION_CONFIGS", "ARCHITECTURES", "Cell", "PARTS",
            "ResultStore", "Settings", "cell_id", "grid", "main", "prepare_networks",
-           "profile_grid", "run_cell", "run_grid", "study_rows"]
+           "profile_grid", "run_cell", "run_grid", "stored_table", "study_rows"]

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from posthoc.comparison import (fine_tuning_vs_post_processing, objective_table, paired_wins,
-                                ranks, runtime_table, summary)
+from posthoc.comparison import (against_paper, bootstrap_ci, fine_tuning_vs_post_processing,
+                                objective_table, paired_tests, paired_wins, ranks,
+                                runtime_table, summary)
 from posthoc.plots import plot_ablation, plot_objectives, plot_tradeoff
 
 
@@ -91,3 +92,53 @@ def test_figures_draw_every_method():
     assert fig.axes[0].get_title().startswith("ACI (sex)")
     heights = [p.get_height() for p in fig.axes[0].patches]
     assert sum(np.isfinite(heights)) == 7 + 6       # paper's network: 7 methods; width 64: 6
+
+
+def _ten_seeds():
+    rng = np.random.default_rng(3)
+    rows = []
+    for seed in range(10):
+        for method, centre in (("random", 0.05), ("roc", 0.09), ("eqodds", 0.05)):
+            phi = centre + rng.normal(0, 0.01)
+            rows.append({"config": "bank-age", "arch": "default", "seed": seed,
+                         "measure": "spd", "method": method, "test_objective": phi})
+    return pd.DataFrame(rows)
+
+
+def test_bootstrap_interval_equals_a_loop_over_resamples():
+    rows = _ten_seeds()
+    ci = bootstrap_ci(rows, "test", n_boot=500, seed=7).set_index("method")
+    values = rows[rows["method"] == "eqodds"]["test_objective"].to_numpy()
+    rng = np.random.default_rng(7)
+    means = {}
+    for method in ("eqodds", "random", "roc"):        # groupby order
+        v = rows[rows["method"] == method]["test_objective"].to_numpy()
+        draws = rng.integers(0, 10, size=(500, 10))
+        means[method] = [np.mean([v[i] for i in draw]) for draw in draws]
+    low, high = np.quantile(means["eqodds"], [0.025, 0.975])
+    assert ci.loc["eqodds", "low"] == pytest.approx(low)
+    assert ci.loc["eqodds", "high"] == pytest.approx(high)
+    assert ci.loc["eqodds", "low"] < values.mean() < ci.loc["eqodds", "high"]
+    constant = rows.assign(test_objective=0.3)
+    assert np.allclose(bootstrap_ci(constant, "test", n_boot=50)[["low", "high"]], 0.3)
+
+
+def test_paired_tests_match_scipy():
+    from scipy.stats import wilcoxon
+
+    rows = _ten_seeds()
+    tests = paired_tests(rows, ("random",), ("roc", "eqodds"), "test").set_index("second")
+    a = rows[rows["method"] == "random"].sort_values("seed")["test_objective"].to_numpy()
+    b = rows[rows["method"] == "roc"].sort_values("seed")["test_objective"].to_numpy()
+    assert tests.loc["ROC", "p_value"] == pytest.approx(wilcoxon(a, b).pvalue)
+    assert tests.loc["ROC", "p_value"] < 0.01 and tests.loc["ROC", "median_difference"] < 0
+    assert tests.loc["ROC", "seeds"] == 10 and tests.loc["EqOdds", "p_value"] > 0.01
+
+
+def test_against_paper_by_hand():
+    assert against_paper(0.852, 0.001, 0.855, 0.002)["within_2_sigma"]
+    assert not against_paper(0.850, 0.001, 0.855, 0.002)["within_2_sigma"]
+    # A printed 0.000 counts as half a unit of the last digit.
+    assert against_paper(0.8515, None, 0.852, 0.0)["within_2_sigma"]
+    assert not against_paper(0.850, None, 0.852, 0.0)["within_2_sigma"]
+    assert against_paper(0.850, None, 0.852, 0.0)["difference"] == pytest.approx(-0.002)

@@ -48,6 +48,33 @@ def test_run_grid_writes_tidy_rows_and_skips_what_is_done(data_dir, tmp_path, mo
     monkeypatch.setattr(study, "run_cell", must_not_run)
     again = run_grid(cells, SETTINGS, store, progress=False, data_dir=data_dir)
     assert sorted(again["cell_id"]) == sorted(rows["cell_id"])
+    # The first run is logged with its wall time; the second computed nothing, so no record.
+    log = store.runs()
+    assert len(log) == 1 and log.loc[0, "cells_computed"] == 2
+    assert log.loc[0, "seconds"] > 0 and log.loc[0, "cells_in_grid"] == 2
+
+
+def test_stored_tables_are_computed_once_per_parameters(tmp_path):
+    import pandas as pd
+
+    from posthoc.study import stored_table
+
+    calls = []
+
+    def compute(value):
+        def run():
+            calls.append(value)
+            return pd.DataFrame({"x": [value, value + 1.5], "v": [[1.0, 2.0], [3.0]]})
+        return run
+
+    first = stored_table("quick", "demo", {"a": 1}, compute(1), results=tmp_path)
+    again = stored_table("quick", "demo", {"a": 1}, compute(99), results=tmp_path)
+    other = stored_table("quick", "demo", {"a": 2}, compute(2), results=tmp_path)
+    assert calls == [1, 2]
+    assert again["x"].tolist() == first["x"].tolist() == [1, 2.5]
+    assert other["x"].tolist() == [2, 3.5] and list(again["v"][0]) == [1.0, 2.0]
+    assert len(list((tmp_path / "tables").glob("demo-*.parquet"))) == 2
+    assert not list((tmp_path / "tables").glob("*.tmp"))
 
 
 def test_a_killed_run_loses_nothing_finished_and_duplicates_nothing(data_dir, tmp_path):
