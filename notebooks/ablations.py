@@ -40,7 +40,8 @@ workers = None  # processes for missing cells; None or 0: one per core
 import pandas as pd
 
 from posthoc.chapters import resolve
-from posthoc.comparison import METHOD_LABELS, claim, objective_table, ranks, summary
+from posthoc.comparison import (METHOD_LABELS, claim, describe, objective_table, ranks,
+                                summary)
 from posthoc.plots import plot_ablation
 from posthoc.study import study_rows
 
@@ -59,9 +60,7 @@ variants = study_rows(profile, part="ablation", archs=settings["archs"], **selec
 reference = study_rows(profile, part="main", **{
     **selection, "methods": [m for m in settings["methods"] if m != "layerwise"]})
 rows = pd.concat([reference, variants], ignore_index=True)
-print(f"{len(rows)} runs: {rows['config'].nunique()} configurations x "
-      f"{rows['arch'].nunique()} networks x {rows['method'].nunique()} methods x "
-      f"{rows['seed'].nunique()} seeds")
+print(describe(rows))
 
 # %% [markdown]
 # ## Figure 1, plots 7-8

@@ -50,12 +50,11 @@ epochs = None  # adversarial fine-tuning epochs; None: 2 (quick) or 16 (paper)
 workers = None  # processes for missing cells; None or 0: one per core
 
 # %%
-import matplotlib.pyplot as plt
 import pandas as pd
 
 from posthoc.chapters import resolve
-from posthoc.comparison import (claim, fine_tuning_vs_post_processing, objective_table,
-                                paired_wins, ranks, runtime_table)
+from posthoc.comparison import (claim, describe, fine_tuning_vs_post_processing,
+                                objective_table, paired_wins, ranks, runtime_table)
 from posthoc.plots import plot_objectives, plot_tradeoff
 from posthoc.study import study_rows
 
@@ -72,9 +71,7 @@ rows = study_rows(profile, part="main", configs=settings["configs"],
                            "layerwise": {"calls": settings["calls"]},
                            "adversarial": {"epochs": settings["epochs"]}},
                   workers=settings["workers"])
-print(f"{len(rows)} runs: {rows['config'].nunique()} configurations x "
-      f"{rows['measure'].nunique()} measures x {rows['method'].nunique()} methods x "
-      f"{rows['seed'].nunique()} seeds")
+print(describe(rows))
 
 # %% [markdown]
 # ## Figure 1, plots 1-3: the objective of every method

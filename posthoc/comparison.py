@@ -143,6 +143,17 @@ def paired_wins(rows: pd.DataFrame, a: str, b: str, split: str = "test") -> pd.D
     return wins.rename(columns={"sum": f"{METHOD_LABELS[a]} lower", "size": "seeds"})
 
 
+def describe(rows: pd.DataFrame) -> str:
+    """``"84 runs: 4 configurations x 3 measures x 7 methods x 1 seeds"`` (dimensions with
+    one value left out, except seeds)."""
+    parts = [(column, label) for column, label in (
+        ("config", "configurations"), ("arch", "networks"), ("measure", "measures"),
+        ("method", "methods"), ("seed", "seeds")) if column in rows]
+    counts = [f"{rows[c].nunique()} {label}" for c, label in parts
+              if rows[c].nunique() > 1 or c == "seed"]
+    return f"{len(rows)} runs: " + " x ".join(counts)
+
+
 def claim(text: str, supported: bool | None, evidence: str) -> str:
     """One line of a chapter's verdict; ``supported=None`` when the data cannot decide."""
     verdict = {True: "SUPPORTED", False: "NOT SUPPORTED", None: "UNDECIDED"}[
@@ -240,6 +251,6 @@ def against_paper(ours_mean: float, ours_std: float | None, paper_mean: float,
 
 
 __all__ = ["ARCH_LABELS", "FINE_TUNING", "METHOD_LABELS", "POST_PROCESSING", "against_paper",
-           "bootstrap_ci", "claim", "fine_tuning_vs_post_processing", "interval_table",
+           "bootstrap_ci", "claim", "describe", "fine_tuning_vs_post_processing", "interval_table",
            "objective_table", "paired_tests", "paired_wins", "ranks", "runtime_ratios",
            "runtime_table", "summary"]

@@ -38,38 +38,43 @@ def _bars(ax, stats: pd.DataFrame, group: str, groups: list[str], labels: dict) 
     ax.grid(axis="y", alpha=0.3)
 
 
-def plot_objectives(rows: pd.DataFrame, split: str = "test", *, axes=None):
-    """Plots 1-3: one panel per measure, bars per configuration and method."""
+def _panels(axes, n: int, width: float, height: float):
+    """``axes`` as a flat list, or a new row of ``n`` panels."""
     import matplotlib.pyplot as plt
 
+    if axes is not None:
+        return list(axes)
+    _, grid = plt.subplots(1, n, figsize=(width * n, height), squeeze=False)
+    return list(grid[0])
+
+
+def _finish(axes, **legend):
+    axes[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), **legend)
+    axes[0].figure.tight_layout()
+    return axes[0].figure
+
+
+def plot_objectives(rows: pd.DataFrame, split: str = "test", *, axes=None):
+    """Plots 1-3: one panel per measure, bars per configuration and method."""
     stats = summary(rows[rows["arch"] == "default"], split)
     measures = [m for m in MEASURES if m in set(stats["measure"])]
-    if axes is None:
-        fig, axes = plt.subplots(1, len(measures), figsize=(5.2 * len(measures), 3.8),
-                                 squeeze=False)
-        axes = axes[0]
+    axes = _panels(axes, len(measures), 5.2, 3.8)
     configs = [c for c in MARKERS if c in set(stats["config"])]
     for ax, measure in zip(axes, measures):
         _bars(ax, stats[stats["measure"] == measure], "config", configs, PAPER_LABELS)
         ax.set_title(f"{MEASURE_LABELS[measure]} ({split} split)")
         ax.tick_params(axis="x", labelsize=8)
-    axes[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    axes[0].figure.tight_layout()
-    return axes[0].figure
+    return _finish(axes)
 
 
 def plot_tradeoff(rows: pd.DataFrame, split: str = "test", *, lam: float = 0.75, axes=None):
     """Plots 4-6: mean |bias| against mean accuracy per configuration (marker) and method
     (colour), one panel per measure; grey lines are levels of φ = λ|bias| + (1-λ)(1-acc)."""
-    import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
     stats = summary(rows[rows["arch"] == "default"], split)
     measures = [m for m in MEASURES if m in set(stats["measure"])]
-    if axes is None:
-        fig, axes = plt.subplots(1, len(measures), figsize=(5.2 * len(measures), 4.2),
-                                 squeeze=False)
-        axes = axes[0]
+    axes = _panels(axes, len(measures), 5.2, 4.2)
     for ax, measure in zip(axes, measures):
         part = stats[stats["measure"] == measure]
         for _, r in part.iterrows():
@@ -97,29 +102,20 @@ def plot_tradeoff(rows: pd.DataFrame, split: str = "test", *, lam: float = 0.75,
                 for m in methods]
                + [Line2D([], [], color="black", marker=MARKERS[c], linestyle="",
                          markerfacecolor="white", label=PAPER_LABELS[c]) for c in configs])
-    axes[-1].legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    axes[0].figure.tight_layout()
-    return axes[0].figure
+    return _finish(axes, handles=handles)
 
 
 def plot_ablation(rows: pd.DataFrame, split: str = "test", *, axes=None):
     """Plots 7-8: one panel per configuration, bars per architecture and method."""
-    import matplotlib.pyplot as plt
-
     stats = summary(rows, split)
     stats = stats[stats["measure"] == "spd"]
     configs = [c for c in MARKERS if c in set(stats["config"])]
-    if axes is None:
-        fig, axes = plt.subplots(1, len(configs), figsize=(6.0 * len(configs), 3.8),
-                                 squeeze=False)
-        axes = axes[0]
+    axes = _panels(axes, len(configs), 6.0, 3.8)
     archs = [a for a in ARCH_LABELS if a in set(stats["arch"])]
     for ax, config in zip(axes, configs):
         _bars(ax, stats[stats["config"] == config], "arch", archs, ARCH_LABELS)
         ax.set_title(f"{PAPER_LABELS[config]}, SPD ({split} split)")
-    axes[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    axes[0].figure.tight_layout()
-    return axes[0].figure
+    return _finish(axes)
 
 
 __all__ = ["COLOURS", "MARKERS", "plot_ablation", "plot_objectives", "plot_tradeoff"]
