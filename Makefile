@@ -40,10 +40,11 @@ notebooks: install data
 	@mkdir -p _build/src book
 	@for src in $(NOTEBOOKS); do \
 	  name=$$(basename $$src .py); \
-	  echo "executing $$name (profile $(PROFILE))"; \
+	  echo "executing $$name (profile $(PROFILE))"; start=$$(date +%s); \
 	  $(VENV)/bin/jupytext --quiet --to ipynb --output _build/src/$$name.ipynb $$src; \
 	  $(VENV)/bin/papermill --no-progress-bar --log-level WARNING -k python3 \
 	    -p profile $(PROFILE) _build/src/$$name.ipynb book/$$name.ipynb; \
+	  echo "$$name: $$(( $$(date +%s) - start )) s"; \
 	done
 
 html: install
