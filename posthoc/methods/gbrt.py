@@ -150,6 +150,34 @@ def _fit_all(order, sorted_x, X, y, alphas, inits, visit, n_estimators, max_dept
                     f = visit[t, level, position]
                     left_n[:] = 0
                     left_q[:] = 0
+                    if level == 0:
+                        # One node per model, holding every sample: model m's slot is
+                        # m * width, nl is the position, and the tie check is shared.
+                        previous = 0.0
+                        for i in range(n):
+                            j = order[f, i]
+                            x = np.float64(sorted_x[f, i])
+                            if i > 0 and x > previous + _FEATURE_THRESHOLD:
+                                for m in range(n_models):
+                                    s = m * width
+                                    if not active[s]:
+                                        continue
+                                    num = i * total_q[s] - total_n[s] * left_q[s]
+                                    num = num * num
+                                    den = i * (total_n[s] - i)
+                                    if (chunk_feature[c, s] < 0
+                                            or num * chunk_den[c, s] > chunk_num[c, s] * den):
+                                        chunk_num[c, s] = num
+                                        chunk_den[c, s] = den
+                                        chunk_feature[c, s] = f
+                                        middle = previous / 2.0 + x / 2.0
+                                        if middle == x or middle == np.inf or middle == -np.inf:
+                                            middle = previous
+                                        chunk_threshold[c, s] = middle
+                            for m in range(n_models):
+                                left_q[m * width] += below[m, j]
+                            previous = x
+                        continue
                     for i in range(n):
                         j = order[f, i]
                         x = np.float64(sorted_x[f, i])
