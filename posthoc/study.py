@@ -35,8 +35,6 @@ ARCHITECTURES: dict[str, dict[str, Any]] = {
 #: The ablation's architectures and configurations (paper: SPD, every method but layer-wise).
 ABLATION_ARCHS = ("dropout-0.5", "width-64", "depth-20")
 ABLATION_CONFIGS = ("adult-sex", "bank-age")
-#: Cells a worker process runs before it is replaced by a fresh one.
-CELLS_PER_WORKER = 25
 #: The defaults of :func:`posthoc.debias` for the options the chapters expose.
 METHOD_DEFAULTS = {"random": {"trials": 201}, "layerwise": {"calls": 100},
                    "adversarial": {"epochs": 16}}
@@ -270,11 +268,8 @@ def run_grid(cells: Sequence[Cell], settings: Settings, store: ResultStore, *,
             from concurrent.futures import ProcessPoolExecutor, as_completed
 
             context = multiprocessing.get_context("spawn")
-            # Fresh worker processes every few cells bound the memory each one holds over a
-            # long run.
             with ProcessPoolExecutor(min(workers, len(todo)), mp_context=context,
-                                     initializer=_init_worker,
-                                     max_tasks_per_child=CELLS_PER_WORKER) as pool:
+                                     initializer=_init_worker) as pool:
                 futures = [pool.submit(_run_cell_task, cell, settings, identifier, data_dir)
                            for cell, identifier in todo]
                 for future in as_completed(futures):
