@@ -56,6 +56,25 @@ def _lower_percentile(values, alpha):
     return ordered[index]
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _consider(c, s, nl, n, q, ql, f, below_x, x, chunk_num, chunk_den, chunk_feature,
+              chunk_threshold):
+    """Keep the split of slot ``s`` between ``below_x`` and ``x`` (``nl`` samples, ``ql`` of
+    them below the prediction, on its left) if its gain beats chunk ``c``'s best so far;
+    gains ``(nl*q - n*ql)**2 / (nl*(n-nl))`` are compared exactly, as integer fractions."""
+    num = nl * q - n * ql
+    num = num * num
+    den = nl * (n - nl)
+    if chunk_feature[c, s] < 0 or num * chunk_den[c, s] > chunk_num[c, s] * den:
+        chunk_num[c, s] = num
+        chunk_den[c, s] = den
+        chunk_feature[c, s] = f
+        middle = below_x / 2.0 + x / 2.0
+        if middle == x or middle == np.inf or middle == -np.inf:
+            middle = below_x
+        chunk_threshold[c, s] = middle
+
+
 @njit(cache=True, parallel=True)
 def _fit_all(order, sorted_x, X, y, alphas, inits, visit, n_estimators, max_depth,
              learning_rate, n_chunks, feature, threshold, value):
@@ -162,18 +181,9 @@ def _fit_all(order, sorted_x, X, y, alphas, inits, visit, n_estimators, max_dept
                                     s = m * width
                                     if not active[s]:
                                         continue
-                                    num = i * total_q[s] - total_n[s] * left_q[s]
-                                    num = num * num
-                                    den = i * (total_n[s] - i)
-                                    if (chunk_feature[c, s] < 0
-                                            or num * chunk_den[c, s] > chunk_num[c, s] * den):
-                                        chunk_num[c, s] = num
-                                        chunk_den[c, s] = den
-                                        chunk_feature[c, s] = f
-                                        middle = previous / 2.0 + x / 2.0
-                                        if middle == x or middle == np.inf or middle == -np.inf:
-                                            middle = previous
-                                        chunk_threshold[c, s] = middle
+                                    _consider(c, s, i, total_n[s], total_q[s], left_q[s], f,
+                                              previous, x, chunk_num, chunk_den,
+                                              chunk_feature, chunk_threshold)
                             for m in range(n_models):
                                 left_q[m * width] += below[m, j]
                             previous = x
@@ -187,18 +197,9 @@ def _fit_all(order, sorted_x, X, y, alphas, inits, visit, n_estimators, max_dept
                                 continue
                             nl = left_n[s]
                             if nl > 0 and x > last_x[s] + _FEATURE_THRESHOLD:
-                                num = nl * total_q[s] - total_n[s] * left_q[s]
-                                num = num * num
-                                den = nl * (total_n[s] - nl)
-                                if (chunk_feature[c, s] < 0
-                                        or num * chunk_den[c, s] > chunk_num[c, s] * den):
-                                    chunk_num[c, s] = num
-                                    chunk_den[c, s] = den
-                                    chunk_feature[c, s] = f
-                                    middle = last_x[s] / 2.0 + x / 2.0
-                                    if middle == x or middle == np.inf or middle == -np.inf:
-                                        middle = last_x[s]
-                                    chunk_threshold[c, s] = middle
+                                _consider(c, s, nl, total_n[s], total_q[s], left_q[s], f,
+                                          last_x[s], x, chunk_num, chunk_den, chunk_feature,
+                                          chunk_threshold)
                             left_n[s] = nl + 1
                             left_q[s] += below[m, j]
                             last_x[s] = x
