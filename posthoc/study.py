@@ -272,8 +272,13 @@ def run_grid(cells: Sequence[Cell], settings: Settings, store: ResultStore, *,
                                      initializer=_init_worker) as pool:
                 futures = [pool.submit(_run_cell_task, cell, settings, identifier, data_dir)
                            for cell, identifier in todo]
-                for future in as_completed(futures):
-                    finish(*future.result())
+                try:
+                    for future in as_completed(futures):
+                        finish(*future.result())
+                except BaseException:
+                    # Interrupted or failed: start nothing more, keep what is written.
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
         else:
             for cell, identifier in todo:
                 finish(identifier, run_cell(cell, settings, data_dir=data_dir))
@@ -395,6 +400,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     if args.workers < 1:
         parser.error("--workers must be a positive integer")
+    import signal
+
+    # A SIGTERM ends the run as Ctrl-C does: finished cells stay, the run is logged.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     store = ResultStore(args.results)
     start = time.perf_counter()
     rows = run_grid(cells, settings, store, workers=args.workers, scheduler=args.scheduler,

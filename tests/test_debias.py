@@ -111,6 +111,32 @@ def test_baselines_agree_with_aif360_called_directly(problem, method):
         result.predict(test.X)
 
 
+def test_baselines_release_aif360_metric_objects(problem):
+    """AIF360 memoises metric methods keyed by the metric object, keeping every one alive;
+    after a baseline is fitted, none of the metric objects it built survives."""
+    import gc
+    import weakref
+
+    from aif360.metrics import ClassificationMetric
+
+    from posthoc.methods.baselines import _memo_caches
+
+    net, valid, _ = problem
+    assert len(_memo_caches()) > 10  # the decorator is found on AIF360's metric classes
+    truth = _aif360_dataset(valid.y, valid.a)
+    metric = ClassificationMetric(truth, truth, unprivileged_groups=[{"a": 0}],
+                                  privileged_groups=[{"a": 1}])
+    metric.statistical_parity_difference()
+    alive = weakref.ref(metric)
+    del metric
+    gc.collect()
+    assert alive() is not None  # held by AIF360's cache
+    debias(net, valid, "roc", measure="spd", seed=0)
+    gc.collect()
+    assert alive() is None
+    assert sum(len(cache) for cache in _memo_caches()) == 0
+
+
 def test_errors(problem):
     net, valid, _ = problem
     with pytest.raises(ValueError, match=r"method 'magic'.*default, random, layerwise"):

@@ -6,6 +6,9 @@ Each is fitted on the validation split from the model's scores (and, for equalis
 
 from __future__ import annotations
 
+import logging
+from contextlib import contextmanager
+
 import numpy as np
 
 from ..metrics import Measure
@@ -15,6 +18,17 @@ ROC_METRICS = {"spd": "Statistical parity difference", "aod": "Average odds diff
                "eod": "Equal opportunity difference"}
 BASELINES = ("roc", "eqodds", "calibeqodds")
 _GROUPS = dict(unprivileged_groups=[{"a": 0}], privileged_groups=[{"a": 1}])
+
+
+@contextmanager
+def _quiet_import():
+    """AIF360 logs a warning per optional dependency it lacks, on first import."""
+    root = logging.getLogger()
+    previous, root.disabled = root.disabled, True
+    try:
+        yield
+    finally:
+        root.disabled = previous
 
 
 def _aif360_dataset(y: np.ndarray, a: np.ndarray, scores: np.ndarray | None = None,
@@ -60,15 +74,9 @@ class PostProcessor:
 def fit_baseline(method: str, scores: np.ndarray, y: np.ndarray, a: np.ndarray, *,
                  measure: Measure, seed: int, threshold: float) -> PostProcessor:
     """Fit ``"roc"``, ``"eqodds"`` or ``"calibeqodds"`` on validation scores."""
-    import logging
-
-    root = logging.getLogger()
-    previous, root.disabled = root.disabled, True
-    try:  # AIF360 logs a warning per optional dependency it lacks, on first import
+    with _quiet_import():
         from aif360.algorithms.postprocessing import (
             CalibratedEqOddsPostprocessing, EqOddsPostprocessing, RejectOptionClassification)
-    finally:
-        root.disabled = previous
 
     truth = _aif360_dataset(y, a)
     predicted = _aif360_dataset(y, a, scores=scores, labels=(scores > threshold).astype(float))
@@ -88,7 +96,43 @@ def fit_baseline(method: str, scores: np.ndarray, y: np.ndarray, a: np.ndarray, 
         raise ValueError(f"Unknown baseline {method!r}; valid values are: {', '.join(BASELINES)}.")
     import warnings
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # AIF360's pandas deprecation chatter
-        algorithm = algorithm.fit(truth, predicted)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # AIF360's pandas deprecation chatter
+            algorithm = algorithm.fit(truth, predicted)
+    finally:
+        release_metric_caches()
     return PostProcessor(method, algorithm, threshold)
+
+
+def _memo_caches() -> list[dict]:
+    """The dictionaries behind AIF360's ``memoize`` decorator on its metric classes."""
+    with _quiet_import():
+        from aif360.metrics import ClassificationMetric
+
+    caches = []
+    for cls in ClassificationMetric.__mro__:
+        for value in vars(cls).values():
+            code = getattr(value, "__code__", None)
+            closure = getattr(value, "__closure__", None)
+            if code is None or closure is None or "cache" not in code.co_freevars:
+                continue
+            cell = closure[code.co_freevars.index("cache")].cell_contents
+            if isinstance(cell, dict):
+                caches.append(cell)
+    return caches
+
+
+def release_metric_caches() -> int:
+    """Empty AIF360's metric caches; return how many entries were dropped.
+
+    AIF360 memoises every metric method in a module-level dictionary keyed by the metric
+    object itself, so each ``ClassificationMetric`` ever built, with the datasets it holds,
+    stays alive. Reject option classification builds thousands per fit: without this, a
+    process running the study grows by about 100 MB per fit on COMPAS.
+    """
+    dropped = 0
+    for cache in _memo_caches():
+        dropped += len(cache)
+        cache.clear()
+    return dropped
