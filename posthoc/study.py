@@ -96,27 +96,45 @@ def _commit() -> str:
 
 
 class ResultStore:
-    """A folder of finished cells, one parquet file each, written atomically."""
+    """A folder of finished cells, written atomically: one parquet file per cell as it
+    finishes, and, after :meth:`compact`, one packed file (``cells.parquet``) holding many."""
+
+    #: The packed file's name.
+    PACKED = "cells.parquet"
 
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
 
-    def done(self) -> set[str]:
+    def _cell_files(self) -> list[Path]:
         if not self.folder.is_dir():
-            return set()
-        return {p.stem for p in self.folder.glob("*.parquet")}
+            return []
+        return sorted(p for p in self.folder.glob("*.parquet") if p.name != self.PACKED)
+
+    def _packed(self) -> pd.DataFrame:
+        path = self.folder / self.PACKED
+        return pd.read_parquet(path) if path.is_file() else pd.DataFrame()
+
+    def done(self) -> set[str]:
+        done = {p.stem for p in self._cell_files()}
+        packed = self.folder / self.PACKED
+        if packed.is_file():
+            done |= set(pd.read_parquet(packed, columns=["cell_id"])["cell_id"])
+        return done
 
     def write(self, identifier: str, row: dict) -> None:
         self.write_frame(identifier, pd.DataFrame([row]))
 
     def write_frame(self, identifier: str, frame: pd.DataFrame) -> None:
         """Write ``frame`` as ``<identifier>.parquet``: to a temporary file, then renamed."""
+        self._write_atomically(frame, self.folder / f"{identifier}.parquet")
+
+    def _write_atomically(self, frame: pd.DataFrame, path: Path) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
         os.close(handle)
         try:
             frame.to_parquet(temporary, index=False)
-            os.replace(temporary, self.folder / f"{identifier}.parquet")
+            os.replace(temporary, path)
         finally:
             if os.path.exists(temporary):
                 os.remove(temporary)
@@ -136,10 +154,29 @@ class ResultStore:
         return pd.read_json(path, lines=True)
 
     def load(self) -> pd.DataFrame:
-        files = sorted(self.folder.glob("*.parquet")) if self.folder.is_dir() else []
-        if not files:
+        """Every finished cell, one row each (``cell_id`` names it)."""
+        frames = [self._packed()] + [pd.read_parquet(f) for f in self._cell_files()]
+        frames = [f for f in frames if not f.empty]
+        if not frames:
             return pd.DataFrame()
-        return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+        rows = pd.concat(frames, ignore_index=True)
+        if "cell_id" in rows:
+            rows = rows.drop_duplicates("cell_id", keep="last").reset_index(drop=True)
+        return rows
+
+    def compact(self) -> int:
+        """Pack every finished cell into ``cells.parquet`` (written atomically), then remove
+        the one-cell files; return the number of cells packed. Safe to interrupt: until the
+        one-cell files are gone, :meth:`load` reads each cell once."""
+        files = self._cell_files()
+        if not files:
+            return len(self.done())
+        rows = self.load()
+        rows = rows.sort_values("cell_id", kind="stable").reset_index(drop=True)
+        self._write_atomically(rows, self.folder / self.PACKED)
+        for path in files:
+            path.unlink()
+        return len(rows)
 
 
 def stored_table(profile: str, name: str, parameters: dict, compute: Callable[[], pd.DataFrame],
@@ -392,6 +429,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scheduler", default=None,
                         help="address of a Dask distributed scheduler to run the cells on")
     parser.add_argument("--data-dir", default=None, help="raw data folder ($POSTHOC_DATA)")
+    parser.add_argument("--compact", action="store_true",
+                        help="afterwards, pack the store's finished cells into one file")
     args = parser.parse_args(argv)
     try:
         cells, settings = profile_grid(args.profile, configs=args.configs,
@@ -410,6 +449,9 @@ def main(argv: list[str] | None = None) -> int:
                     data_dir=args.data_dir)
     print(f"{len(rows)} of {len(cells)} cells in {args.results} "
           f"({time.perf_counter() - start:.1f} s this run)", file=sys.stderr)
+    if args.compact:
+        print(f"{store.compact()} cells packed into {store.folder / store.PACKED}",
+              file=sys.stderr)
     return 0
 
 

@@ -54,6 +54,30 @@ def test_run_grid_writes_tidy_rows_and_skips_what_is_done(data_dir, tmp_path, mo
     assert log.loc[0, "seconds"] > 0 and log.loc[0, "cells_in_grid"] == 2
 
 
+def test_compacting_the_store_keeps_every_cell_once(tmp_path):
+    import pandas as pd
+
+    store = ResultStore(tmp_path)
+    for i in range(5):
+        store.write(f"c{i}", {"cell_id": f"c{i}", "value": float(i), "method": "random"})
+    before = store.load().sort_values("cell_id").reset_index(drop=True)
+    assert store.compact() == 5
+    assert sorted(p.name for p in tmp_path.glob("*.parquet")) == ["cells.parquet"]
+    assert store.done() == {f"c{i}" for i in range(5)}
+    pd.testing.assert_frame_equal(store.load(), before)
+    # A cell finished after compaction sits beside the packed file; both are read.
+    store.write("c9", {"cell_id": "c9", "value": 9.0, "method": "roc"})
+    assert store.done() == {"c0", "c1", "c2", "c3", "c4", "c9"}
+    # A compaction stopped before removing the one-cell files reads each cell once.
+    packed = tmp_path / "cells.parquet"
+    pd.concat([pd.read_parquet(packed), pd.read_parquet(tmp_path / "c9.parquet")]
+              ).to_parquet(packed, index=False)
+    rows = store.load()
+    assert len(rows) == 6 and rows["cell_id"].is_unique
+    assert store.compact() == 6 and len(store.load()) == 6
+    assert sorted(p.name for p in tmp_path.glob("*.parquet")) == ["cells.parquet"]
+
+
 def test_stored_tables_are_computed_once_per_parameters(tmp_path):
     import pandas as pd
 
