@@ -40,8 +40,8 @@ workers = None  # processes for missing cells; None or 0: one per core
 import pandas as pd
 
 from posthoc.chapters import resolve
-from posthoc.comparison import (METHOD_LABELS, claim, describe, objective_table, ranks,
-                                summary)
+from posthoc.comparison import (METHOD_LABELS, adversarial_claim, claim, describe,
+                                objective_table, ranks)
 from posthoc.plots import plot_ablation
 from posthoc.study import study_rows
 
@@ -85,25 +85,10 @@ order = ranks(rows, "test", arch=None)
 order
 
 # %%
-stats = summary(rows, "test").set_index(["config", "arch", "method"])
 lines = []
 if "Adversarial" in order.columns:
-    variant_ranks = order.xs("spd", level="measure")["Adversarial"]
-    larger = variant_ranks.drop(index="default", level="arch", errors="ignore")
-    paper_net = variant_ranks.xs("default", level="arch") if "default" in \
-        variant_ranks.index.get_level_values("arch") else pd.Series(dtype=float)
-    gains = []
-    for (config, arch), _ in larger.items():
-        if (config, "default", "adversarial") in stats.index:
-            gains.append(stats.loc[(config, "default", "adversarial"), "objective"]
-                         - stats.loc[(config, arch, "adversarial"), "objective"])
-    lines.append(claim(
-        "Adversarial fine-tuning does especially well with higher dropout and larger networks.",
-        bool(len(larger)) and larger.mean() < (paper_net.mean() if len(paper_net) else 99),
-        f"its mean rank is {larger.mean():.2f} over the variants against "
-        f"{paper_net.mean() if len(paper_net) else float('nan'):.2f} on the paper's network "
-        f"(1 = best of {order.shape[1]}); best on {int((larger == 1).sum())} of {len(larger)} "
-        "variant settings."))
+    lines.append(adversarial_claim(order.xs("spd", level="measure")["Adversarial"],
+                                   order.shape[1]))
 fine = [METHOD_LABELS[m] for m in ("random", "adversarial") if METHOD_LABELS[m] in order]
 post = [METHOD_LABELS[m] for m in ("roc", "eqodds", "calibeqodds") if METHOD_LABELS[m] in order]
 if fine and post:

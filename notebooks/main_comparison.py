@@ -53,7 +53,8 @@ workers = None  # processes for missing cells; None or 0: one per core
 import pandas as pd
 
 from posthoc.chapters import resolve
-from posthoc.comparison import (claim, describe, fine_tuning_vs_post_processing,
+from posthoc.comparison import (claim, describe, fine_tuning_claim,
+                                fine_tuning_vs_post_processing,
                                 objective_table, paired_wins, ranks, runtime_table)
 from posthoc.plots import plot_objectives, plot_tradeoff
 from posthoc.study import study_rows
@@ -125,16 +126,7 @@ order = ranks(rows, "test")
 order
 
 # %%
-lines = []
-if not families.empty:
-    wins = int(families["fine-tuning wins"].sum())
-    mean_gap = (families["post-processing mean"] - families["fine-tuning mean"]).mean()
-    lines.append(claim(
-        "The fine-tuning methods beat the post-processing baselines.",
-        wins > len(families) / 2 and mean_gap > 0,
-        f"the best fine-tuning method has the lower test objective in {wins} of "
-        f"{len(families)} (configuration, measure) pairs; on average the post-processing "
-        f"family's mean objective is {mean_gap:+.3f} above the fine-tuning family's."))
+lines = [fine_tuning_claim(families)]
 if "Random" in order.columns:
     best = int((order["Random"] == 1).sum())
     top2 = int((order["Random"] <= 2).sum())

@@ -38,9 +38,10 @@ import numpy as np
 import pandas as pd
 
 from posthoc.chapters import resolve
-from posthoc.comparison import (against_paper, bootstrap_ci, claim,
-                                fine_tuning_vs_post_processing, interval_table, paired_tests,
-                                ranks, runtime_ratios, runtime_table)
+from posthoc.comparison import (adversarial_claim, against_paper, bootstrap_ci, claim,
+                                fine_tuning_claim, fine_tuning_vs_post_processing,
+                                interval_table, paired_tests, ranks, runtime_ratios,
+                                runtime_table)
 from posthoc.models import model_runs
 from posthoc.paper import PAPER_LABELS, paper_numbers
 from posthoc.sensitivity import perturbation_table, seed_table, spread_ratios
@@ -152,27 +153,13 @@ if "Random" in main_order:
         "Random perturbation is a strong baseline.", top2 >= len(main_order) / 2,
         f"among the best two methods in {top2} of {len(main_order)} (configuration, measure) "
         f"settings, the best in {int((main_order['Random'] == 1).sum())}."))
-families = fine_tuning_vs_post_processing(main_rows, "test")
-if not families.empty:
-    gap = (families["post-processing mean"] - families["fine-tuning mean"])
-    verdicts.append(claim(
-        "The fine-tuning methods beat the post-processing ones on average.",
-        bool(gap.mean() > 0),
-        f"the post-processing family's mean test objective is above the fine-tuning family's "
-        f"in {int((gap > 0).sum())} of {len(gap)} settings (mean gap {gap.mean():+.3f})."))
+verdicts.append(fine_tuning_claim(fine_tuning_vs_post_processing(main_rows, "test")))
 if len(ablation_rows) and "adversarial" in set(ablation_rows["method"]):
     ablation_order = ranks(pd.concat([main_rows[(main_rows["measure"] == "spd")
                                                 & main_rows["config"].isin(ablation_rows["config"])
                                                 & (main_rows["method"] != "layerwise")],
                                       ablation_rows]), "test", arch=None)
-    adv = ablation_order["Adversarial"]
-    variants = adv.drop(index="default", level="arch")
-    verdicts.append(claim(
-        "Adversarial fine-tuning is best for larger and higher-dropout networks.",
-        bool((variants == 1).mean() > 0.5),
-        f"best on {int((variants == 1).sum())} of {len(variants)} variant settings (mean rank "
-        f"{variants.mean():.2f}); on the paper's network its mean rank is "
-        f"{adv.xs('default', level='arch').mean():.2f}."))
+    verdicts.append(adversarial_claim(ablation_order["Adversarial"], ablation_order.shape[1]))
 if "layerwise" in set(main_rows["method"]):
     lw = main_rows[main_rows["method"] == "layerwise"]
     default = main_rows[main_rows["method"] == "default"]

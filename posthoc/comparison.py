@@ -161,6 +161,42 @@ def claim(text: str, supported: bool | None, evidence: str) -> str:
     return f"{verdict:14s} {text}\n{'':15s}{evidence}"
 
 
+def fine_tuning_claim(families: pd.DataFrame) -> str:
+    """The paper's claim that fine-tuning beats post-processing on average, judged on
+    :func:`fine_tuning_vs_post_processing`: supported when the post-processing family's mean
+    objective is above the fine-tuning family's on average and in most settings."""
+    if families.empty:
+        return claim("The fine-tuning methods beat the post-processing ones on average.",
+                     None, "no setting holds both families.")
+    gap = families["post-processing mean"] - families["fine-tuning mean"]
+    above = int((gap > 0).sum())
+    return claim(
+        "The fine-tuning methods beat the post-processing ones on average.",
+        bool(gap.mean() > 0 and above > len(gap) / 2),
+        f"the post-processing family's mean test objective is above the fine-tuning "
+        f"family's in {above} of {len(gap)} settings (mean gap {gap.mean():+.3f}); the best "
+        f"fine-tuning method beats the best post-processing method in "
+        f"{int(families['fine-tuning wins'].sum())} of {len(gap)}.")
+
+
+def adversarial_claim(adversarial_ranks: pd.Series, n_methods: int) -> str:
+    """The paper's claim that adversarial fine-tuning is best for larger and higher-dropout
+    networks, from its rank (1 = best) per setting; the index has an ``arch`` level, and
+    ``"default"`` (the paper's network) is the reference. Supported when it ranks first on
+    most settings of the other networks."""
+    arch = adversarial_ranks.index.get_level_values("arch")
+    variants = adversarial_ranks[arch != "default"]
+    reference = adversarial_ranks[arch == "default"]
+    text = "Adversarial fine-tuning is best for larger and higher-dropout networks."
+    if variants.empty:
+        return claim(text, None, "no results on the other networks.")
+    evidence = (f"best of {n_methods} on {int((variants == 1).sum())} of {len(variants)} "
+                f"settings of the other networks (mean rank {variants.mean():.2f})")
+    if len(reference):
+        evidence += f"; on the paper's network its mean rank is {reference.mean():.2f}"
+    return claim(text, bool((variants == 1).mean() > 0.5), evidence + ".")
+
+
 def interval_table(intervals: pd.DataFrame, *, arch: str = "default") -> pd.DataFrame:
     """:func:`bootstrap_ci` as ``"mean [low, high]"``, one row per configuration and
     measure, one column per method."""
@@ -250,7 +286,7 @@ def against_paper(ours_mean: float, ours_std: float | None, paper_mean: float,
             "within_2_sigma": bool(abs(difference) <= 2 * sigma)}
 
 
-__all__ = ["ARCH_LABELS", "FINE_TUNING", "METHOD_LABELS", "POST_PROCESSING", "against_paper",
-           "bootstrap_ci", "claim", "describe", "fine_tuning_vs_post_processing", "interval_table",
-           "objective_table", "paired_tests", "paired_wins", "ranks", "runtime_ratios",
-           "runtime_table", "summary"]
+__all__ = ["ARCH_LABELS", "FINE_TUNING", "METHOD_LABELS", "POST_PROCESSING", "adversarial_claim",
+           "against_paper", "bootstrap_ci", "claim", "describe", "fine_tuning_claim",
+           "fine_tuning_vs_post_processing", "interval_table", "objective_table", "paired_tests",
+           "paired_wins", "ranks", "runtime_ratios", "runtime_table", "summary"]
