@@ -44,7 +44,8 @@ import pandas as pd
 
 from posthoc.chapters import resolve
 from posthoc.sensitivity import (coefficient_singular_values, concentration,
-                                 perturbation_table, seed_table, spread_ratios, table1)
+                                 perturbation_table, seed_table, spread_claim, spread_ratios,
+                                 table1)
 
 settings = resolve("sensitivity", profile, configs=configs, seeds=seeds, max_epochs=max_epochs,
                    regression_config=regression_config, n_deltas=n_deltas)
@@ -67,9 +68,7 @@ table1(rows)
 # %%
 ratios = spread_ratios(rows)
 print(ratios.round(1).to_string())
-for config, row in ratios.iterrows():
-    print(f"{config:12s}: ratios {row.min():.1f} to {row.max():.1f}; "
-          f"order of magnitude (>= 10) for {int((row >= 10).sum())} of 3 measures")
+print(spread_claim(ratios))
 
 # %% [markdown]
 # ## Figure 2: which parameters carry the bias?

@@ -116,6 +116,25 @@ def spread_ratios(rows: pd.DataFrame) -> pd.DataFrame:
     return std[list(MEASURES)].div(std["accuracy"], axis=0)
 
 
+def spread_claim(ratios: pd.DataFrame) -> str:
+    """The paper's claim that bias varies about an order of magnitude more with the seed than
+    accuracy, judged on :func:`spread_ratios`: supported when the median ratio over the
+    measures is at least 5 (within a factor of two of 10) in most configurations."""
+    from .comparison import claim
+    from .paper import PAPER_LABELS
+
+    text = "Bias varies far more with the seed than accuracy (about an order of magnitude)."
+    if ratios.empty:
+        return claim(text, None, "no configuration has two or more seeds.")
+    medians = ratios.median(axis=1)
+    return claim(
+        text, bool((medians >= 5).sum() > len(medians) / 2),
+        "std(bias) / std(accuracy), lowest to highest over SPD, EOD and AOD: "
+        + "; ".join(f"{PAPER_LABELS.get(c, c)} {r.min():.1f}-{r.max():.1f} (median "
+                    f"{medians[c]:.1f})" for c, r in ratios.iterrows())
+        + f"; ratios of 10 or more: {int((ratios >= 10).sum().sum())} of {ratios.size}.")
+
+
 def perturbation_study(network: nn.Module, dataset: Dataset, *, n_deltas: int = 1000,
                        std: float = 0.1, seed: int = 0, holdout: float = 0.2,
                        chunk: int = 4) -> dict:
@@ -172,4 +191,4 @@ def coefficient_singular_values(coefs: Sequence[np.ndarray]) -> np.ndarray:
 
 __all__ = ["coefficient_singular_values", "concentration", "default_threshold",
            "perturbation_study", "perturbation_table", "seed_rows", "seed_table",
-           "spread_ratios", "table1"]
+           "spread_claim", "spread_ratios", "table1"]

@@ -71,3 +71,21 @@ def test_concentration_and_singular_values_by_hand():
     assert np.allclose(coefficient_singular_values(orthogonal), [1, 1])
     same = [np.array([1.0, 1.0]), np.array([2.0, 2.0])]
     assert np.allclose(coefficient_singular_values(same), [np.sqrt(2), 0])
+
+
+def test_spread_claim_by_hand():
+    import pandas as pd
+
+    from posthoc.sensitivity import spread_claim
+
+    ratios = pd.DataFrame({"spd": [6.0, 12.0, 1.0], "eod": [9.0, 30.0, 0.8],
+                           "aod": [4.0, 15.0, 1.2]},
+                          index=pd.Index(["adult-sex", "bank-age", "compas-race"], name="config"))
+    text = spread_claim(ratios)
+    # Medians 6, 15, 1: at least 5 in 2 of 3 configurations; 3 of 9 ratios reach 10.
+    assert text.startswith("SUPPORTED")
+    assert "(median 6.0)" in text and "(median 15.0)" in text
+    assert "ratios of 10 or more: 3 of 9" in text
+    ratios.loc["bank-age"] = [4.0, 4.5, 3.0]
+    assert spread_claim(ratios).startswith("NOT SUPPORTED")
+    assert spread_claim(ratios.iloc[:0]).startswith("UNDECIDED")
