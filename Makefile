@@ -11,13 +11,14 @@ PROFILE ?= quick
 # In the book's order: the ablation reuses the main comparison's results.
 NOTEBOOKS := $(addprefix notebooks/,$(addsuffix .py,need_for_networks sensitivity main_comparison ablations reproducibility))
 NBVAL_DIR := _build/nbval
+WHEEL_DIR := _build/wheel
 
-.PHONY: help install data book notebooks html test unit nbval bench study clean
+.PHONY: help install data book notebooks html test unit nbval wheel bench study clean
 
 help:
 	@echo "make book      install, get the data, execute every notebook (PROFILE=$(PROFILE)), build _build/html"
-	@echo "make test      install, run the unit tests and nbval on the executed quick notebooks"
-	@echo "make bench     run the speed benchmarks (python -m posthoc.bench)"
+	@echo "make test      install, run the unit tests, nbval on the executed quick notebooks, the wheel check"
+	@echo "make bench     run the speed benchmarks (python -m posthoc.repro.bench)"
 	@echo "make study     run the study grid (PROFILE=$(PROFILE)) into results/$(PROFILE), resumable"
 	@echo "make data      download and verify the raw data (POSTHOC_DATA or ~/.cache/posthoc/data)"
 
@@ -69,13 +70,27 @@ nbval: install
 	$(PY) -m pytest -q -p no:cacheprovider --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg $(NBVAL_DIR)
 
-test: unit nbval
+# Build the wheel (failing on any deprecation warning of the build), install it into a
+# throwaway venv that sees the project venv's packages, and use it from outside the checkout.
+wheel: install
+	rm -rf $(WHEEL_DIR) && mkdir -p $(WHEEL_DIR)
+	$(PY) -m pip wheel --no-deps --no-build-isolation --wheel-dir $(WHEEL_DIR)/dist . \
+	  > $(WHEEL_DIR)/build.log 2>&1 || { cat $(WHEEL_DIR)/build.log; exit 1; }
+	! grep -i "deprecat" $(WHEEL_DIR)/build.log
+	$(PY) -m venv $(WHEEL_DIR)/venv
+	$(PY) -c "import sysconfig; print(sysconfig.get_paths()['purelib'])" \
+	  > $$($(WHEEL_DIR)/venv/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")/project-venv.pth
+	$(WHEEL_DIR)/venv/bin/python -m pip install --quiet --no-deps --no-index $(WHEEL_DIR)/dist/posthoc-*.whl
+	cd $(WHEEL_DIR) && venv/bin/python $(CURDIR)/tests/packaging/check_wheel.py venv
+	cd $(WHEEL_DIR) && { venv/bin/posthoc 2> usage.txt; test $$? -eq 2; } && grep -q "usage: python -m posthoc data" usage.txt
+
+test: unit nbval wheel
 
 bench: install
-	$(PY) -m posthoc.bench
+	$(PY) -m posthoc.repro.bench
 
 study: install data
-	$(PY) -m posthoc.study --profile $(PROFILE) --results results/$(PROFILE)
+	$(PY) -m posthoc.repro.study --profile $(PROFILE)
 
 clean:
 	rm -rf _build

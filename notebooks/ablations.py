@@ -39,26 +39,23 @@ workers = None  # processes for missing cells; None or 0: one per core
 # %%
 import pandas as pd
 
-from posthoc.chapters import resolve
-from posthoc.comparison import (METHOD_LABELS, adversarial_claim, claim, describe,
-                                objective_table, ranks)
-from posthoc.plots import plot_ablation
-from posthoc.study import study_rows
+from posthoc.repro.claims import ablation_lead_claim, adversarial_claim
+from posthoc.repro.comparison import describe, objective_table, ranks
+from posthoc.repro.figures import plot_ablation
+from posthoc.repro.profiles import resolve
+from posthoc.repro.study import chapter_rows
 
 settings = resolve("ablations", profile, configs=configs, archs=archs, methods=methods,
                    seeds=seeds, lam=lam, trials=trials, epochs=epochs, workers=workers)
 print(f"profile {profile!r}: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
 
 # %%
-options = {"random": {"trials": settings["trials"]},
-           "adversarial": {"epochs": settings["epochs"]}}
-selection = dict(configs=settings["configs"], measures=["spd"], methods=settings["methods"],
-                 seeds=settings["seeds"], lam=settings["lam"], options=options,
-                 workers=settings["workers"])
-variants = study_rows(profile, part="ablation", archs=settings["archs"], **selection)
-# The paper's own network, for reference (the main comparison's cells, SPD only).
-reference = study_rows(profile, part="main", **{
-    **selection, "methods": [m for m in settings["methods"] if m != "layerwise"]})
+variants = chapter_rows("ablations", profile, settings, workers=settings["workers"])
+# The paper's own network, for reference: the main comparison's cells, SPD only.
+reference = chapter_rows("main_comparison", profile, resolve(
+    "main_comparison", profile, configs=settings["configs"], measures=["spd"],
+    methods=settings["methods"], seeds=settings["seeds"], lam=settings["lam"],
+    trials=settings["trials"], epochs=settings["epochs"]), workers=settings["workers"])
 rows = pd.concat([reference, variants], ignore_index=True)
 print(describe(rows))
 
@@ -85,22 +82,8 @@ order = ranks(rows, "test", arch=None)
 order
 
 # %%
-lines = []
-if "Adversarial" in order.columns:
-    lines.append(adversarial_claim(order.xs("spd", level="measure")["Adversarial"],
-                                   order.shape[1]))
-fine = [METHOD_LABELS[m] for m in ("random", "adversarial") if METHOD_LABELS[m] in order]
-post = [METHOD_LABELS[m] for m in ("roc", "eqodds", "calibeqodds") if METHOD_LABELS[m] in order]
-if fine and post:
-    best_fine = order[fine].min(axis=1)
-    best_post = order[post].min(axis=1)
-    lines.append(claim(
-        "The fine-tuning methods keep their lead over post-processing on other networks.",
-        bool((best_fine < best_post).mean() > 0.5),
-        f"a fine-tuning method ranks above every post-processing method in "
-        f"{int((best_fine < best_post).sum())} of {len(order)} (configuration, network) "
-        "settings."))
-print("\n".join(lines))
+print(adversarial_claim(order.xs("spd", level="measure")))
+print(ablation_lead_claim(order))
 
 # %% [markdown]
 # ## What we conclude

@@ -30,7 +30,7 @@
 # 3. layer-wise optimisation does well in some settings but depends on the initial network;
 # 4. fine-tuning costs more time: Table 2 gives the seconds per run.
 #
-# **How we check it.** Every run is one cell of the study (`posthoc.study`): a network, a
+# **How we check it.** Every run is one cell of the study (`posthoc.repro.study`): a network, a
 # configuration, a measure, a method. Finished cells live in a results store
 # (`results/<profile>`), one file each; this chapter reads the store and runs only the
 # cells that are missing, in parallel. With the committed paper-scale results the paper
@@ -50,14 +50,13 @@ epochs = None  # adversarial fine-tuning epochs; None: 2 (quick) or 16 (paper)
 workers = None  # processes for missing cells; None or 0: one per core
 
 # %%
-import pandas as pd
-
-from posthoc.chapters import resolve
-from posthoc.comparison import (claim, describe, fine_tuning_claim,
-                                fine_tuning_vs_post_processing,
-                                objective_table, paired_wins, ranks, runtime_table)
-from posthoc.plots import plot_objectives, plot_tradeoff
-from posthoc.study import study_rows
+from posthoc.repro.claims import (fine_tuning_claim, layerwise_claim, random_claim,
+                                  runtime_claim)
+from posthoc.repro.comparison import (describe, fine_tuning_vs_post_processing,
+                                      objective_table, ranks, runtime_table)
+from posthoc.repro.figures import plot_objectives, plot_tradeoff
+from posthoc.repro.profiles import resolve
+from posthoc.repro.study import chapter_rows
 
 settings = resolve("main_comparison", profile, configs=configs, measures=measures,
                    methods=methods, seeds=seeds, lam=lam, trials=trials, calls=calls,
@@ -65,13 +64,7 @@ settings = resolve("main_comparison", profile, configs=configs, measures=measure
 print(f"profile {profile!r}: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
 
 # %%
-rows = study_rows(profile, part="main", configs=settings["configs"],
-                  measures=settings["measures"], methods=settings["methods"],
-                  seeds=settings["seeds"], lam=settings["lam"],
-                  options={"random": {"trials": settings["trials"]},
-                           "layerwise": {"calls": settings["calls"]},
-                           "adversarial": {"epochs": settings["epochs"]}},
-                  workers=settings["workers"])
+rows = chapter_rows("main_comparison", profile, settings, workers=settings["workers"])
 print(describe(rows))
 
 # %% [markdown]
@@ -126,38 +119,9 @@ order = ranks(rows, "test")
 order
 
 # %%
-lines = [fine_tuning_claim(families)]
-if "Random" in order.columns:
-    best = int((order["Random"] == 1).sum())
-    top2 = int((order["Random"] <= 2).sum())
-    lines.append(claim(
-        "Random perturbation is a strong method, the best in many settings.",
-        top2 >= len(order) / 2,
-        f"random perturbation has the lowest mean test objective in {best} of {len(order)} "
-        f"settings and is among the best two in {top2}."))
-if {"layerwise", "random"} <= set(rows["method"]):
-    per_seed = paired_wins(rows, "layerwise", "random", "test")
-    spread = (rows[rows["method"] == "layerwise"]
-              .groupby(["config", "measure"])["test_objective"].std().mean())
-    lines.append(claim(
-        "Layer-wise optimisation does well in some settings and depends on the network.",
-        bool((order["LayerwiseOpt"] <= 2).any()),
-        f"best two in {int((order['LayerwiseOpt'] <= 2).sum())} of {len(order)} settings; "
-        f"it beats random perturbation on {int(per_seed.iloc[:, 0].sum())} of "
-        f"{int(per_seed['seeds'].sum())} networks"
-        + (f"; mean std of its test objective over seeds {spread:.3f}."
-           if rows["seed"].nunique() > 1 else ".")))
-if not table2.empty:
-    slow = [m for m in ("Random", "Adversarial", "LayerwiseOpt") if m in table2.index]
-    fast = [m for m in ("EqOdds", "CalibEqOdds") if m in table2.index]
-    ours = table2.xs("ours", axis=1, level=1)
-    if slow and fast:
-        lines.append(claim(
-            "Fine-tuning costs more time than post-processing.",
-            bool(ours.loc[slow].min().min() > ours.loc[fast].max().max()),
-            f"fine-tuning {ours.loc[slow].min().min():.2f}-{ours.loc[slow].max().max():.1f} s "
-            f"per run, EqOdds and CalibEqOdds at most {ours.loc[fast].max().max():.3f} s."))
-print("\n".join(lines))
+for verdict in (fine_tuning_claim(families), random_claim(order),
+                layerwise_claim(rows, order), runtime_claim(table2)):
+    print(verdict)
 
 # %% [markdown]
 # ## What we conclude

@@ -36,11 +36,10 @@ max_epochs = None  # the network's epoch budget (early stopping may end sooner);
 n_estimators = None  # trees in the random forest; None: the profile's
 
 # %%
-import pandas as pd
-
 import posthoc
-from posthoc.chapters import resolve
-from posthoc.models import model_runs, table3
+from posthoc.repro.claims import network_claim
+from posthoc.repro.models import best_models, majority_networks, model_runs, table3
+from posthoc.repro.profiles import resolve
 
 settings = resolve("need_for_networks", profile, configs=configs, seeds=seeds,
                    max_epochs=max_epochs, n_estimators=n_estimators)
@@ -68,12 +67,7 @@ table = table3(runs)
 table
 
 # %%
-from posthoc.models import MODEL_LABELS
-
-best = (runs.groupby(["dataset", "model"])[["accuracy", "roc_auc"]].mean()
-        .groupby("dataset").idxmax().map(lambda pair: MODEL_LABELS[pair[1]]))
-best.columns = ["best accuracy", "best ROC AUC"]
-best
+best_models(runs)
 
 # %% [markdown]
 # ## What we conclude
@@ -82,17 +76,7 @@ best
 # against it by the cell that follows, which prints which ones hold for this run.
 
 # %%
-mean = runs.groupby(["dataset", "model"])[["accuracy", "roc_auc"]].mean()
-std = runs.groupby(["dataset", "model"])[["accuracy", "roc_auc"]].std().fillna(0.0)
-for dataset in mean.index.get_level_values(0).unique():
-    net, others = mean.loc[(dataset, "network")], mean.loc[dataset].drop("network")
-    for quantity in ("accuracy", "roc_auc"):
-        gap = net[quantity] - others[quantity].max()
-        within = gap >= -std.loc[(dataset, "network"), quantity]
-        verdict = ("at least as good as" if gap >= 0 else
-                   "within one standard deviation of" if within else "below")
-        print(f"{dataset:7s} {quantity:8s}: the network is {verdict} the best other model "
-              f"(difference {gap:+.3f})")
+print(network_claim(runs))
 
 # %% [markdown]
 # Where does the network's spread come from? A network whose validation loss never leaves its
@@ -100,13 +84,7 @@ for dataset in mean.index.get_level_values(0).unique():
 # share of the majority class. The next cell counts such networks per dataset.
 
 # %%
-for name in settings["configs"]:
-    test = posthoc.load_dataset(name).test
-    majority = max(test.y.mean(), 1 - test.y.mean())
-    nets = runs[(runs["config"] == name) & (runs["model"] == "network")]
-    stuck = nets[(nets["accuracy"] - majority).abs() < 0.01]["seed"].tolist()
-    print(f"{name:12s} majority-class accuracy {majority:.3f}; networks at it: "
-          f"{len(stuck)} of {len(nets)} (seeds {stuck})")
+majority_networks(runs, {name: posthoc.load_dataset(name) for name in settings["configs"]}).round(3)
 
 # %% [markdown]
 # The paper's claim is that the network matches or beats the two simpler models on Adult and

@@ -34,19 +34,18 @@ n_boot = 2000  # bootstrap resamples of the seeds for the confidence intervals
 workers = None  # processes for missing study cells; None or 0: one per core
 
 # %%
-import numpy as np
 import pandas as pd
 
-from posthoc.chapters import resolve
-from posthoc.comparison import (adversarial_claim, against_paper, bootstrap_ci, claim,
-                                fine_tuning_claim, fine_tuning_vs_post_processing,
-                                interval_table, paired_tests, ranks, runtime_ratios,
-                                runtime_table)
-from posthoc.models import model_runs
-from posthoc.paper import paper_numbers
-from posthoc.sensitivity import perturbation_table, seed_table, spread_claim, spread_ratios
-from posthoc.study import ResultStore, study_rows
-from posthoc._paths import results_folder
+from posthoc.repro.claims import (adversarial_claim, fine_tuning_claim, layerwise_claim,
+                                  random_claim, spread_claim)
+from posthoc.repro.comparison import (bootstrap_ci, fine_tuning_vs_post_processing,
+                                      interval_table, paired_tests, paper_comparison,
+                                      paper_time_estimate, ranks, runtime_ratios,
+                                      runtime_table)
+from posthoc.repro.models import model_runs
+from posthoc.repro.profiles import resolve, results_folder
+from posthoc.repro.sensitivity import perturbation_table, seed_table, spread_ratios
+from posthoc.repro.study import ResultStore, chapter_rows
 
 settings = resolve("reproducibility", profile, n_boot=n_boot, workers=workers)
 need = resolve("need_for_networks", profile)
@@ -61,8 +60,8 @@ seed_rows = seed_table(profile, configs=sens["configs"], seeds=sens["seeds"],
 perturbations = perturbation_table(profile, config=sens["regression_config"],
                                    seeds=sens["seeds"], max_epochs=sens["max_epochs"],
                                    n_deltas=sens["n_deltas"])
-main_rows = study_rows(profile, part="main", workers=settings["workers"])
-ablation_rows = study_rows(profile, part="ablation", workers=settings["workers"])
+main_rows = chapter_rows("main_comparison", profile, workers=settings["workers"])
+ablation_rows = chapter_rows("ablations", profile, workers=settings["workers"])
 rows = pd.concat([main_rows, ablation_rows], ignore_index=True)
 print(f"Table 3: {len(runs)} model runs; Table 1: {len(seed_rows)} networks; Appendix A: "
       f"{len(perturbations)} networks; study: {len(main_rows)} main and "
@@ -72,33 +71,8 @@ print(f"Table 3: {len(runs)} model runs; Table 1: {len(seed_rows)} networks; App
 # ## Every reported number, ours beside the paper's
 
 # %%
-paper = paper_numbers()
-lines = []
-
-
-def compare(table, config, quantity, method, values, *, shown_as=None):
-    """Ours (mean and std of ``values``) beside the paper's number; ``shown_as`` names the
-    configuration where the paper's row does not (Appendix A's is "all")."""
-    ref = paper[(paper["table"] == table) & (paper["config"] == config)
-                & (paper["quantity"] == quantity) & (paper["model_or_method"] == method)]
-    if ref.empty or len(values) == 0:
-        return  # the paper reports no such number
-    std = float(np.std(values, ddof=1)) if len(values) > 1 else np.nan
-    lines.append({"table": table, "config": shown_as or config, "quantity": quantity,
-                  "model": method,
-                  **against_paper(float(np.mean(values)), std, float(ref["mean"].iloc[0]),
-                                  ref["std"].iloc[0])})
-
-
-for config, group in seed_rows.groupby("config"):
-    for quantity in ("aod", "eod", "spd", "accuracy"):
-        compare("table1", config, quantity, "network", group[quantity].to_numpy())
-for (dataset, model), group in runs.groupby(["dataset", "model"]):
-    for quantity in ("accuracy", "roc_auc"):
-        compare("table3", dataset, quantity, model, group[quantity].to_numpy())
-compare("appendixA", "all", "r2_delta_to_spd", "network", perturbations["r2"].to_numpy(),
-        shown_as=sens["regression_config"])
-numbers = pd.DataFrame(lines)
+numbers = paper_comparison(seed_rows, runs, perturbations,
+                           regression_config=sens["regression_config"])
 with pd.option_context("display.max_rows", 100):
     display(numbers.round(3))
 outside = numbers[~numbers["within_2_sigma"]]
@@ -126,56 +100,31 @@ runtime_ratios(runtime_table(main_rows)).round(3)
 # the ablation's larger networks not included).
 
 # %%
-store = ResultStore(results_folder(profile))
-log = store.runs()
+log = ResultStore(results_folder(profile)).runs()
 if log.empty:
     print("no grid run recorded in this store")
 else:
     print(f"{len(log)} grid run(s), {log['cells_computed'].sum()} cells computed, "
           f"wall time {log['seconds'].sum() / 3600:.2f} h on {int(log['cores'].max())} cores")
-per_cell = paper[paper["table"] == "table2"].set_index(["model_or_method", "config"])["mean"]
-estimate = sum(per_cell.get((m, c), 0.0) for m, c in zip(rows["method"], rows["config"]))
 print(f"sum of cell runtimes here: {rows['runtime_s'].sum() / 3600:.2f} h; the paper's Table 2 "
-      f"summed over the same {len(rows)} cells: {estimate / 3600:.1f} h")
+      f"summed over the same {len(rows)} cells: {paper_time_estimate(rows) / 3600:.1f} h")
 
 # %% [markdown]
 # ## The paper's claims
+#
+# Each verdict comes from the same function as in the chapter that first reports it.
 
 # %%
-verdicts = []
-verdicts.append(spread_claim(spread_ratios(seed_rows)))
 main_order = ranks(main_rows, "test")
-if "Random" in main_order:
-    top2 = int((main_order["Random"] <= 2).sum())
-    verdicts.append(claim(
-        "Random perturbation is a strong baseline.", top2 >= len(main_order) / 2,
-        f"among the best two methods in {top2} of {len(main_order)} (configuration, measure) "
-        f"settings, the best in {int((main_order['Random'] == 1).sum())}."))
-verdicts.append(fine_tuning_claim(fine_tuning_vs_post_processing(main_rows, "test")))
-if len(ablation_rows) and "adversarial" in set(ablation_rows["method"]):
-    ablation_order = ranks(pd.concat([main_rows[(main_rows["measure"] == "spd")
-                                                & main_rows["config"].isin(ablation_rows["config"])
-                                                & (main_rows["method"] != "layerwise")],
-                                      ablation_rows]), "test", arch=None)
-    verdicts.append(adversarial_claim(ablation_order["Adversarial"], ablation_order.shape[1]))
-if "layerwise" in set(main_rows["method"]):
-    lw = main_rows[main_rows["method"] == "layerwise"]
-    default = main_rows[main_rows["method"] == "default"]
-    paired = lw.merge(default, on=["config", "measure", "seed"], suffixes=("", "_default"))
-    relative = paired["test_objective"] / paired["test_objective_default"]
-    corr = (np.corrcoef(paired["test_objective_default"], paired["test_objective"])[0, 1]
-            if len(paired) > 2 else np.nan)
-    spread_lw = lw.groupby(["config", "measure"])["test_objective"].std().mean()
-    spread_random = (main_rows[main_rows["method"] == "random"]
-                     .groupby(["config", "measure"])["test_objective"].std().mean())
-    verdicts.append(claim(
-        "Layer-wise optimisation depends on the initial network.",
-        bool(spread_lw > spread_random) if lw["seed"].nunique() > 1 else None,
-        f"its test objective is {relative.median():.2f} of the initial network's (median "
-        f"over networks), correlation {corr:.2f} with the initial network's objective; mean "
-        f"spread over seeds {spread_lw:.3f} against random perturbation's "
-        f"{spread_random:.3f} (supported when larger)."))
-print("\n".join(verdicts))
+reference = main_rows[(main_rows["measure"] == "spd")
+                      & main_rows["config"].isin(ablation_rows["config"])
+                      & main_rows["method"].isin(ablation_rows["method"])]
+for verdict in (spread_claim(spread_ratios(seed_rows)), random_claim(main_order),
+                fine_tuning_claim(fine_tuning_vs_post_processing(main_rows, "test")),
+                adversarial_claim(ranks(pd.concat([reference, ablation_rows]), "test",
+                                        arch=None).xs("spd", level="measure")),
+                layerwise_claim(main_rows, main_order)):
+    print(verdict)
 
 # %% [markdown]
 # ## Uncertainty: bootstrap intervals and paired tests

@@ -38,14 +38,15 @@ regression_config = None  # configuration of the perturbation analysis; None: ad
 n_deltas = None  # perturbed copies per network; None: the profile's
 
 # %%
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from posthoc.chapters import resolve
-from posthoc.sensitivity import (coefficient_singular_values, concentration,
-                                 perturbation_table, seed_table, spread_claim, spread_ratios,
-                                 table1)
+from posthoc.repro.claims import spread_claim
+from posthoc.repro.figures import plot_perturbation
+from posthoc.repro.paper import paper_value
+from posthoc.repro.profiles import resolve
+from posthoc.repro.sensitivity import (coefficient_singular_values, concentration,
+                                       perturbation_table, seed_table, spread_ratios, table1)
 
 settings = resolve("sensitivity", profile, configs=configs, seeds=seeds, max_epochs=max_epochs,
                    regression_config=regression_config, n_deltas=n_deltas)
@@ -89,29 +90,14 @@ summary = pd.DataFrame({
     "SPD std over deltas": [s["spd"].std() for s in studies], "held-out R²": r2,
     "params for 50% of |coef|": [concentration(s["coef"])[0.5] for s in studies],
     "params for 90% of |coef|": [concentration(s["coef"])[0.9] for s in studies]})
+paper_r2, paper_r2_std = paper_value("appendixA", "all", "r2_delta_to_spd", "network")
 print(f"held-out R² {r2.mean():.3f} ± {r2.std(ddof=1) if len(r2) > 1 else 0:.3f} "
-      f"(paper: 0.861 ± 0.090, protocol not stated)")
+      f"(paper: {paper_r2:.3f} ± {paper_r2_std:.3f}, protocol not stated)")
 summary.round(3)
 
 # %%
+fig = plot_perturbation([s["coef"] for s in studies], settings["seeds"])
 singular = coefficient_singular_values([s["coef"] for s in studies])
-fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-for seed, study in zip(settings["seeds"], studies):
-    magnitude = np.sort(np.abs(study["coef"]))[::-1]
-    share = np.cumsum(magnitude) / magnitude.sum()
-    left.plot(np.arange(1, len(share) + 1) / len(share), share, label=f"seed {seed}")
-left.set_xscale("log")
-left.set_xlabel("fraction of parameters (largest |coefficient| first)")
-left.set_ylabel("share of total |coefficient|")
-left.set_title("How few parameters carry the bias")
-left.legend(fontsize=7, ncol=2)
-right.bar(np.arange(1, len(singular) + 1), singular)
-right.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
-right.set_xticks(np.arange(1, len(singular) + 1))
-right.set_xlabel("singular value index")
-right.set_ylabel("singular value")
-right.set_title("Stacked normalised coefficient vectors")
-fig.tight_layout()
 print("singular values:", np.round(singular, 3))
 
 # %% [markdown]

@@ -1,24 +1,29 @@
-"""posthoc: post-hoc methods for debiasing neural networks, and the paper's study.
+"""posthoc: post-hoc methods for debiasing neural networks.
 
 The public API: data (:func:`load_dataset`, :class:`Dataset`, :class:`Split`), measures
-(:func:`bias`, :func:`objective`, :func:`best_threshold`), the paper's network
-(:class:`PaperNet`) and its trainer (:func:`train_network`, :func:`train_networks`), and the
-post-hoc methods (:func:`debias`, :func:`evaluate`).
+(:data:`MEASURES`, :func:`bias`, :func:`objective`, :func:`best_threshold`), the paper's
+network (:class:`PaperNet`) and its trainer (:func:`train_network`, :func:`train_networks`),
+and the post-hoc methods (:data:`METHODS`, :func:`debias`, :func:`evaluate`). New methods
+and measures join through :func:`register_method` and :func:`register_measure`.
+
+The reproduction of the paper (its profiles, study, tables, claims and figures) lives in
+:mod:`posthoc.repro`, which builds on this library; nothing here imports it.
 """
 
 from .data import CONFIGURATIONS, Dataset, Split, available, load_dataset
-from .debias import METHODS, debias, evaluate
-from .metrics import MEASURES, BestThreshold, accuracy, best_threshold, bias, objective
+from .debias import debias, evaluate
+from .methods import METHODS, DebiasResult, Fit, MethodSpec, Option, register_method
+from .metrics import (MEASURES, BestThreshold, GroupCounts, MeasureSpec, accuracy,
+                      best_threshold, bias, objective, register_measure)
 from .networks import PaperNet
-from .models import compare_models
-from .paper import paper_numbers
 from .training import TrainingLog, train_network, train_networks
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "CONFIGURATIONS", "MEASURES", "METHODS", "BestThreshold", "Dataset", "PaperNet", "Split",
-    "TrainingLog", "__version__", "accuracy", "available", "best_threshold", "bias",
-    "compare_models", "debias", "evaluate", "load_dataset", "objective", "paper_numbers", "train_network",
-    "train_networks",
+    "CONFIGURATIONS", "DebiasResult", "Fit", "GroupCounts", "MEASURES", "METHODS",
+    "BestThreshold", "Dataset", "MeasureSpec", "MethodSpec", "Option", "PaperNet", "Split",
+    "TrainingLog", "__version__", "accuracy", "available", "best_threshold", "bias", "debias",
+    "evaluate", "load_dataset", "objective", "register_measure", "register_method",
+    "train_network", "train_networks",
 ]

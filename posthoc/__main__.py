@@ -5,7 +5,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-USAGE = "usage: python -m posthoc data [DATA_DIR]   (benchmarks: python -m posthoc.bench)"
+from .data import CHECKSUMS, default_data_dir, ensure_files
+
+USAGE = ("usage: python -m posthoc data [DATA_DIR]   (the study: python -m posthoc.repro.study; "
+         "benchmarks: python -m posthoc.repro.bench)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -13,8 +16,6 @@ def main(argv: list[str] | None = None) -> int:
     if not args or args[0] != "data" or len(args) > 2:
         print(USAGE, file=sys.stderr)
         return 2
-    from .data import CHECKSUMS, default_data_dir, ensure_files
-
     folder = Path(args[1]) if len(args) == 2 else default_data_dir()
     try:
         ensure_files(list(CHECKSUMS), folder)

@@ -91,6 +91,17 @@ def check_choice(name: str, value: Any, valid: Iterable[str]) -> str:
     return value
 
 
+MAX_SEED = 2**32 - 1
+
+
+def check_seed(seed: Any, name: str = "seed") -> int:
+    """Return ``seed`` as an int after checking it is an integer in [0, 2**32 - 1]."""
+    if (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
+            or not 0 <= seed <= MAX_SEED):
+        raise ValueError(BAD_INT.format(name=name, constraint=f"in [0, {MAX_SEED}]", value=seed))
+    return int(seed)
+
+
 def check_positive_int(name: str, value: Any, *, minimum: int = 1) -> int:
     """Return ``value`` as an int after checking it is an integer >= ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:

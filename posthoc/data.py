@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+import pandas as pd
 
+from ._logging import without_root_records
 from ._paths import user_folder
 from ._validation import BAD_NDIM, check_binary, check_choice, check_finite, check_same_length
 
@@ -285,7 +287,7 @@ def _aif360_dataset(dataset: str, folder: Path):
     classes, and the preprocessing arguments are the defaults of the installed class, taken
     from its signature, so rows and features match ``AdultDataset()`` etc. exactly.
     """
-    import pandas as pd
+    # Imported here: aif360.datasets takes 1.3 s to import, and a cached dataset never needs it.
     from aif360.datasets import AdultDataset, BankDataset, CompasDataset, StandardDataset
 
     cls = {"adult": AdultDataset, "bank": BankDataset, "compas": CompasDataset}[dataset]
@@ -311,12 +313,10 @@ def _aif360_dataset(dataset: str, folder: Path):
         df = pd.read_csv(folder / "compas/compas-scores-two-years.csv", index_col="id",
                          na_values=na_values)
     instance = cls.__new__(cls)
-    import logging
-    logging.getLogger().disabled, previous = True, logging.getLogger().disabled
-    try:  # AIF360 logs "Missing Data: N rows removed" through the root logger.
+    # AIF360 logs "Missing Data: N rows removed" through the root logger; drop that record
+    # only, and leave the root logger's handlers as they were.
+    with without_root_records("Missing Data"):
         StandardDataset.__init__(instance, df=df, **options)
-    finally:
-        logging.getLogger().disabled = previous
     return instance
 
 

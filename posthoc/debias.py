@@ -1,35 +1,16 @@
-"""``posthoc.debias``: one call for every post-hoc method, and ``posthoc.evaluate``."""
+"""``posthoc.debias``: one call for every registered post-hoc method, and ``posthoc.evaluate``."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-import numpy as np
-import torch
 from torch import nn
 
-from ._validation import check_choice, check_lam, check_positive_int
+from ._validation import check_lam, check_seed
 from .data import Split
-from .metrics import MEASURES, Measure, accuracy, best_threshold, bias, check_measure, objective
-from .methods._common import DebiasResult, frozen_copy, scores_of
-
-#: Every method :func:`debias` runs.
-METHODS = ("default", "random", "layerwise", "adversarial", "roc", "eqodds", "calibeqodds")
-#: Threshold grids of the authors' code, used unless ``grid`` is given.
-AUTHORS_GRID = {"default": 1001, "random": 501, "layerwise": 501, "adversarial": 1001}
-_OPTIONS = {
-    "default": {"grid"},
-    "random": {"grid", "trials", "std", "chunk"},
-    "layerwise": {"grid", "calls", "n_points", "layers", "optimiser", "optimiser_factory"},
-    "adversarial": {"grid", "epochs", "critic_steps", "actor_steps", "batch_size"},
-    "roc": set(), "eqodds": set(), "calibeqodds": set(),
-}
-
-
-def _default_threshold(scores: np.ndarray, split: Split, grid: Any) -> float:
-    """The threshold of highest validation accuracy (the ``default`` result)."""
-    return float(best_threshold(scores, split.y, split.a, "spd", lam=0.0, grid=grid))
+from .methods import METHODS, DebiasResult, frozen_copy
+from .metrics import MEASURES, Measure, accuracy, bias, check_measure, objective
 
 
 def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "spd",
@@ -40,27 +21,25 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
     ----------
     model : torch.nn.Module
         Maps a float tensor of features to probabilities in [0, 1] (shape [n] or [n, 1]).
-        It is never modified: fine-tuning methods work on a copy.
+        It is never modified: every method works on a copy.
     split : Split
         The validation data the method may use.
-    method : {"default", "random", "layerwise", "adversarial", "roc", "eqodds", "calibeqodds"}
+    method : name in posthoc.METHODS
         ``"default"`` is the unchanged model thresholded where validation accuracy is
         highest; ``"random"``, ``"layerwise"`` and ``"adversarial"`` fine-tune (the paper's
-        Algorithms 1, 2 and 3); the last three are AIF360's post-processing baselines.
-    measure : {"spd", "eod", "aod"} or callable, default "spd"
+        Algorithms 1, 2 and 3); ``"roc"``, ``"eqodds"`` and ``"calibeqodds"`` are AIF360's
+        post-processing baselines. ``posthoc.METHODS[method].options`` lists a method's
+        options with their defaults.
+    measure : name in posthoc.MEASURES or callable, default "spd"
         Bias measure of the objective; a callable ``(y_pred, y_true, a) -> float`` works with
-        the fine-tuning methods.
+        every method whose spec does not say ``builtin_measures_only``.
     lam : float in [0, 1], default 0.75
         Weight of |bias| in the objective.
     seed : int, default 0
         Seed of every random draw of the method.
     **options
-        Method settings: ``grid`` (threshold grid size; the authors' 501 / 1001 by default,
-        ``None`` for every cut point), ``trials`` and ``std`` (random), ``calls``,
-        ``n_points``, ``layers``, ``optimiser`` (``"gbrt"``, the compiled default, or
-        ``"skopt"``) and ``optimiser_factory`` (a callable ``(dims, seed) -> AskTell``)
-        (layerwise), ``epochs``,
-        ``critic_steps``, ``actor_steps``, ``batch_size`` (adversarial).
+        The method's options, for example ``trials`` (random), ``calls`` (layerwise),
+        ``epochs`` (adversarial), ``grid`` (thresholds tried; ``None`` for every cut point).
 
     Returns
     -------
@@ -69,83 +48,37 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
     Raises
     ------
     ValueError
-        Unknown method, measure or option; ``lam`` outside [0, 1]; a model the method cannot
-        use.
+        Unknown method, measure or option; a bad option value; ``lam`` outside [0, 1]; a
+        model the method cannot use.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 3)).astype(np.float32)
+    >>> split = Split(X, (X[:, 0] > 0).astype(np.int64), (X[:, 1] > 0).astype(np.int64))
+    >>> model = torch.nn.Sequential(torch.nn.Linear(3, 1), torch.nn.Sigmoid())
+    >>> result = debias(model, split, "random", trials=5)
+    >>> result.predict(split.X).shape
+    (200,)
     """
-    method = check_choice("method", method, METHODS)
+    spec = METHODS.check(method)
     measure = check_measure(measure)
-    lam = check_lam(lam)
+    if spec.builtin_measures_only and callable(measure):
+        raise ValueError(f"method {spec.name!r} supports only the measures "
+                         f"{', '.join(MEASURES)}; got a callable.")
+    lam, seed = check_lam(lam), check_seed(seed)
     if not isinstance(split, Split):
         raise ValueError(f"split must be a posthoc.Split; got {type(split).__name__}.")
-    unknown = sorted(set(options) - _OPTIONS[method])
-    if unknown:
-        valid = ", ".join(sorted(_OPTIONS[method])) or "none"
-        raise ValueError(f"Unknown option {unknown[0]!r} for method {method!r}; "
-                         f"valid options are: {valid}.")
-    if method == "roc" and callable(measure):
-        raise ValueError("method 'roc' supports only the measures "
-                         f"{', '.join(MEASURES)}; got a callable.")
-    model = frozen_copy(model)
-    grid = options.pop("grid", AUTHORS_GRID.get(method))
+    settings = spec.resolve(options)
+    copy = frozen_copy(model)
     start = time.perf_counter()
-    details: dict[str, Any] = {}
-    postprocessor = None
-    predict = None
-    if method == "default":
-        scores = scores_of(model, split.X)
-        threshold = _default_threshold(scores, split, grid)
-    elif method == "random":
-        from .methods.random import random_perturbation
-
-        trials = check_positive_int("trials", options.get("trials", 201))
-        found = random_perturbation(model, split, measure=measure, lam=lam, seed=seed,
-                                    trials=trials, std=float(options.get("std", 0.1)),
-                                    grid=grid, chunk=options.get("chunk", 4))
-        with torch.no_grad():
-            for name, param in model.named_parameters():
-                param.copy_(found["parameters"][name])
-        threshold = found["threshold"]
-        details = {"trial": found["trial"], "trial_objectives": found["trial_objectives"]}
-    elif method == "layerwise":
-        from .methods.layerwise import layerwise_optimisation
-
-        found = layerwise_optimisation(
-            model, split, measure=measure, lam=lam, seed=seed, grid=grid,
-            calls=check_positive_int("calls", options.get("calls", 100)),
-            n_points=check_positive_int("n_points", options.get("n_points", 100)),
-            layers=options.get("layers"), optimiser=options.get("optimiser", "gbrt"),
-            optimiser_factory=options.get("optimiser_factory"))
-        threshold = found["threshold"]
-        details = {"layer": found["layer"], "layer_objectives": found["layer_objectives"]}
-    elif method == "adversarial":
-        from .methods.adversarial import adversarial_fine_tuning
-
-        settings = {k: check_positive_int(k, options[k])
-                    for k in ("epochs", "critic_steps", "actor_steps", "batch_size")
-                    if k in options}
-        model = adversarial_fine_tuning(model, split, measure=measure, lam=lam, seed=seed,
-                                        **settings)
-        scores = scores_of(model, split.X)
-        threshold = float(best_threshold(scores, split.y, split.a, measure, lam=lam,
-                                         grid=grid))
-    else:
-        from .methods.baselines import fit_baseline
-
-        scores = scores_of(model, split.X)
-        threshold = _default_threshold(scores, split, AUTHORS_GRID["default"])
-        postprocessor = fit_baseline(method, scores, split.y, split.a, measure=measure,
-                                     seed=seed, threshold=threshold)
-
-        def predict(X, a, _model=model, _post=postprocessor):
-            if a is None:
-                raise ValueError(f"method {method!r} post-processes with the protected "
-                                 "attribute: call predict(X, a).")
-            return _post.predict(scores_of(_model, X), a)
-
-    runtime_s = time.perf_counter() - start
-    result = DebiasResult(method=method, measure=measure, lam=lam, threshold=threshold,
-                          objective=float("nan"), runtime_s=runtime_s, model=model,
-                          postprocessor=postprocessor, details=details, _predict=predict)
+    fitted = spec.fit(copy, split, measure=measure, lam=lam, seed=seed, **settings)
+    result = DebiasResult(method=spec.name, measure=measure, lam=lam,
+                          threshold=float(fitted.threshold), objective=float("nan"),
+                          runtime_s=time.perf_counter() - start, model=fitted.model,
+                          postprocessor=fitted.postprocessor, details=fitted.details,
+                          seed=seed, options=settings)
     result.objective = float(objective(result.predict_split(split), split.y, split.a,
                                        measure, lam=lam))
     return result
@@ -153,7 +86,7 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
 
 def evaluate(result: DebiasResult, split: Split) -> dict[str, float]:
     """Bias, accuracy and objective of ``result`` on ``split``, and the bias under each
-    built-in measure (``bias_spd``, ``bias_eod``, ``bias_aod``)."""
+    registered measure (``bias_spd``, ``bias_eod``, ``bias_aod``, ...)."""
     if not isinstance(result, DebiasResult):
         raise ValueError(f"result must be a DebiasResult; got {type(result).__name__}.")
     predictions = result.predict_split(split)
@@ -166,4 +99,4 @@ def evaluate(result: DebiasResult, split: Split) -> dict[str, float]:
     return row
 
 
-__all__ = ["METHODS", "debias", "evaluate"]
+__all__ = ["debias", "evaluate"]

@@ -1,27 +1,123 @@
-"""Group fairness measures, the paper's objective, and the best threshold found by sorting.
+"""Group fairness measures written once, on confusion counts; the paper's objective; the best
+threshold found by sorting.
+
+Every measure is a function of :class:`GroupCounts`, each group's true and false positives
+and negatives, counted once. :func:`bias` and :func:`objective` count hard predictions;
+:func:`best_threshold` counts cumulatively over the sorted scores, so that one sort gives
+every cut's counts and each measure is evaluated on all of them at once. A new built-in
+measure is one function of the counts plus one :func:`register_measure` call.
 
 Every function takes numpy arrays or torch tensors, and predictions or scores with leading
 batch dimensions (for example trials x thresholds x n), so that a method scores thousands of
 candidate predictions in one call. Bias is signed: unprivileged (a = 0) minus privileged
 (a = 1). An empty group contributes a rate of 0, as in the authors' code.
+
+The argument order is ``(y_pred, y_true, a)``: predictions first, as the measures are
+functions of the classifier's output. fairlearn's metrics take ``(y_true, y_pred, *,
+sensitive_features)``, so ``bias(y_pred, y_true, a, "spd")`` is fairlearn's
+``demographic_parity_difference(y_true, y_pred, sensitive_features=a)`` up to the sign (ours
+is signed, fairlearn's is the absolute gap). A callable measure takes our order too.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple, Union
 
 import numpy as np
 import torch
 
-from ._validation import as_tensor, check_binary, check_choice, check_lam, check_same_length
-
-#: The built-in measures.
-MEASURES = ("spd", "eod", "aod")
-#: Grid sizes of the authors' code: 501 points (random perturbation), 1001 (the rest).
-AUTHORS_GRIDS = (501, 1001)
+from ._registry import Registry
+from ._validation import as_tensor, check_binary, check_lam, check_same_length
 
 Measure = Union[str, Callable[[np.ndarray, np.ndarray, np.ndarray], float]]
 ArrayLike = Any
+
+
+class GroupCounts(NamedTuple):
+    """Confusion counts per group, float64 tensors of shape (..., 2): the last axis is the
+    group, 0 = unprivileged (a = 0) and 1 = privileged (a = 1). Soft predictions (scores in
+    [0, 1]) give soft counts."""
+
+    tp: torch.Tensor
+    fp: torch.Tensor
+    tn: torch.Tensor
+    fn: torch.Tensor
+
+
+def _rate(hits: torch.Tensor, members: torch.Tensor) -> torch.Tensor:
+    """``hits / members``, and 0 where a group has no members."""
+    return torch.where(members > 0, hits / members.clamp(min=1), torch.zeros_like(hits))
+
+
+def _gap(rates: torch.Tensor) -> torch.Tensor:
+    """Unprivileged minus privileged."""
+    return rates[..., 0] - rates[..., 1]
+
+
+def statistical_parity_difference(c: GroupCounts) -> torch.Tensor:
+    """P(yhat = 1 | a = 0) - P(yhat = 1 | a = 1).
+
+    >>> c = group_counts(torch.tensor([1, 0, 1, 1]), torch.tensor([1, 0, 0, 1]),
+    ...                  torch.tensor([0, 0, 1, 1]))
+    >>> float(statistical_parity_difference(c))
+    -0.5
+    """
+    return _gap(_rate(c.tp + c.fp, c.tp + c.fp + c.tn + c.fn))
+
+
+def equal_opportunity_difference(c: GroupCounts) -> torch.Tensor:
+    """TPR(a = 0) - TPR(a = 1).
+
+    >>> c = group_counts(torch.tensor([1, 0, 0, 1]), torch.tensor([1, 1, 1, 1]),
+    ...                  torch.tensor([0, 0, 1, 1]))
+    >>> float(equal_opportunity_difference(c))
+    0.0
+    """
+    return _gap(_rate(c.tp, c.tp + c.fn))
+
+
+def average_odds_difference(c: GroupCounts) -> torch.Tensor:
+    """The mean of the FPR and the TPR differences.
+
+    >>> c = group_counts(torch.tensor([1, 0, 1, 1]), torch.tensor([1, 0, 0, 1]),
+    ...                  torch.tensor([0, 0, 1, 1]))
+    >>> float(average_odds_difference(c))
+    -0.5
+    """
+    return 0.5 * (_gap(_rate(c.fp, c.fp + c.tn)) + _gap(_rate(c.tp, c.tp + c.fn)))
+
+
+@dataclass(frozen=True)
+class MeasureSpec:
+    """A built-in bias measure: its name, how the book labels it, and its function of
+    :class:`GroupCounts` (batched over leading axes)."""
+
+    name: str
+    label: str
+    of_counts: Callable[[GroupCounts], torch.Tensor]
+    description: str
+
+
+#: The built-in measures, by name, in the book's order.
+MEASURES: Registry[MeasureSpec] = Registry("measure")
+
+
+def register_measure(spec: MeasureSpec, *, replace: bool = False) -> MeasureSpec:
+    """Add a built-in measure (a function of :class:`GroupCounts`) to :data:`MEASURES`."""
+    if not isinstance(spec, MeasureSpec):
+        raise TypeError(f"spec must be a posthoc.metrics.MeasureSpec; got {type(spec).__name__}.")
+    return MEASURES.register(spec, replace=replace)
+
+
+for _spec in (
+        MeasureSpec("spd", "SPD", statistical_parity_difference,
+                    "statistical parity difference: P(yhat=1 | a=0) - P(yhat=1 | a=1)"),
+        MeasureSpec("eod", "EOD", equal_opportunity_difference,
+                    "equal opportunity difference: TPR(a=0) - TPR(a=1)"),
+        MeasureSpec("aod", "AOD", average_odds_difference,
+                    "average odds difference: mean of the FPR and TPR differences")):
+    register_measure(_spec)
 
 
 class BestThreshold(NamedTuple):
@@ -32,10 +128,43 @@ class BestThreshold(NamedTuple):
 
 
 def check_measure(measure: Any) -> Measure:
-    """Return ``measure`` if it is a built-in name or a callable, else raise ValueError."""
+    """Return ``measure`` if it is a registered name or a callable, else raise ValueError."""
     if callable(measure):
         return measure
-    return check_choice("measure", measure, MEASURES)
+    return MEASURES.check(measure).name
+
+
+def group_counts(pred: torch.Tensor, y: torch.Tensor, group: torch.Tensor) -> GroupCounts:
+    """Each group's counts of the predictions ``pred`` (..., n) against labels ``y`` and
+    groups ``group`` ((n,) or (..., n)); soft predictions give soft counts."""
+    pred = pred.to(torch.float64)
+    y = y.to(torch.float64)
+    members = torch.stack([(group == 0), (group == 1)], dim=-2).to(torch.float64)  # (..., 2, n)
+    positives = members * y.unsqueeze(-2)
+    negatives = members * (1 - y).unsqueeze(-2)
+    tp = (pred.unsqueeze(-2) * positives).sum(-1)
+    fp = (pred.unsqueeze(-2) * negatives).sum(-1)
+    return GroupCounts(tp=tp, fp=fp, tn=negatives.sum(-1) - fp, fn=positives.sum(-1) - tp)
+
+
+def cumulative_counts(sorted_y: torch.Tensor, sorted_a: torch.Tensor) -> GroupCounts:
+    """The counts of predicting the top k positive, for every k = 0..n: ``sorted_y`` and
+    ``sorted_a`` are labels and groups in descending order of score, shape (B, n); each
+    count has shape (B, n + 1, 2). One cumulative sum gives the whole curve."""
+    members = torch.stack([(sorted_a == 0), (sorted_a == 1)], dim=-1).to(torch.float64)
+    y = sorted_y.to(torch.float64).unsqueeze(-1)
+    positives, negatives = members * y, members * (1 - y)
+    zero = torch.zeros(members.shape[:-2] + (1, 2), dtype=torch.float64)
+    tp = torch.cat([zero, positives.cumsum(-2)], dim=-2)
+    fp = torch.cat([zero, negatives.cumsum(-2)], dim=-2)
+    return GroupCounts(tp=tp, fp=fp, tn=negatives.sum(-2, keepdim=True) - fp,
+                       fn=positives.sum(-2, keepdim=True) - tp)
+
+
+def counts_accuracy(c: GroupCounts) -> torch.Tensor:
+    """Share of correct predictions, from the counts."""
+    correct = (c.tp + c.tn).sum(-1)
+    return correct / (correct + (c.fp + c.fn).sum(-1))
 
 
 def _prepare(y_pred: ArrayLike, y_true: ArrayLike, a: ArrayLike, *, pred_name: str = "y_pred",
@@ -62,27 +191,6 @@ def _wrap(result: torch.Tensor, like: ArrayLike):
     return float(array) if array.ndim == 0 else array
 
 
-def _rate(pred: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean of ``pred`` over ``mask`` along the last axis; 0 for an empty group."""
-    count = mask.sum(-1)
-    total = (pred * mask).sum(-1)
-    return torch.where(count > 0, total / count.clamp(min=1), torch.zeros_like(total))
-
-
-def _builtin_bias(pred: torch.Tensor, y: torch.Tensor, group: torch.Tensor, measure: str):
-    pred = pred.to(torch.float64)
-    y = y.to(torch.float64)
-    unpriv = (group == 0).to(torch.float64)
-    priv = (group == 1).to(torch.float64)
-    if measure == "spd":
-        return _rate(pred, unpriv) - _rate(pred, priv)
-    tpr_gap = _rate(pred, unpriv * y) - _rate(pred, priv * y)
-    if measure == "eod":
-        return tpr_gap
-    fpr_gap = _rate(pred, unpriv * (1 - y)) - _rate(pred, priv * (1 - y))
-    return 0.5 * (fpr_gap + tpr_gap)
-
-
 def _callable_bias(pred: torch.Tensor, y: torch.Tensor, group: torch.Tensor, measure: Callable):
     """Apply a user measure to each prediction vector of a batch."""
     shape = torch.broadcast_shapes(pred.shape, y.shape, group.shape)
@@ -100,10 +208,13 @@ def _callable_bias(pred: torch.Tensor, y: torch.Tensor, group: torch.Tensor, mea
     return torch.tensor(values, dtype=torch.float64).reshape(shape[:-1])
 
 
-def _bias(pred, y, group, measure):
+def measure_bias(pred: torch.Tensor, y: torch.Tensor, group: torch.Tensor,
+                 measure: Measure) -> torch.Tensor:
+    """Bias of already checked tensors under a measure name or callable; ``pred`` may be
+    soft (scores), as adversarial fine-tuning's critic target is."""
     if callable(measure):
         return _callable_bias(pred, y, group, measure)
-    return _builtin_bias(pred, y, group, measure)
+    return MEASURES[measure].of_counts(group_counts(pred, y, group))
 
 
 def bias(y_pred: ArrayLike, y_true: ArrayLike, a: ArrayLike, measure: Measure = "spd"):
@@ -117,7 +228,7 @@ def bias(y_pred: ArrayLike, y_true: ArrayLike, a: ArrayLike, measure: Measure = 
         0/1 labels.
     a : array of shape (n,) or (..., n)
         Protected attribute, 1 = privileged.
-    measure : {"spd", "eod", "aod"} or callable
+    measure : name in MEASURES or callable
         ``"spd"``: P(yhat=1 | a=0) - P(yhat=1 | a=1); ``"eod"``: TPR(a=0) - TPR(a=1);
         ``"aod"``: mean of the FPR and TPR differences; or a callable
         ``(y_pred, y_true, a) -> float`` applied to each prediction vector.
@@ -139,7 +250,7 @@ def bias(y_pred: ArrayLike, y_true: ArrayLike, a: ArrayLike, measure: Measure = 
     """
     measure = check_measure(measure)
     pred, y, group = _prepare(y_pred, y_true, a)
-    return _wrap(_bias(pred, y, group, measure), y_pred)
+    return _wrap(measure_bias(pred, y, group, measure), y_pred)
 
 
 def _accuracy(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -156,6 +267,11 @@ def accuracy(y_pred: ArrayLike, y_true: ArrayLike):
     return _wrap(_accuracy(pred, y), y_pred)
 
 
+def _phi(gap: torch.Tensor, acc: torch.Tensor, lam: float) -> torch.Tensor:
+    """The paper's objective from a bias and an accuracy."""
+    return lam * gap.abs() + (1 - lam) * (1 - acc)
+
+
 def objective(y_pred: ArrayLike, y_true: ArrayLike, a: ArrayLike, measure: Measure = "spd", *,
               lam: float = 0.75):
     """The paper's objective phi = lam * |bias| + (1 - lam) * (1 - accuracy); lower is better.
@@ -170,49 +286,10 @@ def objective(y_pred: ArrayLike, y_true: ArrayLike, a: ArrayLike, measure: Measu
     measure = check_measure(measure)
     lam = check_lam(lam)
     pred, y, group = _prepare(y_pred, y_true, a)
-    acc = _accuracy(pred, y)
-    value = lam * _bias(pred, y, group, measure).abs() + (1 - lam) * (1 - acc)
-    return _wrap(value, y_pred)
+    return _wrap(_phi(measure_bias(pred, y, group, measure), _accuracy(pred, y), lam), y_pred)
 
 
 # --------------------------------------------------------------------------- thresholds
-
-
-def _objective_at_cuts(sorted_y: torch.Tensor, sorted_a: torch.Tensor, measure: str,
-                       lam: float) -> torch.Tensor:
-    """Objective of predicting the top k scores positive, for every k = 0..n.
-
-    ``sorted_y`` and ``sorted_a`` are labels and groups ordered by descending score, shape
-    (B, n); the result has shape (B, n + 1). Counts are cumulative sums, so the whole curve
-    costs O(n) after the sort.
-    """
-    y = sorted_y.to(torch.float64)
-    unpriv = (sorted_a == 0).to(torch.float64)
-    priv = 1.0 - unpriv
-
-    def cumulative(values: torch.Tensor) -> torch.Tensor:
-        zero = torch.zeros(values.shape[:-1] + (1,), dtype=values.dtype)
-        return torch.cat([zero, values.cumsum(-1)], dim=-1)
-
-    def rate(hits: torch.Tensor, members: torch.Tensor) -> torch.Tensor:
-        count = members.sum(-1, keepdim=True)
-        return torch.where(count > 0, cumulative(hits) / count.clamp(min=1),
-                           torch.zeros(()).to(torch.float64))
-
-    n = y.shape[-1]
-    true_pos = cumulative(y)
-    negatives = n - y.sum(-1, keepdim=True)
-    false_pos = cumulative(1 - y)
-    acc = (true_pos + negatives - false_pos) / n
-    if measure == "spd":
-        gap = rate(unpriv, unpriv) - rate(priv, priv)
-    else:
-        gap = rate(unpriv * y, unpriv * y) - rate(priv * y, priv * y)
-        if measure == "aod":
-            fpr_gap = (rate(unpriv * (1 - y), unpriv * (1 - y))
-                       - rate(priv * (1 - y), priv * (1 - y)))
-            gap = 0.5 * (fpr_gap + gap)
-    return lam * gap.abs() + (1 - lam) * (1 - acc)
 
 
 def _callable_at_cuts(order: torch.Tensor, y: torch.Tensor, group: torch.Tensor,
@@ -235,16 +312,80 @@ def _callable_at_cuts(order: torch.Tensor, y: torch.Tensor, group: torch.Tensor,
     return out
 
 
+def _check_grid(grid: Any) -> int | None:
+    if grid is not None and (isinstance(grid, bool) or not isinstance(grid, (int, np.integer))
+                             or grid < 2):
+        raise ValueError(f"grid must be an integer >= 2 or None; got {grid!r}.")
+    return None if grid is None else int(grid)
+
+
+def _score_rows(scores: ArrayLike, y_true: ArrayLike, a: ArrayLike):
+    """Checked scores as rows (B, n) with their labels and groups broadcast to them."""
+    s, y, group = _prepare(scores, y_true, a, pred_name="scores", binary_pred=False)
+    if not s.is_floating_point():
+        s = s.to(torch.float64)
+    if bool((~torch.isfinite(s)).any()):
+        raise ValueError("scores contains NaN or infinite values.")
+    n = s.shape[-1]
+    if n == 0:
+        raise ValueError("scores must hold at least one score along the last axis; got length 0.")
+    flat = s.reshape(-1, n)
+    rows = flat.shape[0]
+    y_rows = torch.broadcast_to(y, s.shape[:-1] + (n,)).reshape(rows, n)
+    a_rows = torch.broadcast_to(group, s.shape[:-1] + (n,)).reshape(rows, n)
+    return flat, y_rows, a_rows, (y, group), s.shape[:-1]
+
+
+def _candidate_cuts(desc: torch.Tensor, grid: int | None):
+    """For each row, the cut sizes k (top k positive) to try, -1 for an unreachable cut,
+    and the grid's thresholds (None without a grid)."""
+    rows, n = desc.shape
+    if grid is None:
+        # Cut k is reachable iff k is 0, n, or the k-th and (k+1)-th largest scores differ.
+        reachable = torch.ones(rows, n + 1, dtype=torch.bool)
+        reachable[:, 1:n] = desc[:, :-1] > desc[:, 1:]
+        cuts = torch.arange(n + 1).expand(rows, n + 1)
+        return torch.where(reachable, cuts, torch.full_like(cuts, -1)), None
+    thresholds = torch.linspace(0, 1, grid, dtype=torch.float64)
+    ascending = desc.flip(-1).to(torch.float64).contiguous()
+    above = n - torch.searchsorted(ascending, thresholds.expand(rows, -1).contiguous(),
+                                   right=True)
+    return above, thresholds
+
+
+def _values_at_cuts(order, y_rows, a_rows, labels, candidates, measure, lam):
+    """The objective at every candidate cut, +inf where the cut is unreachable."""
+    if callable(measure):
+        values = _callable_at_cuts(order, *labels, candidates, measure, lam)
+    else:
+        counts = cumulative_counts(torch.gather(y_rows, 1, order), torch.gather(a_rows, 1, order))
+        curve = _phi(MEASURES[measure].of_counts(counts), counts_accuracy(counts), lam)
+        values = torch.gather(curve, 1, candidates.clamp(min=0))
+    return torch.where(candidates >= 0, values, torch.full_like(values, float("inf")))
+
+
+def _pick_best(values: torch.Tensor, desc: torch.Tensor, thresholds: torch.Tensor | None):
+    """The threshold and objective of each row's lowest value. Ties go to the lowest
+    threshold, as ``numpy.argmin`` over the authors' ascending grid does."""
+    if thresholds is None:
+        n = desc.shape[-1]
+        best_k = n - torch.argmin(values.flip(-1), dim=-1)   # the largest k among ties
+        return _threshold_for_cut(desc, best_k), torch.gather(values, 1, best_k[:, None])[:, 0]
+    best_j = torch.argmin(values, dim=-1)
+    return thresholds[best_j], torch.gather(values, 1, best_j[:, None])[:, 0]
+
+
 def best_threshold(scores: ArrayLike, y_true: ArrayLike, a: ArrayLike,
                    measure: Measure = "spd", *, lam: float = 0.75, grid: int | None = None,
                    return_objective: bool = False):
     """The threshold t minimising the objective of the predictions ``scores > t``.
 
     Without ``grid``, every distinct cut point is considered: the scores are sorted once and
-    the objective of predicting the top k positive is computed for all k by cumulative sums,
-    in O(n log n). With ``grid=G``, only the thresholds ``linspace(0, 1, G)`` are tried, as in
-    the authors' code (501 or 1001 points); ties go to the lowest threshold, as
-    ``numpy.argmin`` over their ascending grid does.
+    each group's counts of predicting the top k positive come from cumulative sums, so the
+    objective of every k costs O(n) after the O(n log n) sort. With ``grid=G``, only the
+    thresholds ``linspace(0, 1, G)`` are tried, as in the authors' code (501 or 1001
+    points); ties go to the lowest threshold, as ``numpy.argmin`` over their ascending grid
+    does.
 
     Parameters
     ----------
@@ -253,7 +394,7 @@ def best_threshold(scores: ArrayLike, y_true: ArrayLike, a: ArrayLike,
         thresholded on its own.
     y_true, a : arrays of shape (n,) or (..., n)
         0/1 labels and protected attribute (1 = privileged).
-    measure : {"spd", "eod", "aod"} or callable
+    measure : name in MEASURES or callable
         Bias measure, as in :func:`bias`. A callable is evaluated once per candidate.
     lam : float in [0, 1], default 0.75
         Weight of |bias|; ``lam=0`` maximises accuracy.
@@ -276,64 +417,15 @@ def best_threshold(scores: ArrayLike, y_true: ArrayLike, a: ArrayLike,
     """
     measure = check_measure(measure)
     lam = check_lam(lam)
-    if grid is not None and (isinstance(grid, bool) or not isinstance(grid, (int, np.integer))
-                             or grid < 2):
-        raise ValueError(f"grid must be an integer >= 2 or None; got {grid!r}.")
-    s, y, group = _prepare(scores, y_true, a, pred_name="scores", binary_pred=False)
-    if not s.is_floating_point():
-        s = s.to(torch.float64)
-    if bool((~torch.isfinite(s)).any()):
-        raise ValueError("scores contains NaN or infinite values.")
-    batch_shape = s.shape[:-1]
-    n = s.shape[-1]
-    if n == 0:
-        raise ValueError("scores must hold at least one score along the last axis; got length 0.")
-    flat = s.reshape(-1, n)
-    rows = flat.shape[0]
-    y_rows = torch.broadcast_to(y, batch_shape + (n,)).reshape(rows, n)
-    a_rows = torch.broadcast_to(group, batch_shape + (n,)).reshape(rows, n)
-
+    grid = _check_grid(grid)
+    flat, y_rows, a_rows, labels, batch_shape = _score_rows(scores, y_true, a)
     desc, order = torch.sort(flat, dim=-1, descending=True, stable=True)
-    if grid is None:
-        # Cut k (top k positive) is reachable iff k is 0, n, or the k-th and (k+1)-th
-        # largest scores differ.
-        reachable = torch.ones(rows, n + 1, dtype=torch.bool)
-        reachable[:, 1:n] = desc[:, :-1] > desc[:, 1:]
-        cuts = torch.arange(n + 1).expand(rows, n + 1)
-        candidates = torch.where(reachable, cuts, torch.full_like(cuts, -1))
-    else:
-        thresholds = torch.linspace(0, 1, int(grid), dtype=torch.float64)
-        ascending = desc.flip(-1).to(torch.float64).contiguous()
-        above = n - torch.searchsorted(ascending, thresholds.expand(rows, -1).contiguous(),
-                                       right=True)
-        candidates = above
-
-    if callable(measure):
-        values = _callable_at_cuts(order, y, group, candidates, measure, lam)
-        values = torch.where(candidates >= 0, values, torch.full_like(values, float("inf")))
-    else:
-        sorted_y = torch.gather(y_rows, 1, order)
-        sorted_a = torch.gather(a_rows, 1, order)
-        curve = _objective_at_cuts(sorted_y, sorted_a, measure, lam)
-        values = torch.gather(curve, 1, candidates.clamp(min=0))
-        values = torch.where(candidates >= 0, values, torch.full_like(values, float("inf")))
-
-    if grid is None:
-        # Ties go to the lowest threshold (the largest k), as with an ascending grid.
-        best_from_end = torch.argmin(values.flip(-1), dim=-1)
-        best_k = n - best_from_end
-        best_value = torch.gather(values, 1, best_k[:, None])[:, 0]
-        threshold = _threshold_for_cut(desc, best_k)
-    else:
-        best_j = torch.argmin(values, dim=-1)
-        best_value = torch.gather(values, 1, best_j[:, None])[:, 0]
-        threshold = thresholds[best_j]
-
-    threshold = threshold.reshape(batch_shape)
-    best_value = best_value.reshape(batch_shape)
-    result_threshold = _wrap(threshold, scores)
+    candidates, thresholds = _candidate_cuts(desc, grid)
+    values = _values_at_cuts(order, y_rows, a_rows, labels, candidates, measure, lam)
+    threshold, best_value = _pick_best(values, desc, thresholds)
+    result_threshold = _wrap(threshold.reshape(batch_shape), scores)
     if return_objective:
-        return BestThreshold(result_threshold, _wrap(best_value, scores))
+        return BestThreshold(result_threshold, _wrap(best_value.reshape(batch_shape), scores))
     return result_threshold
 
 
@@ -351,5 +443,8 @@ def _threshold_for_cut(desc: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
     return torch.where(k == n, below_all, threshold)
 
 
-__all__ = ["AUTHORS_GRIDS", "BestThreshold", "MEASURES", "accuracy", "best_threshold", "bias",
-           "check_measure", "objective"]
+__all__ = ["BestThreshold", "GroupCounts", "MEASURES", "Measure", "MeasureSpec", "accuracy",
+           "average_odds_difference", "best_threshold", "bias", "check_measure",
+           "counts_accuracy", "cumulative_counts", "equal_opportunity_difference",
+           "group_counts", "measure_bias", "objective", "register_measure",
+           "statistical_parity_difference"]

@@ -14,8 +14,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import multiprocessing
 import os
+import queue as queue_module
 import tempfile
+import warnings
+from concurrent.futures import ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -23,6 +28,7 @@ from typing import Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
+from tqdm import tqdm
 
 from ._paths import user_folder
 from ._validation import check_positive_int, check_probability, check_seeds
@@ -467,8 +473,6 @@ def _worker(train: Split, valid: Split, seeds: list[int], spec: dict):
 def _train_in_workers(train: Split, valid: Split, seeds: list[int], *, workers: int,
                       progress: bool, spec: dict) -> list[tuple[dict, TrainingLog]]:
     """Share ``seeds`` out among ``workers`` processes (or train here if one)."""
-    from tqdm import tqdm
-
     groups = [seeds[i::workers] for i in range(workers)]
     bar = tqdm(total=spec["max_epochs"] * workers, disable=not progress, leave=False,
                desc=f"training {len(seeds)} network(s) in {workers} process(es)",
@@ -485,12 +489,6 @@ def _train_in_workers(train: Split, valid: Split, seeds: list[int], *, workers: 
                 torch.set_num_threads(threads)
             results.update(zip(seeds, trained))
         else:
-            import multiprocessing
-            import queue as queue_module
-            from concurrent.futures import ProcessPoolExecutor, wait
-
-            from concurrent.futures.process import BrokenProcessPool
-
             context = multiprocessing.get_context("spawn")
             epochs_done = context.Queue()
             try:
@@ -510,8 +508,6 @@ def _train_in_workers(train: Split, valid: Split, seeds: list[int], *, workers: 
                     for future, group in futures.items():
                         results.update(zip(group, future.result()))
             except BrokenProcessPool:
-                import warnings
-
                 warnings.warn(
                     "train_networks could not start its worker processes (a script that "
                     "calls it needs an `if __name__ == '__main__':` guard); training "
@@ -539,6 +535,138 @@ def _train_stacked(train: Split, valid: Split, seeds: list[int], *, width: int, 
                                    early_stopping=early_stopping, report=report)
 
 
+@dataclass
+class _Stack:
+    """The optimiser state of the networks still training, stacked along the first axis;
+    ``active`` maps each row to its position in ``seeds``."""
+
+    active: list[int]
+    flat: torch.Tensor
+    exp_avg: torch.Tensor
+    exp_avg_sq: torch.Tensor
+    running: tuple
+    step: int = 0
+
+    def keep(self, rows: list[int]) -> None:
+        """Keep only the given rows (networks that stopped early leave the stack)."""
+        index = torch.tensor(rows, dtype=torch.long)  # may be empty: all stopped
+        self.flat = self.flat[index].clone()
+        self.exp_avg = self.exp_avg[index].clone()
+        self.exp_avg_sq = self.exp_avg_sq[index].clone()
+        self.running = (self.running[0][:, index].contiguous(),
+                        self.running[1][:, index].contiguous())
+        self.active = [self.active[row] for row in rows]
+
+
+@dataclass
+class _Schedule:
+    """Per-network learning rate (ReduceLROnPlateau) and early-stopping state, indexed by
+    position in ``seeds``."""
+
+    lr: torch.Tensor
+    plateau_best: torch.Tensor
+    plateau_bad: torch.Tensor
+    best_loss: list
+    best_state: list
+    bad_checks: list
+    logs: list
+
+    @classmethod
+    def start(cls, seeds: list[int]) -> "_Schedule":
+        count = len(seeds)
+        return cls(lr=torch.full((count, 1), ADAM_LR),
+                   plateau_best=torch.full((count,), math.inf),
+                   plateau_bad=torch.zeros(count, dtype=torch.long),
+                   best_loss=[math.inf] * count, best_state=[None] * count,
+                   bad_checks=[0] * count,
+                   logs=[TrainingLog(seed=s, epochs=0, best_epoch=0, best_valid_loss=math.inf,
+                                     stopped_early=False, final_lr=ADAM_LR) for s in seeds])
+
+    def plateau(self, i: int, loss_value: float) -> None:
+        """ReduceLROnPlateau (mode min, relative threshold) for network ``i``."""
+        if loss_value < self.plateau_best[i] * (1 - PLATEAU_THRESHOLD):
+            self.plateau_best[i] = loss_value
+            self.plateau_bad[i] = 0
+        else:
+            self.plateau_bad[i] += 1
+        if self.plateau_bad[i] > PLATEAU_PATIENCE:
+            new_lr = float(self.lr[i]) * PLATEAU_FACTOR
+            if float(self.lr[i]) - new_lr > PLATEAU_EPS:
+                self.lr[i] = new_lr
+            self.plateau_bad[i] = 0
+
+    def check(self, i: int, row: int, epoch: int, loss_value: float, stack: _Stack) -> bool:
+        """An early-stopping check of network ``i`` (row ``row`` of the stack); True when it
+        has run out of patience."""
+        if loss_value > self.best_loss[i]:
+            self.bad_checks[i] += 1
+        else:
+            self.best_loss[i] = loss_value
+            self.best_state[i] = (stack.flat[row].clone(), stack.running[0][:, row].clone(),
+                                  stack.running[1][:, row].clone())
+            self.logs[i].best_epoch = epoch
+            self.bad_checks[i] = 0
+        if self.bad_checks[i] > PATIENCE_CHECKS:
+            self.logs[i].stopped_early = True
+            return True
+        return False
+
+    def finish(self, i: int, row: int, epoch: int, final_loss: torch.Tensor, stack: _Stack,
+               nets: "_StackedNets", *, early_stopping: bool, last_epoch: bool):
+        """Network ``i``'s state dict and log: its best checked weights, or the current
+        ones (at the end of the budget the final weights count as one more check)."""
+        log = self.logs[i]
+        log.final_lr = float(self.lr[i])
+        final_is_best = last_epoch and final_loss <= self.best_loss[i]
+        if early_stopping and self.best_state[i] is not None and not final_is_best:
+            weights, mean, var = self.best_state[i]
+            log.best_valid_loss = self.best_loss[i]
+        else:
+            weights, mean, var = (stack.flat[row], stack.running[0][:, row],
+                                  stack.running[1][:, row])
+            log.best_epoch = epoch
+            log.best_valid_loss = log.valid_losses[-1]
+        return nets.state_dict(0, weights[None], (mean[:, None], var[:, None])), log
+
+
+def _dropout_masks(dropout_gens, active: list[int], dropout: float, batch_sizes: list[int],
+                   n_layers: int, width: int) -> torch.Tensor | None:
+    """This epoch's keep masks, (steps, S, layers, B, width), or None without dropout.
+
+    One draw per network and epoch from the network's own stream: 16-bit uniform integers,
+    kept with probability round(keep * 2**16) / 2**16 (within 1e-5 of keep), several times
+    cheaper than float draws."""
+    if dropout <= 0:
+        return None
+    shape = (len(batch_sizes), n_layers, BATCH_SIZE, width)
+    cut = round((1.0 - dropout) * 65536)
+    return torch.from_numpy(np.stack([
+        dropout_gens[i].integers(0, 65536, shape, dtype=np.uint16) < cut for i in active],
+        axis=1))
+
+
+def _train_epoch(nets: "_StackedNets", stack: _Stack, X: torch.Tensor, y: torch.Tensor,
+                 orders: torch.Tensor, keep_masks: torch.Tensor | None, keep: float,
+                 batch_sizes: list[int], lr: torch.Tensor) -> None:
+    """One epoch of minibatch Adam steps of every network of the stack, then BatchNorm's
+    running statistics."""
+    grad = torch.zeros_like(stack.flat)             # padding columns stay zero
+    means = torch.empty(len(batch_sizes), nets.depth + 1, len(stack.active), 1, nets.width)
+    variances = torch.empty_like(means)
+    start = 0
+    for b, size in enumerate(batch_sizes):
+        rows = orders[:, start:start + size]
+        start += size
+        gates = None
+        if keep_masks is not None:
+            gates = keep_masks[b, :, :, :size, :].to(torch.float32).mul_(1.0 / keep)
+        nets.train_step_grad(stack.flat, X[rows], y[rows], gates,
+                             batch_stats=(means[b], variances[b]), grad=grad)
+        stack.step += 1
+        adam_step(stack.flat, grad, stack.exp_avg, stack.exp_avg_sq, lr=lr, step=stack.step)
+    fold_running_stats(stack.running, means, variances, batch_sizes)
+
+
 def _train_stacked_loop(train: Split, valid: Split, seeds: list[int], *, width: int,
                         depth: int, dropout: float, max_epochs: int, early_stopping: bool,
                         report) -> list[tuple[dict, TrainingLog]]:
@@ -547,7 +675,6 @@ def _train_stacked_loop(train: Split, valid: Split, seeds: list[int], *, width: 
     X_valid = torch.from_numpy(valid.X)
     y_valid = torch.from_numpy(valid.y).to(torch.float32)
     n = X_train.shape[0]
-    n_layers = depth + 1
     batch_sizes = [min(BATCH_SIZE, n - start) for start in range(0, n, BATCH_SIZE)]
     # BatchNorm cannot normalise a single row; a last minibatch of one row is skipped.
     batch_sizes = [size for size in batch_sizes if size > 1]
@@ -555,112 +682,44 @@ def _train_stacked_loop(train: Split, valid: Split, seeds: list[int], *, width: 
     nets = _StackedNets(X_train.shape[1], width, depth, seeds)
     order_gens = [_generator(seed, 1) for seed in seeds]
     dropout_gens = [np.random.Generator(np.random.SFC64([seed, 2])) for seed in seeds]
-    active = list(range(len(seeds)))            # positions in `seeds` still training
-    flat = nets.flat.detach().clone()           # parameters of the active networks
-    running = (nets.running_mean, nets.running_var)
-    exp_avg = torch.zeros_like(flat)
-    exp_avg_sq = torch.zeros_like(flat)
-    lr = torch.full((len(seeds), 1), ADAM_LR)
-    plateau_best = torch.full((len(seeds),), math.inf)
-    plateau_bad = torch.zeros(len(seeds), dtype=torch.long)
-    best_loss = [math.inf] * len(seeds)
-    best_state: list[tuple | None] = [None] * len(seeds)
-    bad_checks = [0] * len(seeds)
-    logs = [TrainingLog(seed=s, epochs=0, best_epoch=0, best_valid_loss=math.inf,
-                        stopped_early=False, final_lr=ADAM_LR) for s in seeds]
+    flat = nets.flat.detach().clone()
+    stack = _Stack(active=list(range(len(seeds))), flat=flat, exp_avg=torch.zeros_like(flat),
+                   exp_avg_sq=torch.zeros_like(flat),
+                   running=(nets.running_mean, nets.running_var))
+    schedule = _Schedule.start(seeds)
     finished: dict[int, tuple[dict, TrainingLog]] = {}
-    keep = 1.0 - dropout
-    step = 0
 
     for epoch in range(max_epochs):
-        if not active:
+        if not stack.active:
             if report is not None:
                 report(max_epochs - epoch)
             break
-        idx = torch.tensor(active, dtype=torch.long)
-        n_active = len(active)
-        orders = torch.stack([torch.randperm(n, generator=order_gens[i]) for i in active])
-        keep_masks = None
-        if dropout > 0:
-            # One draw per network and epoch from the network's own stream: 16-bit uniform
-            # integers, kept with probability round(keep * 2**16) / 2**16 (within 1e-5 of
-            # keep), several times cheaper than float draws.
-            shape = (len(batch_sizes), n_layers, BATCH_SIZE, width)
-            cut = round(keep * 65536)
-            keep_masks = torch.from_numpy(np.stack([
-                dropout_gens[i].integers(0, 65536, shape, dtype=np.uint16) < cut
-                for i in active], axis=1))                 # (steps, S, layers, B, width)
-        lr_active = lr[idx]
-        grad = torch.zeros_like(flat)             # padding columns stay zero
-        means = torch.empty(len(batch_sizes), n_layers, n_active, 1, width)
-        variances = torch.empty_like(means)
-        start = 0
-        for b, size in enumerate(batch_sizes):
-            rows = orders[:, start:start + size]
-            start += size
-            gates = None
-            if keep_masks is not None:
-                gates = keep_masks[b, :, :, :size, :].to(torch.float32).mul_(1.0 / keep)
-            nets.train_step_grad(flat, X_train[rows], y_train[rows], gates,
-                                 batch_stats=(means[b], variances[b]), grad=grad)
-            step += 1
-            adam_step(flat, grad, exp_avg, exp_avg_sq, lr=lr_active, step=step)
-        fold_running_stats(running, means, variances, batch_sizes)
+        orders = torch.stack([torch.randperm(n, generator=order_gens[i]) for i in stack.active])
+        keep_masks = _dropout_masks(dropout_gens, stack.active, dropout, batch_sizes,
+                                    depth + 1, width)
+        lr_active = schedule.lr[torch.tensor(stack.active, dtype=torch.long)]
+        _train_epoch(nets, stack, X_train, y_train, orders, keep_masks, 1.0 - dropout,
+                     batch_sizes, lr_active)
         with torch.no_grad():
-            logits = nets.forward(X_valid, train=False, flat=flat, running=running)
+            logits = nets.forward(X_valid, train=False, flat=stack.flat, running=stack.running)
             valid_loss = _bce_per_network(logits, y_valid)
         leaving = []
-        for pos, i in enumerate(active):
-            loss_value = float(valid_loss[pos])
-            logs[i].valid_losses.append(loss_value)
-            logs[i].epochs = epoch + 1
-            # ReduceLROnPlateau (mode min, relative threshold), per network.
-            if loss_value < plateau_best[i] * (1 - PLATEAU_THRESHOLD):
-                plateau_best[i] = loss_value
-                plateau_bad[i] = 0
-            else:
-                plateau_bad[i] += 1
-            if plateau_bad[i] > PLATEAU_PATIENCE:
-                new_lr = float(lr[i]) * PLATEAU_FACTOR
-                if float(lr[i]) - new_lr > PLATEAU_EPS:
-                    lr[i] = new_lr
-                plateau_bad[i] = 0
-            if early_stopping and epoch % CHECK_EVERY == 0:
-                if loss_value > best_loss[i]:
-                    bad_checks[i] += 1
-                else:
-                    best_loss[i] = loss_value
-                    best_state[i] = (flat[pos].clone(), running[0][:, pos].clone(),
-                                     running[1][:, pos].clone())
-                    logs[i].best_epoch = epoch
-                    bad_checks[i] = 0
-                if bad_checks[i] > PATIENCE_CHECKS:
-                    logs[i].stopped_early = True
-                    leaving.append(pos)
+        for row, i in enumerate(stack.active):
+            loss_value = float(valid_loss[row])
+            schedule.logs[i].valid_losses.append(loss_value)
+            schedule.logs[i].epochs = epoch + 1
+            schedule.plateau(i, loss_value)
+            if (early_stopping and epoch % CHECK_EVERY == 0
+                    and schedule.check(i, row, epoch, loss_value, stack)):
+                leaving.append(row)
         last_epoch = epoch == max_epochs - 1
-        for pos, i in enumerate(active):
-            if pos in leaving or last_epoch:
-                logs[i].final_lr = float(lr[i])
-                # At the end of the budget the final weights count as one more check.
-                final_is_best = last_epoch and valid_loss[pos] <= best_loss[i]
-                if early_stopping and best_state[i] is not None and not final_is_best:
-                    weights, mean, var = best_state[i]
-                    logs[i].best_valid_loss = best_loss[i]
-                else:
-                    weights, mean, var = flat[pos], running[0][:, pos], running[1][:, pos]
-                    logs[i].best_epoch = epoch
-                    logs[i].best_valid_loss = logs[i].valid_losses[-1]
-                state = nets.state_dict(0, weights[None], (mean[:, None], var[:, None]))
-                finished[i] = (state, logs[i])
+        for row, i in enumerate(stack.active):
+            if row in leaving or last_epoch:
+                finished[i] = schedule.finish(i, row, epoch, valid_loss[row], stack, nets,
+                                              early_stopping=early_stopping,
+                                              last_epoch=last_epoch)
         if leaving and not last_epoch:
-            stay = [pos for pos in range(n_active) if pos not in leaving]
-            keep_idx = torch.tensor(stay, dtype=torch.long)  # may be empty: all stopped
-            flat = flat[keep_idx].clone()
-            exp_avg = exp_avg[keep_idx].clone()
-            exp_avg_sq = exp_avg_sq[keep_idx].clone()
-            running = (running[0][:, keep_idx].contiguous(),
-                       running[1][:, keep_idx].contiguous())
-            active = [active[pos] for pos in stay]
+            stack.keep([row for row in range(len(stack.active)) if row not in leaving])
         if report is not None:
             report(1)
     return [finished[i] for i in range(len(seeds))]

@@ -1,8 +1,8 @@
-"""posthoc.bench runs end to end on tiny settings and reports its comparison."""
+"""posthoc.repro.bench runs end to end on tiny settings and reports its comparison."""
 
 from __future__ import annotations
 
-from posthoc.bench import bench_layerwise, bench_random, bench_training, main
+from posthoc.repro.bench import bench_layerwise, bench_random, bench_training, main
 
 
 def test_random_benchmark_agrees_and_prints_the_speedup_last(data_dir, capsys):

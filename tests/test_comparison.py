@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from posthoc.comparison import (against_paper, bootstrap_ci, fine_tuning_vs_post_processing,
+from posthoc.repro.comparison import (against_paper, bootstrap_ci, fine_tuning_vs_post_processing,
                                 objective_table, paired_tests, paired_wins, ranks,
                                 runtime_table, summary)
-from posthoc.plots import plot_ablation, plot_objectives, plot_tradeoff
+from posthoc.repro.figures import plot_ablation, plot_objectives, plot_tradeoff
 
 
 def _rows():
@@ -142,37 +142,3 @@ def test_against_paper_by_hand():
     assert against_paper(0.8515, None, 0.852, 0.0)["within_2_sigma"]
     assert not against_paper(0.850, None, 0.852, 0.0)["within_2_sigma"]
     assert against_paper(0.850, None, 0.852, 0.0)["difference"] == pytest.approx(-0.002)
-
-
-def test_fine_tuning_claim_judges_family_means_by_hand():
-    from posthoc.comparison import fine_tuning_claim
-
-    families = pd.DataFrame({"fine-tuning mean": [0.10, 0.20, 0.30],
-                             "post-processing mean": [0.15, 0.25, 0.28],
-                             "fine-tuning wins": [True, False, False]})
-    text = fine_tuning_claim(families)
-    # Gaps +0.05, +0.05, -0.02: above in 2 of 3, mean +0.027; best beats best in 1 of 3.
-    assert text.startswith("SUPPORTED")
-    assert "in 2 of 3 settings (mean gap +0.027)" in text and "in 1 of 3" in text
-    families["post-processing mean"] = [0.15, 0.18, 0.28]   # gaps +0.05, -0.02, -0.02
-    assert fine_tuning_claim(families).startswith("NOT SUPPORTED")
-    assert fine_tuning_claim(families.iloc[:0]).startswith("UNDECIDED")
-
-
-def test_adversarial_claim_counts_first_places_on_the_other_networks():
-    from posthoc.comparison import adversarial_claim
-
-    index = pd.MultiIndex.from_tuples(
-        [("adult-sex", "default"), ("adult-sex", "width-64"), ("adult-sex", "depth-20"),
-         ("bank-age", "default"), ("bank-age", "width-64"), ("bank-age", "depth-20")],
-        names=["config", "arch"])
-    ranks_ = pd.Series([1, 1, 3, 2, 1, 2], index=index)
-    text = adversarial_claim(ranks_, 6)
-    # Variants: ranks 1, 3, 1, 2 -> first on 2 of 4 (not most); the paper's network: 1, 2.
-    assert text.startswith("NOT SUPPORTED")
-    assert "best of 6 on 2 of 4 settings" in text and "(mean rank 1.75)" in text
-    assert "its mean rank is 1.50" in text
-    ranks_.iloc[2] = 1
-    assert adversarial_claim(ranks_, 6).startswith("SUPPORTED")
-    only_default = ranks_[ranks_.index.get_level_values("arch") == "default"]
-    assert adversarial_claim(only_default, 6).startswith("UNDECIDED")

@@ -13,15 +13,7 @@ from posthoc import Split, train_networks
 from posthoc.debias import debias, evaluate
 from posthoc.methods.baselines import _aif360_dataset
 from posthoc.methods.random import random_perturbation, random_perturbation_loop
-
-
-def biased_problem(n, seed):
-    rng = np.random.default_rng(seed)
-    a = (rng.random(n) < 0.6).astype(int)
-    X = rng.normal(size=(n, 5))
-    X[:, 4] = a
-    y = ((X[:, 0] + 1.2 * a + 0.7 * rng.normal(size=n)) > 0.6).astype(int)
-    return Split(X, y, a)
+from problems import biased_problem
 
 
 @pytest.fixture(scope="module")
@@ -191,6 +183,6 @@ def test_layerwise_runs_scikit_optimize_itself_and_names_a_bad_optimiser(problem
     result = debias(net, valid, "layerwise", calls=12, optimiser="skopt", layers=["head"])
     default = debias(net, valid, "default", measure="spd")
     assert result.details["layer"] == "head" and result.objective <= default.objective + 0.2
-    with pytest.raises(ValueError, match=r"optimiser='bogus' is not allowed; expected one of "
+    with pytest.raises(ValueError, match=r"optimiser='bogus' of method 'layerwise' is not allowed; expected one of "
                                          r"'gbrt', 'skopt'"):
         debias(net, valid, "layerwise", optimiser="bogus")

@@ -1,4 +1,4 @@
-"""posthoc.sensitivity: Table 1 rows, spread ratios and the perturbation analysis."""
+"""posthoc.repro.sensitivity: Table 1 rows, spread ratios and the perturbation analysis."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 
 from posthoc import Split, bias, train_networks
 from posthoc.data import Dataset
-from posthoc.sensitivity import (coefficient_singular_values, concentration, perturbation_study,
+from posthoc.repro.sensitivity import (coefficient_singular_values, concentration, perturbation_study,
                                  seed_rows, spread_ratios)
 
 
@@ -41,8 +41,8 @@ def test_perturbation_study_spd_matches_a_single_perturbed_network():
 
     import torch
 
-    from posthoc.methods.random import _noise_matrix
-    from posthoc.sensitivity import default_threshold
+    from posthoc.methods.random import noise_matrix
+    from posthoc.repro.sensitivity import default_threshold
 
     dataset = small_dataset()
     net = train_networks(dataset, seeds=[0], width=8, depth=1, max_epochs=5, cache=False,
@@ -51,7 +51,7 @@ def test_perturbation_study_spd_matches_a_single_perturbed_network():
     assert study["spd"].shape == (30,) and study["coef"].shape == (sum(
         p.numel() for p in net.parameters()),)
     # Delta 7, applied by hand to a copy, gives the same SPD.
-    delta = _noise_matrix(net, trials=30, seed=4)[7] * 0.1 + 1
+    delta = noise_matrix(net, trials=30, seed=4)[7] * 0.1 + 1
     copy_ = copy.deepcopy(net)
     offset = 0
     with torch.no_grad():
@@ -71,21 +71,3 @@ def test_concentration_and_singular_values_by_hand():
     assert np.allclose(coefficient_singular_values(orthogonal), [1, 1])
     same = [np.array([1.0, 1.0]), np.array([2.0, 2.0])]
     assert np.allclose(coefficient_singular_values(same), [np.sqrt(2), 0])
-
-
-def test_spread_claim_by_hand():
-    import pandas as pd
-
-    from posthoc.sensitivity import spread_claim
-
-    ratios = pd.DataFrame({"spd": [6.0, 12.0, 1.0], "eod": [9.0, 30.0, 0.8],
-                           "aod": [4.0, 15.0, 1.2]},
-                          index=pd.Index(["adult-sex", "bank-age", "compas-race"], name="config"))
-    text = spread_claim(ratios)
-    # Medians 6, 15, 1: at least 5 in 2 of 3 configurations; 3 of 9 ratios reach 10.
-    assert text.startswith("SUPPORTED")
-    assert "(median 6.0)" in text and "(median 15.0)" in text
-    assert "ratios of 10 or more: 3 of 9" in text
-    ratios.loc["bank-age"] = [4.0, 4.5, 3.0]
-    assert spread_claim(ratios).startswith("NOT SUPPORTED")
-    assert spread_claim(ratios.iloc[:0]).startswith("UNDECIDED")

@@ -1,4 +1,4 @@
-"""posthoc.study: tidy rows, atomic store, resume, and a run killed with SIGKILL."""
+"""posthoc.repro.study: tidy rows, atomic store, resume, and a run killed with SIGKILL."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-import posthoc.study as study
-from posthoc.study import Cell, ResultStore, Settings, cell_id, grid, run_grid
+import posthoc.repro.study as study
+from posthoc.repro.study import Cell, ResultStore, Settings, cell_id, grid, run_grid
 
 SETTINGS = Settings(max_epochs=2, method_options={"random": {"trials": 5}})
 
@@ -81,7 +81,7 @@ def test_compacting_the_store_keeps_every_cell_once(tmp_path):
 def test_stored_tables_are_computed_once_per_parameters(tmp_path):
     import pandas as pd
 
-    from posthoc.study import stored_table
+    from posthoc.repro.study import stored_table
 
     calls = []
 
@@ -104,7 +104,7 @@ def test_stored_tables_are_computed_once_per_parameters(tmp_path):
 def test_a_killed_run_loses_nothing_finished_and_duplicates_nothing(data_dir, tmp_path):
     folder = tmp_path / "results"
     script = textwrap.dedent(f"""
-        from posthoc.study import ResultStore, Settings, grid, run_grid
+        from posthoc.repro.study import ResultStore, Settings, grid, run_grid
         cells = grid(configs=["compas-race"], seeds=[0], measures=["spd", "eod", "aod"],
                      methods=["default", "random", "eqodds", "calibeqodds"])
         settings = Settings(max_epochs=2, method_options={{"random": {{"trials": 60}}}})
@@ -161,19 +161,56 @@ def test_a_dask_cluster_runs_the_cells(data_dir, tmp_path):
 
 
 def test_profiles_and_the_command_line(data_dir, tmp_path, capsys):
-    from posthoc.study import main, profile_grid
+    from posthoc.repro.study import main, profile_grid
 
     paper, settings = profile_grid("paper")
     # Main comparison 4 x 3 x 7 x 10, ablation 2 configs x 3 archs x 6 methods x 10.
     assert len(paper) == 840 + 360 and settings.max_epochs == 1001
     assert not any(c.method == "layerwise" and c.arch != "default" for c in paper)
-    quick, _ = profile_grid("quick", configs=["compas-race"], measures=["eod"])
-    assert len(quick) == 7 and {c.arch for c in quick} == {"default"}
     with pytest.raises(SystemExit):
         main(["--profile", "quick", "--methods", "magic"])
-    assert "method 'magic'" in capsys.readouterr().err
+    assert "methods=['magic']" in capsys.readouterr().err
     assert main(["--profile", "quick", "--configs", "compas-sex", "--measures", "aod",
                  "--methods", "default", "calibeqodds", "--workers", "1",
                  "--results", str(tmp_path / "cli"), "--data-dir", str(data_dir)]) == 0
     assert len(ResultStore(tmp_path / "cli").done()) == 2
     assert "2 of 2 cells" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("profile", ["quick", "paper"])
+def test_the_chapters_defaults_make_exactly_the_study_grid(profile):
+    from posthoc.repro.profiles import resolve
+    from posthoc.repro.study import STUDY_CHAPTERS, chapter_grid, profile_grid
+
+    cells, settings = profile_grid(profile)
+    from_chapters = set()
+    for chapter in STUDY_CHAPTERS:
+        # What the chapter's parameters cell resolves to when every parameter is None.
+        chapter_cells, chapter_settings = chapter_grid(chapter, profile,
+                                                       resolve(chapter, profile))
+        assert chapter_settings == settings
+        from_chapters |= set(chapter_cells)
+    assert from_chapters == set(cells) and len(cells) == len(set(cells))
+
+
+def test_the_committed_paper_results_are_exactly_the_paper_grid():
+    from pathlib import Path
+
+    from posthoc.repro.study import profile_grid
+
+    store = ResultStore(Path(__file__).resolve().parents[1] / "results" / "paper")
+    cells, settings = profile_grid("paper")
+    assert {cell_id(cell, settings) for cell in cells} == store.done()
+
+
+def test_a_budget_equal_to_the_default_leaves_the_cell_names_alone():
+    from posthoc.repro.profiles import resolve
+    from posthoc.repro.study import chapter_grid
+
+    _, default = chapter_grid("main_comparison", "paper")
+    _, explicit = chapter_grid("main_comparison", "paper",
+                               resolve("main_comparison", "paper", trials=201, calls=100))
+    _, other = chapter_grid("main_comparison", "paper", resolve("main_comparison", "paper",
+                                                                trials=50))
+    assert default == explicit and default.method_options == {}
+    assert other.method_options == {"random": {"trials": 50}}

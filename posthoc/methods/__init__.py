@@ -1,9 +1,17 @@
-"""The post-hoc methods, one module each, behind :func:`posthoc.debias`."""
+"""The post-hoc methods, one module each, and the registry :func:`posthoc.debias` reads.
 
-from .adversarial import adversarial_fine_tuning
-from .baselines import BASELINES, fit_baseline
-from .layerwise import AskTell, SkoptGBRT, layerwise_optimisation
-from .random import random_perturbation, random_perturbation_loop
+Each module defines its :class:`MethodSpec` (name, label, family, colour, options with
+defaults and checks) and one ``fit`` function returning a :class:`Fit`; the registration
+below is the only other place a built-in method is named.
+"""
 
-__all__ = ["AskTell", "BASELINES", "SkoptGBRT", "layerwise_optimisation", "adversarial_fine_tuning", "fit_baseline", "random_perturbation",
-           "random_perturbation_loop"]
+from . import adversarial, baselines, default, layerwise, random
+from ._common import DebiasResult, frozen_copy, scores_of
+from ._spec import (FAMILIES, METHODS, Fit, Kind, MethodSpec, Option, methods_of,
+                    register_method)
+
+for _spec in (default.SPEC, random.SPEC, layerwise.SPEC, adversarial.SPEC, *baselines.SPECS):
+    register_method(_spec)
+
+__all__ = ["DebiasResult", "FAMILIES", "Fit", "Kind", "METHODS", "MethodSpec", "Option",
+           "frozen_copy", "methods_of", "register_method", "scores_of"]

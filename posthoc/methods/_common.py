@@ -1,10 +1,10 @@
-"""What every post-hoc method shares: the result object, model scoring, input checks."""
+"""What every post-hoc method shares: the result object and model scoring."""
 
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -44,8 +44,10 @@ class DebiasResult:
 
     Attributes
     ----------
-    method, measure, lam
+    method, measure, lam, seed
         What was run.
+    options : dict
+        Every option of the method, with the value it ran with.
     threshold : float
         Predictions are ``scores > threshold`` (fine-tuning methods and ``default``).
     objective : float
@@ -55,7 +57,7 @@ class DebiasResult:
     model : nn.Module
         The fine-tuned copy (or the unchanged original, for post-processing methods).
     postprocessor : object or None
-        The fitted post-processor (``roc``, ``eqodds``, ``calibeqodds``).
+        The fitted post-processor of a post-processing method: ``predict(scores, a)``.
     details : dict
         Method-specific information (trial index, per-layer objectives, ...).
     """
@@ -69,7 +71,8 @@ class DebiasResult:
     model: nn.Module
     postprocessor: Any = None
     details: dict = field(default_factory=dict)
-    _predict: Callable | None = field(default=None, repr=False)
+    seed: int = 0
+    options: dict = field(default_factory=dict)
 
     def scores(self, X: np.ndarray | torch.Tensor) -> np.ndarray:
         """The (fine-tuned) model's probabilities."""
@@ -77,8 +80,11 @@ class DebiasResult:
 
     def predict(self, X: np.ndarray | torch.Tensor, a: np.ndarray | None = None) -> np.ndarray:
         """0/1 predictions; post-processors also need the protected attribute ``a``."""
-        if self._predict is not None:
-            return self._predict(X, a)
+        if self.postprocessor is not None:
+            if a is None:
+                raise ValueError(f"method {self.method!r} post-processes with the protected "
+                                 "attribute: call predict(X, a).")
+            return self.postprocessor.predict(self.scores(X), a)
         return (self.scores(X) > self.threshold).astype(np.int64)
 
     def predict_split(self, split: Split) -> np.ndarray:

@@ -17,7 +17,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..data import Split
-from ..metrics import Measure, _builtin_bias
+from ..metrics import Measure, best_threshold, measure_bias
+from ._common import scores_of
+from ._spec import GRID, Fit, MethodSpec, Option, integer
 
 
 class Critic(nn.Module):
@@ -49,9 +51,10 @@ def last_linear(model: nn.Module) -> nn.Linear:
 
 
 def _soft_bias(scores: torch.Tensor, y: torch.Tensor, a: torch.Tensor, measure: Measure) -> float:
+    """The measure on probabilities instead of 0/1 predictions (the critic's target)."""
     if callable(measure):
         return float(measure(scores.numpy(), y.numpy(), a.numpy()))
-    return float(_builtin_bias(scores, y, a, measure))
+    return float(measure_bias(scores, y, a, measure))
 
 
 def adversarial_fine_tuning(model: nn.Module, split: Split, *, measure: Measure, lam: float,
@@ -105,4 +108,26 @@ def adversarial_fine_tuning(model: nn.Module, split: Split, *, measure: Measure,
     return model.eval()
 
 
-__all__ = ["Critic", "adversarial_fine_tuning", "last_linear"]
+def fit(model: nn.Module, split: Split, *, measure: Measure, lam: float, seed: int,
+        grid: int | None, epochs: int, critic_steps: int, actor_steps: int,
+        batch_size: int) -> Fit:
+    """Algorithm 3 on ``model`` (a private copy), then its best validation threshold."""
+    model = adversarial_fine_tuning(model, split, measure=measure, lam=lam, seed=seed,
+                                    epochs=epochs, critic_steps=critic_steps,
+                                    actor_steps=actor_steps, batch_size=batch_size)
+    threshold = best_threshold(scores_of(model, split.X), split.y, split.a, measure, lam=lam,
+                               grid=grid)
+    return Fit(model=model, threshold=float(threshold))
+
+
+SPEC = MethodSpec(
+    name="adversarial", label="Adversarial", family="fine-tuning", fit=fit, colour="#2ca02c",
+    options=(Option("grid", 1001, GRID, "thresholds tried (the authors' 1001)"),
+             Option("epochs", 16, integer(1), "rounds of critic then actor steps"),
+             Option("critic_steps", 201, integer(1), "critic minibatches per epoch"),
+             Option("actor_steps", 101, integer(1), "network minibatches per epoch"),
+             Option("batch_size", 64, integer(1), "rows per minibatch")),
+    description="adversarial fine-tuning (Algorithm 3): a critic predicts the bias, the "
+                "network learns to fool it")
+
+__all__ = ["SPEC", "fit", "Critic", "adversarial_fine_tuning", "last_linear"]

@@ -1,17 +1,25 @@
 """The three post-processing baselines, from AIF360, with the authors' settings.
 
 Each is fitted on the validation split from the model's scores (and, for equalised odds, its
-0/1 predictions), and predicts from scores and the protected attribute for any split.
+0/1 predictions at the most accurate threshold), and predicts from scores and the protected
+attribute for any split. AIF360 is imported when a baseline is first fitted: importing its
+post-processing algorithms takes about 2 s, which ``import posthoc`` should not pay.
 """
 
 from __future__ import annotations
 
-import logging
-from contextlib import contextmanager
+import warnings
 
 import numpy as np
+import pandas as pd
+from torch import nn
 
+from .._logging import without_root_records
+from ..data import Split
 from ..metrics import Measure
+from ._common import scores_of
+from ._spec import Fit, MethodSpec
+from .default import accuracy_threshold
 
 #: AIF360's metric names for reject option classification.
 ROC_METRICS = {"spd": "Statistical parity difference", "aod": "Average odds difference",
@@ -20,22 +28,17 @@ BASELINES = ("roc", "eqodds", "calibeqodds")
 _GROUPS = dict(unprivileged_groups=[{"a": 0}], privileged_groups=[{"a": 1}])
 
 
-@contextmanager
 def _quiet_import():
-    """AIF360 logs a warning per optional dependency it lacks, on first import."""
-    root = logging.getLogger()
-    previous, root.disabled = root.disabled, True
-    try:
-        yield
-    finally:
-        root.disabled = previous
+    """AIF360 logs a warning on the root logger per optional dependency it lacks, on first
+    import: drop those records only."""
+    return without_root_records("will be unavailable")
 
 
 def _aif360_dataset(y: np.ndarray, a: np.ndarray, scores: np.ndarray | None = None,
                     labels: np.ndarray | None = None):
     """A BinaryLabelDataset holding labels, the protected attribute ``a`` and scores."""
-    import pandas as pd
-    from aif360.datasets import BinaryLabelDataset
+    with _quiet_import():
+        from aif360.datasets import BinaryLabelDataset
 
     frame = pd.DataFrame({"a": np.asarray(a, dtype=float), "y": np.asarray(y, dtype=float)})
     dataset = BinaryLabelDataset(df=frame, label_names=["y"], protected_attribute_names=["a"],
@@ -94,8 +97,6 @@ def fit_baseline(method: str, scores: np.ndarray, y: np.ndarray, a: np.ndarray, 
         algorithm = CalibratedEqOddsPostprocessing(cost_constraint="fpr", seed=seed, **_GROUPS)
     else:  # pragma: no cover - checked by debias
         raise ValueError(f"Unknown baseline {method!r}; valid values are: {', '.join(BASELINES)}.")
-    import warnings
-
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # AIF360's pandas deprecation chatter
@@ -136,3 +137,31 @@ def release_metric_caches() -> int:
         dropped += len(cache)
         cache.clear()
     return dropped
+
+
+def _fitter(method: str):
+    def fit(model: nn.Module, split: Split, *, measure: Measure, lam: float, seed: int) -> Fit:
+        scores = scores_of(model, split.X)
+        threshold = accuracy_threshold(scores, split)
+        postprocessor = fit_baseline(method, scores, split.y, split.a, measure=measure,
+                                     seed=seed, threshold=threshold)
+        return Fit(model=model, threshold=threshold, postprocessor=postprocessor)
+
+    fit.__name__ = f"fit_{method}"
+    fit.__doc__ = f"Fit AIF360's {method!r} post-processor on the model's validation scores."
+    return fit
+
+
+SPECS = (
+    MethodSpec(name="roc", label="ROC", family="post-processing", fit=_fitter("roc"),
+               colour="#d62728", builtin_measures_only=True,
+               description="reject option classification (AIF360), bounded to |bias| <= 0.05 "
+                           "on the chosen measure"),
+    MethodSpec(name="eqodds", label="EqOdds", family="post-processing",
+               fit=_fitter("eqodds"), colour="#ff7f0e",
+               description="equalised odds post-processing (AIF360)"),
+    MethodSpec(name="calibeqodds", label="CalibEqOdds", family="post-processing",
+               fit=_fitter("calibeqodds"), colour="#9467bd",
+               description="calibrated equalised odds post-processing (AIF360), false "
+                           "positive rate cost"),
+)

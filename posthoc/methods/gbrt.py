@@ -75,7 +75,198 @@ def _consider(c, s, nl, n, q, ql, f, below_x, x, chunk_num, chunk_den, chunk_fea
         chunk_threshold[c, s] = middle
 
 
+@njit(cache=True, nogil=True)
+def _start_tree(m, t, y, raw, below, node_of, feature, value, is_open):
+    """Model ``m``'s tree ``t`` starts as one open root holding every sample; ``below``
+    marks the samples whose label is under the model's current prediction."""
+    for j in range(y.shape[0]):
+        below[m, j] = 1 if y[j] < raw[m, j] else 0
+        node_of[m, j] = 0
+    feature[m, t, :] = _ABSENT
+    value[m, t, :] = 0.0
+    is_open[m, :] = False
+    is_open[m, 0] = True
+
+
+@njit(cache=True, nogil=True)
+def _open_slots(m, t, first, last, width, below, node_of, slot_of, slot_node, total_n,
+                total_q, active, is_open, count, count_below, feature):
+    """Give each open node of the level (``first`` to ``last``) of model ``m`` that can be
+    split a slot ``m * width + k``, make the others leaves, and map samples to their node's
+    slot (-1: none); return how many slots were opened."""
+    n = node_of.shape[1]
+    count[:] = 0
+    count_below[:] = 0
+    for j in range(n):
+        node = node_of[m, j]
+        if node >= first:
+            count[node] += 1
+            count_below[node] += below[m, j]
+    for k in range(width):
+        active[m * width + k] = False
+    k = 0
+    for node in range(first, last):
+        if not is_open[m, node]:
+            continue
+        pure = count_below[node] == 0 or count_below[node] == count[node]
+        if count[node] < 2 or pure:
+            feature[m, t, node] = _LEAF
+        else:
+            s = m * width + k
+            slot_node[s] = node
+            total_n[s] = count[node]
+            total_q[s] = count_below[node]
+            active[s] = True
+            k += 1
+    for j in range(n):
+        slot_of[m, j] = -1
+        node = node_of[m, j]
+        if node >= first:
+            for kk in range(k):
+                if slot_node[m * width + kk] == node:
+                    slot_of[m, j] = m * width + kk
+    return k
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _scan_root(c, f, order, sorted_x, below, width, active, total_n, total_q, left_q,
+               chunk_num, chunk_den, chunk_feature, chunk_threshold):
+    """Score every split of feature ``f`` at the root level: one node per model, holding
+    every sample, so model m's slot is m * width, nl is the position, and the tie check
+    is shared."""
+    n_models = below.shape[0]
+    previous = 0.0
+    for i in range(order.shape[1]):
+        j = order[f, i]
+        x = np.float64(sorted_x[f, i])
+        if i > 0 and x > previous + _FEATURE_THRESHOLD:
+            for m in range(n_models):
+                s = m * width
+                if not active[s]:
+                    continue
+                _consider(c, s, i, total_n[s], total_q[s], left_q[s], f, previous, x,
+                          chunk_num, chunk_den, chunk_feature, chunk_threshold)
+        for m in range(n_models):
+            left_q[m * width] += below[m, j]
+        previous = x
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _scan_deeper(c, f, order, sorted_x, below, slot_of, total_n, total_q, left_n, left_q,
+                 last_x, chunk_num, chunk_den, chunk_feature, chunk_threshold):
+    """Score every split of feature ``f`` for every slot of a level below the root."""
+    n_models = below.shape[0]
+    for i in range(order.shape[1]):
+        j = order[f, i]
+        x = np.float64(sorted_x[f, i])
+        for m in range(n_models):
+            s = slot_of[m, j]
+            if s < 0:
+                continue
+            nl = left_n[s]
+            if nl > 0 and x > last_x[s] + _FEATURE_THRESHOLD:
+                _consider(c, s, nl, total_n[s], total_q[s], left_q[s], f, last_x[s], x,
+                          chunk_num, chunk_den, chunk_feature, chunk_threshold)
+            left_n[s] = nl + 1
+            left_q[s] += below[m, j]
+            last_x[s] = x
+
+
 @njit(cache=True, parallel=True)
+def _scan_level(t, level, visit, order, sorted_x, below, slot_of, width, active, total_n,
+                total_q, chunk_num, chunk_den, chunk_feature, chunk_threshold):
+    """One pass over each feature scores every split of every node of the level; the
+    features are scanned in parallel chunks of the visiting order, each keeping its best
+    split per slot."""
+    d = order.shape[0]
+    n_chunks, n_slots = chunk_feature.shape
+    for c in prange(n_chunks):
+        lo = c * d // n_chunks
+        hi = (c + 1) * d // n_chunks
+        left_n = np.zeros(n_slots, dtype=np.int64)
+        left_q = np.zeros(n_slots, dtype=np.int64)
+        last_x = np.zeros(n_slots)
+        for s in range(n_slots):
+            chunk_feature[c, s] = -1
+        for position in range(lo, hi):
+            f = visit[t, level, position]
+            left_n[:] = 0
+            left_q[:] = 0
+            if level == 0:
+                _scan_root(c, f, order, sorted_x, below, width, active, total_n, total_q,
+                           left_q, chunk_num, chunk_den, chunk_feature, chunk_threshold)
+            else:
+                _scan_deeper(c, f, order, sorted_x, below, slot_of, total_n, total_q, left_n,
+                             left_q, last_x, chunk_num, chunk_den, chunk_feature,
+                             chunk_threshold)
+
+
+@njit(cache=True, nogil=True)
+def _split_nodes(t, width, active, slot_node, chunk_num, chunk_den, chunk_feature,
+                 chunk_threshold, best_feature, best_threshold, feature, threshold, is_open):
+    """Merge the chunks' winners in chunk order (so the result does not depend on the
+    number of chunks) and split each slot's node at its best split, or make it a leaf."""
+    n_chunks, n_slots = chunk_feature.shape
+    for s in range(n_slots):
+        best_feature[s] = -1
+        if not active[s]:
+            continue
+        for c in range(n_chunks):
+            if chunk_feature[c, s] < 0:
+                continue
+            if (best_feature[s] < 0 or chunk_num[c, s] * chunk_den[0, s]
+                    > chunk_num[0, s] * chunk_den[c, s]):
+                best_feature[s] = chunk_feature[c, s]
+                best_threshold[s] = chunk_threshold[c, s]
+                chunk_num[0, s] = chunk_num[c, s]
+                chunk_den[0, s] = chunk_den[c, s]
+        m = s // width
+        node = slot_node[s]
+        if best_feature[s] < 0:          # every feature constant in the node
+            feature[m, t, node] = _LEAF
+        else:
+            feature[m, t, node] = best_feature[s]
+            threshold[m, t, node] = best_threshold[s]
+            is_open[m, 2 * node + 1] = True
+            is_open[m, 2 * node + 2] = True
+
+
+@njit(cache=True, nogil=True)
+def _route(t, X, slot_of, slot_node, best_feature, node_of, threshold):
+    """Send each sample of a split node to its child."""
+    for m in range(slot_of.shape[0]):
+        for j in range(slot_of.shape[1]):
+            s = slot_of[m, j]
+            if s >= 0 and best_feature[s] >= 0:
+                node = slot_node[s]
+                go_right = np.float64(X[j, best_feature[s]]) > threshold[m, t, node]
+                node_of[m, j] = 2 * node + 1 + (1 if go_right else 0)
+
+
+@njit(cache=True, nogil=True)
+def _fit_leaves(m, t, y, alphas, learning_rate, raw, node_of, feature, value, is_open,
+                residual):
+    """Leaf values, the lower alpha-percentile of the residuals in each leaf, then model
+    ``m``'s predictions move by ``learning_rate`` times their leaf's value."""
+    n = y.shape[0]
+    n_internal = feature.shape[2]
+    for node in range(value.shape[2]):
+        if node < n_internal and feature[m, t, node] != _LEAF:
+            continue
+        if node >= n_internal and not is_open[m, node]:
+            continue
+        size = 0
+        for j in range(n):
+            if node_of[m, j] == node:
+                residual[size] = y[j] - raw[m, j]
+                size += 1
+        if size > 0:
+            value[m, t, node] = _lower_percentile(residual[:size], alphas[m])
+    for j in range(n):
+        raw[m, j] += learning_rate * value[m, t, node_of[m, j]]
+
+
+@njit(cache=True)
 def _fit_all(order, sorted_x, X, y, alphas, inits, visit, n_estimators, max_depth,
              learning_rate, n_chunks, feature, threshold, value):
     """Fit the quantile models together; fills ``feature``, ``threshold`` ([M, T, 2**depth
@@ -83,9 +274,8 @@ def _fit_all(order, sorted_x, X, y, alphas, inits, visit, n_estimators, max_dept
     and 2i+2). The features of a level are scanned in ``n_chunks`` parallel chunks of the
     visiting order; the chunks' winners are merged in that order, so the result does not
     depend on ``n_chunks``."""
-    d, n = order.shape
+    n = order.shape[1]
     n_models = alphas.shape[0]
-    n_internal = 2 ** max_depth - 1
     n_nodes = 2 ** (max_depth + 1) - 1
     width = 2 ** (max_depth - 1)
     n_slots = n_models * width
@@ -111,143 +301,25 @@ def _fit_all(order, sorted_x, X, y, alphas, inits, visit, n_estimators, max_dept
     residual = np.empty(n)
     for t in range(n_estimators):
         for m in range(n_models):
-            for j in range(n):
-                below[m, j] = 1 if y[j] < raw[m, j] else 0
-                node_of[m, j] = 0
-            feature[m, t, :] = _ABSENT
-            value[m, t, :] = 0.0
-            is_open[m, :] = False
-            is_open[m, 0] = True
+            _start_tree(m, t, y, raw, below, node_of, feature, value, is_open)
         for level in range(max_depth):
-            first = 2 ** level - 1
-            last = 2 ** (level + 1) - 1
+            first, last = 2 ** level - 1, 2 ** (level + 1) - 1
             n_split = 0
             for m in range(n_models):
-                count[:] = 0
-                count_below[:] = 0
-                for j in range(n):
-                    node = node_of[m, j]
-                    if node >= first:
-                        count[node] += 1
-                        count_below[node] += below[m, j]
-                for k in range(width):
-                    active[m * width + k] = False
-                k = 0
-                for node in range(first, last):
-                    if not is_open[m, node]:
-                        continue
-                    pure = count_below[node] == 0 or count_below[node] == count[node]
-                    if count[node] < 2 or pure:
-                        feature[m, t, node] = _LEAF
-                    else:
-                        s = m * width + k
-                        slot_node[s] = node
-                        total_n[s] = count[node]
-                        total_q[s] = count_below[node]
-                        active[s] = True
-                        k += 1
-                        n_split += 1
-                for j in range(n):
-                    slot_of[m, j] = -1
-                    node = node_of[m, j]
-                    if node >= first:
-                        for kk in range(k):
-                            if slot_node[m * width + kk] == node:
-                                slot_of[m, j] = m * width + kk
+                n_split += _open_slots(m, t, first, last, width, below, node_of, slot_of,
+                                       slot_node, total_n, total_q, active, is_open, count,
+                                       count_below, feature)
             if n_split == 0:
                 break
-            # One pass over each feature scores every split of every node of the level.
-            for c in prange(n_chunks):
-                lo = c * d // n_chunks
-                hi = (c + 1) * d // n_chunks
-                left_n = np.zeros(n_slots, dtype=np.int64)
-                left_q = np.zeros(n_slots, dtype=np.int64)
-                last_x = np.zeros(n_slots)
-                for s in range(n_slots):
-                    chunk_feature[c, s] = -1
-                for position in range(lo, hi):
-                    f = visit[t, level, position]
-                    left_n[:] = 0
-                    left_q[:] = 0
-                    if level == 0:
-                        # One node per model, holding every sample: model m's slot is
-                        # m * width, nl is the position, and the tie check is shared.
-                        previous = 0.0
-                        for i in range(n):
-                            j = order[f, i]
-                            x = np.float64(sorted_x[f, i])
-                            if i > 0 and x > previous + _FEATURE_THRESHOLD:
-                                for m in range(n_models):
-                                    s = m * width
-                                    if not active[s]:
-                                        continue
-                                    _consider(c, s, i, total_n[s], total_q[s], left_q[s], f,
-                                              previous, x, chunk_num, chunk_den,
-                                              chunk_feature, chunk_threshold)
-                            for m in range(n_models):
-                                left_q[m * width] += below[m, j]
-                            previous = x
-                        continue
-                    for i in range(n):
-                        j = order[f, i]
-                        x = np.float64(sorted_x[f, i])
-                        for m in range(n_models):
-                            s = slot_of[m, j]
-                            if s < 0:
-                                continue
-                            nl = left_n[s]
-                            if nl > 0 and x > last_x[s] + _FEATURE_THRESHOLD:
-                                _consider(c, s, nl, total_n[s], total_q[s], left_q[s], f,
-                                          last_x[s], x, chunk_num, chunk_den, chunk_feature,
-                                          chunk_threshold)
-                            left_n[s] = nl + 1
-                            left_q[s] += below[m, j]
-                            last_x[s] = x
-            for s in range(n_slots):
-                best_feature[s] = -1
-                if not active[s]:
-                    continue
-                for c in range(n_chunks):
-                    if chunk_feature[c, s] < 0:
-                        continue
-                    if (best_feature[s] < 0 or chunk_num[c, s] * chunk_den[0, s]
-                            > chunk_num[0, s] * chunk_den[c, s]):
-                        best_feature[s] = chunk_feature[c, s]
-                        best_threshold[s] = chunk_threshold[c, s]
-                        chunk_num[0, s] = chunk_num[c, s]
-                        chunk_den[0, s] = chunk_den[c, s]
-                m = s // width
-                node = slot_node[s]
-                if best_feature[s] < 0:          # every feature constant in the node
-                    feature[m, t, node] = _LEAF
-                else:
-                    feature[m, t, node] = best_feature[s]
-                    threshold[m, t, node] = best_threshold[s]
-                    is_open[m, 2 * node + 1] = True
-                    is_open[m, 2 * node + 2] = True
-            for m in range(n_models):
-                for j in range(n):
-                    s = slot_of[m, j]
-                    if s >= 0 and best_feature[s] >= 0:
-                        node = slot_node[s]
-                        go_right = np.float64(X[j, best_feature[s]]) > threshold[m, t, node]
-                        node_of[m, j] = 2 * node + 1 + (1 if go_right else 0)
-        # Leaf values: the lower alpha-percentile of the residuals in each leaf.
+            _scan_level(t, level, visit, order, sorted_x, below, slot_of, width, active,
+                        total_n, total_q, chunk_num, chunk_den, chunk_feature, chunk_threshold)
+            _split_nodes(t, width, active, slot_node, chunk_num, chunk_den, chunk_feature,
+                         chunk_threshold, best_feature, best_threshold, feature, threshold,
+                         is_open)
+            _route(t, X, slot_of, slot_node, best_feature, node_of, threshold)
         for m in range(n_models):
-            for node in range(n_nodes):
-                if node < n_internal and feature[m, t, node] != _LEAF:
-                    continue
-                if node >= n_internal and not is_open[m, node]:
-                    continue
-                size = 0
-                for j in range(n):
-                    if node_of[m, j] == node:
-                        residual[size] = y[j] - raw[m, j]
-                        size += 1
-                if size > 0:
-                    value[m, t, node] = _lower_percentile(residual[:size], alphas[m])
-            for j in range(n):
-                raw[m, j] += learning_rate * value[m, t, node_of[m, j]]
+            _fit_leaves(m, t, y, alphas, learning_rate, raw, node_of, feature, value, is_open,
+                        residual)
 
 
 @njit(cache=True, nogil=True)

@@ -25,6 +25,8 @@ from torch.func import functional_call, vmap
 
 from ..data import Split
 from ..metrics import Measure, best_threshold
+from ._spec import FACTORY, GRID, NAMES, Fit, MethodSpec, Option, integer, one_of
+from .gbrt import FastGBRT
 
 
 class AskTell(Protocol):
@@ -41,6 +43,7 @@ class SkoptGBRT:
 
     def __init__(self, dims: int, *, seed: int, n_initial_points: int = 10,
                  n_points: int = 100, bound: float = 1.0):
+        # Imported here: scikit-optimize takes 1.2 s to import and only this class uses it.
         from skopt import Optimizer
 
         self.n_initial_points = n_initial_points
@@ -58,19 +61,16 @@ class SkoptGBRT:
         self._optimizer.tell(points, values)
 
 
-#: Built-in optimisers for ``optimiser=``: name -> factory(dims, seed, n_points).
-OPTIMISERS = ("gbrt", "skopt")
+#: Built-in optimisers for ``optimiser=``: name -> class taking (dims, seed=, n_points=).
+OPTIMISERS = {"gbrt": FastGBRT, "skopt": SkoptGBRT}
 
 
 def make_optimiser(name: str, dims: int, seed: int, n_points: int) -> AskTell:
     """The built-in optimiser ``name`` for a ``dims``-dimensional layer."""
-    if name == "gbrt":
-        from .gbrt import FastGBRT
-        return FastGBRT(dims, seed=seed, n_points=n_points)
-    if name == "skopt":
-        return SkoptGBRT(dims, seed=seed, n_points=n_points)
-    raise ValueError(f"optimiser={name!r} is not allowed; expected one of "
-                     f"{', '.join(map(repr, OPTIMISERS))}, or pass optimiser_factory.")
+    if name not in OPTIMISERS:
+        raise ValueError(f"optimiser={name!r} is not allowed; expected one of "
+                         f"{', '.join(map(repr, OPTIMISERS))}, or pass optimiser_factory.")
+    return OPTIMISERS[name](dims, seed=seed, n_points=n_points)
 
 
 def linear_layers(model: nn.Module) -> list[tuple[str, nn.Linear]]:
@@ -118,7 +118,8 @@ def layerwise_optimisation(model: nn.Module, split: Split, *, measure: Measure, 
                              f"{', '.join(names)}.")
         chosen = [(name, m) for name, m in chosen if name in layers]
     if optimiser_factory is None:
-        make_optimiser(optimiser, 1, 0, n_points)       # rejects an unknown name up front
+        if optimiser not in OPTIMISERS:
+            make_optimiser(optimiser, 1, 0, n_points)   # raises, naming the valid ones
         factory = lambda dims, seed: make_optimiser(optimiser, dims, seed, n_points)  # noqa: E731
     else:
         factory = optimiser_factory
@@ -153,5 +154,29 @@ def layerwise_optimisation(model: nn.Module, split: Split, *, measure: Measure, 
             "threshold": best["threshold"], "layer_objectives": per_layer}
 
 
-__all__ = ["AskTell", "OPTIMISERS", "SkoptGBRT", "layerwise_optimisation", "linear_layers",
+def fit(model: nn.Module, split: Split, *, measure: Measure, lam: float, seed: int,
+        grid: int | None, calls: int, n_points: int, layers: Sequence[str] | None,
+        optimiser: str, optimiser_factory) -> Fit:
+    """Algorithm 2 on ``model`` (a private copy), which ends with the best layer's weights."""
+    found = layerwise_optimisation(model, split, measure=measure, lam=lam, seed=seed, grid=grid,
+                                   calls=calls, n_points=n_points, layers=layers,
+                                   optimiser=optimiser, optimiser_factory=optimiser_factory)
+    return Fit(model=model, threshold=found["threshold"],
+               details={"layer": found["layer"], "layer_objectives": found["layer_objectives"]})
+
+
+SPEC = MethodSpec(
+    name="layerwise", label="LayerwiseOpt", family="fine-tuning", fit=fit, colour="#17becf",
+    options=(Option("grid", 501, GRID, "thresholds tried per candidate (the authors' 501)"),
+             Option("calls", 100, integer(1), "objective evaluations per layer"),
+             Option("n_points", 100, integer(1), "candidates scored by the acquisition per step"),
+             Option("layers", None, NAMES, "names of the nn.Linear layers to optimise"),
+             Option("optimiser", "gbrt", one_of(*OPTIMISERS),
+                    "'gbrt' (compiled GBRT + LCB) or 'skopt' (scikit-optimize's own)"),
+             Option("optimiser_factory", None, FACTORY,
+                    "a callable (dims, seed) -> ask/tell optimiser, replacing optimiser")),
+    description="layer-wise optimisation (Algorithm 2): a black-box search over one "
+                "layer's weights at a time")
+
+__all__ = ["SPEC", "fit", "AskTell", "OPTIMISERS", "SkoptGBRT", "layerwise_optimisation", "linear_layers",
            "make_optimiser"]

@@ -9,13 +9,17 @@ threshold of every trial comes from one batched, sort-based :func:`posthoc.best_
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import torch
+from sklearn.metrics import accuracy_score
 from torch import nn
 from torch.func import functional_call, vmap
 
 from ..data import Split
-from ..metrics import Measure, best_threshold
+from ..metrics import MEASURES, Measure, best_threshold, group_counts
+from ._spec import GRID, Fit, MethodSpec, Option, integer, number
 
 
 def draw_noise(model: nn.Module, *, trials: int, seed: int) -> list[dict[str, torch.Tensor]]:
@@ -24,10 +28,10 @@ def draw_noise(model: nn.Module, *, trials: int, seed: int) -> list[dict[str, to
 
     Both the batched and the one-at-a-time implementation use these same draws.
     """
-    return [_split_flat(model, row) for row in _noise_matrix(model, trials=trials, seed=seed)]
+    return [_split_flat(model, row) for row in noise_matrix(model, trials=trials, seed=seed)]
 
 
-def _noise_matrix(model: nn.Module, *, trials: int, seed: int) -> torch.Tensor:
+def noise_matrix(model: nn.Module, *, trials: int, seed: int) -> torch.Tensor:
     generator = torch.Generator().manual_seed(int(seed))
     size = sum(p.numel() for p in model.parameters())
     return torch.stack([torch.randn(size, generator=generator) for _ in range(trials)])
@@ -82,7 +86,7 @@ def random_perturbation(model: nn.Module, split: Split, *, measure: Measure, lam
     Returns a dict with the best trial's index, threshold, objective and parameters.
     """
     X = torch.from_numpy(split.X)
-    noise = _noise_matrix(model, trials=trials, seed=seed)
+    noise = noise_matrix(model, trials=trials, seed=seed)
     stacked = perturbed_parameters(model, noise, std=std)
     scores = batched_scores(model, stacked, X, chunk=chunk)
     found = best_threshold(scores, split.y, split.a, measure, lam=lam, grid=grid,
@@ -96,24 +100,13 @@ def random_perturbation(model: nn.Module, split: Split, *, measure: Measure, lam
 
 def _plain_objective(pred: np.ndarray, y: np.ndarray, a: np.ndarray, measure: Measure,
                      lam: float) -> float:
-    """The objective of one prediction vector with plain numpy masks (a group's empty rate
-    counts as 0) and scikit-learn's ``accuracy_score``, the way the authors' loop computed
-    it."""
+    """The objective of one prediction vector: the measure from that vector's own group
+    counts, and scikit-learn's ``accuracy_score``, the way the authors' loop scored it."""
     if callable(measure):
         gap = float(measure(pred.astype(np.int64), y, a))
     else:
-        def rate(mask):
-            return pred[mask].mean() if mask.any() else 0.0
-
-        unpriv, priv = a == 0, a == 1
-        if measure == "spd":
-            gap = rate(unpriv) - rate(priv)
-        else:
-            gap = rate(unpriv & (y == 1)) - rate(priv & (y == 1))
-            if measure == "aod":
-                gap = 0.5 * (gap + rate(unpriv & (y == 0)) - rate(priv & (y == 0)))
-    from sklearn.metrics import accuracy_score  # as the authors' loop scored accuracy
-
+        counts = group_counts(torch.from_numpy(pred), torch.from_numpy(y), torch.from_numpy(a))
+        gap = float(MEASURES[measure].of_counts(counts))
     return lam * abs(gap) + (1 - lam) * (1 - accuracy_score(y, pred))
 
 
@@ -123,8 +116,6 @@ def random_perturbation_loop(model: nn.Module, split: Split, *, measure: Measure
     """The straightforward version, as the authors wrote it: one trial at a time (copy the
     model, perturb, forward), then a Python loop over a grid of thresholds. For benchmarks
     and tests."""
-    import copy
-
     X = torch.from_numpy(split.X)
     noise = draw_noise(model, trials=trials, seed=seed)
     thresholds = np.linspace(0, 1, grid)
@@ -142,3 +133,28 @@ def random_perturbation_loop(model: nn.Module, split: Split, *, measure: Measure
             best = {"objective": float(values[index]), "trial": trial,
                     "threshold": float(thresholds[index])}
     return best
+
+
+def fit(model: nn.Module, split: Split, *, measure: Measure, lam: float, seed: int,
+        trials: int, std: float, grid: int | None, chunk: int) -> Fit:
+    """Algorithm 1 on ``model`` (a private copy), which ends with the best trial's weights."""
+    found = random_perturbation(model, split, measure=measure, lam=lam, seed=seed,
+                                trials=trials, std=std, grid=grid, chunk=chunk)
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            param.copy_(found["parameters"][name])
+    return Fit(model=model, threshold=found["threshold"],
+               details={"trial": found["trial"], "trial_objectives": found["trial_objectives"]})
+
+
+SPEC = MethodSpec(
+    name="random", label="Random", family="fine-tuning", fit=fit, colour="#1f77b4",
+    options=(Option("trials", 201, integer(1), "perturbed copies tried"),
+             Option("std", 0.1, number(0.0), "standard deviation of the multiplicative noise"),
+             Option("grid", 501, GRID, "thresholds tried per trial (the authors' 501)"),
+             Option("chunk", 4, integer(1), "trials per batched forward pass (speed only)")),
+    description="random perturbation (Algorithm 1): multiplicative noise on every weight, "
+                "the best of many trials")
+
+__all__ = ["SPEC", "batched_scores", "draw_noise", "fit", "noise_matrix",
+           "perturbed_parameters", "random_perturbation", "random_perturbation_loop"]

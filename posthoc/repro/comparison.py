@@ -1,24 +1,22 @@
-"""Tables and claim checks of the main comparison and the ablation, from the study's rows.
+"""Tables of the main comparison and the ablation, from the study's rows.
 
-Every function takes the tidy rows of :func:`posthoc.study.study_rows` (one row per
+Every function takes the tidy rows of :func:`posthoc.repro.study.study_rows` (one row per
 configuration, architecture, seed, measure and method) and a ``split`` (``"valid"`` or
 ``"test"``); the columns read are ``{split}_objective``, ``{split}_bias`` and
-``{split}_accuracy``.
+``{split}_accuracy``. Methods are labelled, ordered and grouped into families by the method
+registry, :data:`posthoc.METHODS`.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+from scipy.stats import wilcoxon
 
-from ._validation import check_choice
+from .._validation import check_choice
+from ..methods import METHODS, methods_of
 from .paper import PAPER_LABELS, format_mean_std, paper_numbers
 
-#: How the book names each method (the paper's names).
-METHOD_LABELS = {"default": "Default", "random": "Random", "layerwise": "LayerwiseOpt",
-                 "adversarial": "Adversarial", "roc": "ROC", "eqodds": "EqOdds",
-                 "calibeqodds": "CalibEqOdds"}
-FINE_TUNING = ("random", "layerwise", "adversarial")
-POST_PROCESSING = ("roc", "eqodds", "calibeqodds")
 SPLITS = ("valid", "test")
 #: Mean objectives closer than this count as tied (they are means of the same numbers).
 _TIE = 1e-12
@@ -34,11 +32,32 @@ def _check(rows: pd.DataFrame, split: str) -> None:
     missing = {"config", "arch", "seed", "measure", "method", f"{split}_objective"} - set(rows)
     if missing:
         raise ValueError(f"rows lacks the columns {sorted(missing)}; expected the rows of "
-                         "posthoc.study.study_rows.")
+                         "posthoc.repro.study.study_rows.")
+
+
+def method_label(method: str) -> str:
+    """How the book names ``method`` (its registered label)."""
+    return METHODS.check(method).label
+
+
+def labelled(methods) -> list[str]:
+    """The labels of ``methods``, in the registry's order."""
+    return [method_label(m) for m in _ordered(methods)]
 
 
 def _ordered(methods) -> list[str]:
-    return [m for m in METHOD_LABELS if m in set(methods)]
+    """``methods`` in the registry's order; an unregistered one is an error, never dropped."""
+    present = set(methods)
+    for method in present:
+        METHODS.check(method)
+    return [m for m in METHODS if m in present]
+
+
+def _relabel(table: pd.DataFrame) -> pd.DataFrame:
+    """Method columns in the registry's order, named by their labels."""
+    table = table[_ordered(table.columns)].rename(columns=method_label)
+    table.columns.name = None
+    return table
 
 
 def summary(rows: pd.DataFrame, split: str = "test") -> pd.DataFrame:
@@ -66,10 +85,8 @@ def objective_table(rows: pd.DataFrame, split: str = "test") -> pd.DataFrame:
     lowest = stats.groupby(["config", "arch", "measure"])["objective"].transform("min")
     best = stats["objective"] <= lowest + _TIE
     stats.loc[best, "cell"] = stats.loc[best, "cell"] + " *"
-    table = stats.pivot(index=["config", "arch", "measure"], columns="method", values="cell")
-    table = table[_ordered(table.columns)].rename(columns=METHOD_LABELS)
-    table.columns.name = None
-    return table
+    return _relabel(stats.pivot(index=["config", "arch", "measure"], columns="method",
+                                values="cell"))
 
 
 def runtime_table(rows: pd.DataFrame) -> pd.DataFrame:
@@ -83,15 +100,15 @@ def runtime_table(rows: pd.DataFrame) -> pd.DataFrame:
                                           values="mean")
     configs = [c for c in ("adult-sex", "bank-age", "compas-sex", "compas-race")
                if c in ours.columns]
-    methods = [m for m in ("roc", "eqodds", "calibeqodds", "random", "adversarial",
-                           "layerwise") if m in ours.index]
+    methods = [m for m in methods_of("post-processing") + methods_of("fine-tuning")
+               if m in ours.index]
     columns = {}
     for config in configs:
         label = PAPER_LABELS[config]
         columns[(label, "ours")] = ours.loc[methods, config]
         columns[(label, "paper")] = paper.reindex(index=methods)[config]
     table = pd.DataFrame(columns)
-    table.index = [METHOD_LABELS[m] for m in methods]
+    table.index = [method_label(m) for m in methods]
     return table
 
 
@@ -102,14 +119,14 @@ def fine_tuning_vs_post_processing(rows: pd.DataFrame, split: str = "test") -> p
     out = []
     for (config, measure), group in stats.groupby(["config", "measure"]):
         by = group.set_index("method")["objective"]
-        fine = by.reindex(FINE_TUNING).dropna()
-        post = by.reindex(POST_PROCESSING).dropna()
+        fine = by.reindex(methods_of("fine-tuning")).dropna()
+        post = by.reindex(methods_of("post-processing")).dropna()
         if fine.empty or post.empty:
             continue
         out.append({"config": config, "measure": measure,
-                    "best fine-tuning": METHOD_LABELS[fine.idxmin()],
+                    "best fine-tuning": method_label(fine.idxmin()),
                     "best fine-tuning objective": fine.min(),
-                    "best post-processing": METHOD_LABELS[post.idxmin()],
+                    "best post-processing": method_label(post.idxmin()),
                     "best post-processing objective": post.min(),
                     "fine-tuning mean": fine.mean(), "post-processing mean": post.mean(),
                     "fine-tuning wins": bool(fine.min() < post.min())})
@@ -123,9 +140,8 @@ def ranks(rows: pd.DataFrame, split: str = "test", *, arch: str | None = "defaul
     stats = summary(rows if arch is None else rows[rows["arch"] == arch], split)
     stats["rank"] = (stats["objective"] / _TIE).round().groupby(
         [stats["config"], stats["arch"], stats["measure"]]).rank(method="min")
-    table = stats.pivot(index=["config", "arch", "measure"], columns="method", values="rank")
-    table = table[_ordered(table.columns)].rename(columns=METHOD_LABELS)
-    table.columns.name = None
+    table = _relabel(stats.pivot(index=["config", "arch", "measure"], columns="method",
+                                 values="rank"))
     return table.astype(int)
 
 
@@ -140,7 +156,7 @@ def paired_wins(rows: pd.DataFrame, a: str, b: str, split: str = "test") -> pd.D
         raise ValueError(f"rows must hold both methods {a!r} and {b!r}.")
     wide = wide.dropna()
     wins = (wide[a] < wide[b]).groupby(level=[0, 1, 2]).agg(["sum", "size"])
-    return wins.rename(columns={"sum": f"{METHOD_LABELS[a]} lower", "size": "seeds"})
+    return wins.rename(columns={"sum": f"{method_label(a)} lower", "size": "seeds"})
 
 
 def describe(rows: pd.DataFrame) -> str:
@@ -154,59 +170,13 @@ def describe(rows: pd.DataFrame) -> str:
     return f"{len(rows)} runs: " + " x ".join(counts)
 
 
-def claim(text: str, supported: bool | None, evidence: str) -> str:
-    """One line of a chapter's verdict; ``supported=None`` when the data cannot decide."""
-    verdict = {True: "SUPPORTED", False: "NOT SUPPORTED", None: "UNDECIDED"}[
-        None if supported is None else bool(supported)]
-    return f"{verdict:14s} {text}\n{'':15s}{evidence}"
-
-
-def fine_tuning_claim(families: pd.DataFrame) -> str:
-    """The paper's claim that fine-tuning beats post-processing on average, judged on
-    :func:`fine_tuning_vs_post_processing`: supported when the post-processing family's mean
-    objective is above the fine-tuning family's on average and in most settings."""
-    if families.empty:
-        return claim("The fine-tuning methods beat the post-processing ones on average.",
-                     None, "no setting holds both families.")
-    gap = families["post-processing mean"] - families["fine-tuning mean"]
-    above = int((gap > 0).sum())
-    return claim(
-        "The fine-tuning methods beat the post-processing ones on average.",
-        bool(gap.mean() > 0 and above > len(gap) / 2),
-        f"the post-processing family's mean test objective is above the fine-tuning "
-        f"family's in {above} of {len(gap)} settings (mean gap {gap.mean():+.3f}); the best "
-        f"fine-tuning method beats the best post-processing method in "
-        f"{int(families['fine-tuning wins'].sum())} of {len(gap)}.")
-
-
-def adversarial_claim(adversarial_ranks: pd.Series, n_methods: int) -> str:
-    """The paper's claim that adversarial fine-tuning is best for larger and higher-dropout
-    networks, from its rank (1 = best) per setting; the index has an ``arch`` level, and
-    ``"default"`` (the paper's network) is the reference. Supported when it ranks first on
-    most settings of the other networks."""
-    arch = adversarial_ranks.index.get_level_values("arch")
-    variants = adversarial_ranks[arch != "default"]
-    reference = adversarial_ranks[arch == "default"]
-    text = "Adversarial fine-tuning is best for larger and higher-dropout networks."
-    if variants.empty:
-        return claim(text, None, "no results on the other networks.")
-    evidence = (f"best of {n_methods} on {int((variants == 1).sum())} of {len(variants)} "
-                f"settings of the other networks (mean rank {variants.mean():.2f})")
-    if len(reference):
-        evidence += f"; on the paper's network its mean rank is {reference.mean():.2f}"
-    return claim(text, bool((variants == 1).mean() > 0.5), evidence + ".")
-
-
 def interval_table(intervals: pd.DataFrame, *, arch: str = "default") -> pd.DataFrame:
     """:func:`bootstrap_ci` as ``"mean [low, high]"``, one row per configuration and
     measure, one column per method."""
     part = intervals[intervals["arch"] == arch].copy()
     part["cell"] = [f"{m:.3f} [{lo:.3f}, {hi:.3f}]"
                     for m, lo, hi in zip(part["mean"], part["low"], part["high"])]
-    table = part.pivot(index=["config", "measure"], columns="method", values="cell")
-    table = table[_ordered(table.columns)].rename(columns=METHOD_LABELS)
-    table.columns.name = None
-    return table
+    return _relabel(part.pivot(index=["config", "measure"], columns="method", values="cell"))
 
 
 def runtime_ratios(table: pd.DataFrame) -> pd.DataFrame:
@@ -227,8 +197,6 @@ def bootstrap_ci(rows: pd.DataFrame, split: str = "test", *, n_boot: int = 2000,
     """Percentile bootstrap confidence interval of the mean objective over seeds, per
     configuration, architecture, measure and method (seeds resampled with replacement;
     all resamples of a group drawn at once)."""
-    import numpy as np
-
     _check(rows, split)
     rng = np.random.default_rng(seed)
     out = []
@@ -242,16 +210,16 @@ def bootstrap_ci(rows: pd.DataFrame, split: str = "test", *, n_boot: int = 2000,
     return pd.DataFrame(out)
 
 
-def paired_tests(rows: pd.DataFrame, first: tuple[str, ...] = FINE_TUNING,
-                 second: tuple[str, ...] = POST_PROCESSING, split: str = "test"
+def paired_tests(rows: pd.DataFrame, first: tuple[str, ...] | None = None,
+                 second: tuple[str, ...] | None = None, split: str = "test"
                  ) -> pd.DataFrame:
     """Wilcoxon signed-rank test of each method of ``first`` against each of ``second`` on
     the same networks (paired by seed), per configuration, architecture and measure: the
-    median difference of the objective (negative: ``first`` lower) and the two-sided p."""
-    import numpy as np
-    from scipy.stats import wilcoxon
-
+    median difference of the objective (negative: ``first`` lower) and the two-sided p.
+    ``first`` and ``second`` default to the fine-tuning and the post-processing family."""
     _check(rows, split)
+    first = methods_of("fine-tuning") if first is None else first
+    second = methods_of("post-processing") if second is None else second
     wide = rows.pivot_table(index=["config", "arch", "measure", "seed"], columns="method",
                             values=f"{split}_objective")
     out = []
@@ -267,7 +235,7 @@ def paired_tests(rows: pd.DataFrame, first: tuple[str, ...] = FINE_TUNING,
                 else:
                     p = float(wilcoxon(pair[a], pair[b]).pvalue)
                 out.append(dict(zip(["config", "arch", "measure"], key),
-                                first=METHOD_LABELS[a], second=METHOD_LABELS[b],
+                                first=method_label(a), second=method_label(b),
                                 seeds=len(diff), median_difference=float(np.median(diff)),
                                 p_value=p))
     return pd.DataFrame(out)
@@ -286,7 +254,49 @@ def against_paper(ours_mean: float, ours_std: float | None, paper_mean: float,
             "within_2_sigma": bool(abs(difference) <= 2 * sigma)}
 
 
-__all__ = ["ARCH_LABELS", "FINE_TUNING", "METHOD_LABELS", "POST_PROCESSING", "adversarial_claim",
-           "against_paper", "bootstrap_ci", "claim", "describe", "fine_tuning_claim",
-           "fine_tuning_vs_post_processing", "interval_table", "objective_table", "paired_tests",
-           "paired_wins", "ranks", "runtime_ratios", "runtime_table", "summary"]
+def paper_comparison(table1_rows: pd.DataFrame, table3_runs: pd.DataFrame,
+                     appendix_rows: pd.DataFrame, *, regression_config: str) -> pd.DataFrame:
+    """Every number of Tables 1 and 3 and Appendix A the paper reports, ours beside it
+    (:func:`against_paper`), one row each; numbers the paper does not report are left out.
+
+    ``table1_rows``: :func:`posthoc.repro.sensitivity.seed_table`; ``table3_runs``:
+    :func:`posthoc.repro.models.model_runs`; ``appendix_rows``:
+    :func:`posthoc.repro.sensitivity.perturbation_table` of ``regression_config`` (the
+    paper's Appendix A row has the configuration ``"all"``).
+    """
+    paper = paper_numbers()
+    lines = []
+
+    def compare(table, config, quantity, model, values, shown_as=None):
+        ref = paper[(paper["table"] == table) & (paper["config"] == config)
+                    & (paper["quantity"] == quantity) & (paper["model_or_method"] == model)]
+        if ref.empty or len(values) == 0:
+            return
+        std = float(np.std(values, ddof=1)) if len(values) > 1 else np.nan
+        lines.append({"table": table, "config": shown_as or config, "quantity": quantity,
+                      "model": model,
+                      **against_paper(float(np.mean(values)), std, float(ref["mean"].iloc[0]),
+                                      ref["std"].iloc[0])})
+
+    for config, group in table1_rows.groupby("config"):
+        for quantity in ("aod", "eod", "spd", "accuracy"):
+            compare("table1", config, quantity, "network", group[quantity].to_numpy())
+    for (dataset, model), group in table3_runs.groupby(["dataset", "model"]):
+        for quantity in ("accuracy", "roc_auc"):
+            compare("table3", dataset, quantity, model, group[quantity].to_numpy())
+    compare("appendixA", "all", "r2_delta_to_spd", "network", appendix_rows["r2"].to_numpy(),
+            shown_as=regression_config)
+    return pd.DataFrame(lines)
+
+
+def paper_time_estimate(rows: pd.DataFrame) -> float:
+    """Seconds the paper's Table 2 runtimes add up to over the study cells ``rows`` (methods
+    and configurations it does not time count 0)."""
+    per_cell = paper_numbers("table2").set_index(["model_or_method", "config"])["mean"]
+    return float(sum(per_cell.get((m, c), 0.0) for m, c in zip(rows["method"], rows["config"])))
+
+
+__all__ = ["ARCH_LABELS", "against_paper", "paper_comparison", "paper_time_estimate", "bootstrap_ci", "describe",
+           "fine_tuning_vs_post_processing", "interval_table", "labelled", "method_label",
+           "objective_table", "paired_tests", "paired_wins", "ranks", "runtime_ratios",
+           "runtime_table", "summary"]

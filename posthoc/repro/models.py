@@ -8,10 +8,15 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ._validation import check_choice, check_seeds
-from .data import Dataset
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+
+from .._validation import check_choice, check_seeds
+from ..data import Dataset, load_dataset
+from ..training import train_networks
 from .paper import format_mean_std, paper_numbers
-from .training import train_networks
+from .study import stored_table
 
 MODELS = ("logistic_regression", "network", "random_forest")
 MODEL_LABELS = {"logistic_regression": "logistic regression", "network": "neural network",
@@ -19,8 +24,6 @@ MODEL_LABELS = {"logistic_regression": "logistic regression", "network": "neural
 
 
 def _scores_table(dataset: Dataset, model: str, seed: int, scores: np.ndarray) -> dict:
-    from sklearn.metrics import roc_auc_score
-
     y = dataset.test.y
     return {"config": dataset.name, "dataset": dataset.name.split("-")[0], "model": model,
             "seed": seed, "accuracy": float(((scores > 0.5) == y).mean()),
@@ -37,9 +40,6 @@ def compare_models(dataset: Dataset, *, seeds: Sequence[int], models: Sequence[s
     the network is the paper's, trained by :func:`posthoc.train_networks` (all seeds at once,
     cached). Accuracy thresholds the scores at 0.5.
     """
-    from sklearn.ensemble import RandomForestClassifier
-    from sklearn.linear_model import LogisticRegression
-
     seeds = check_seeds("seeds", seeds)
     models = [check_choice("model", m, MODELS) for m in models]
     rows = []
@@ -72,9 +72,6 @@ def model_runs(profile: str, *, configs: Sequence[str], seeds: Sequence[int],
                max_epochs: int, n_estimators: int, results=None) -> pd.DataFrame:
     """:func:`compare_models` for every configuration, kept in the profile's results store
     (computed once per parameters, then read)."""
-    from .data import load_dataset
-    from .study import stored_table
-
     parameters = {"configs": list(configs), "seeds": list(seeds), "max_epochs": max_epochs,
                   "n_estimators": n_estimators}
     return stored_table(profile, "table3_runs", parameters, lambda: pd.concat([
@@ -108,4 +105,29 @@ def table3(runs: pd.DataFrame) -> pd.DataFrame:
     return table.reindex(columns=order, level=0)
 
 
-__all__ = ["MODELS", "MODEL_LABELS", "compare_models", "model_runs", "table3"]
+def majority_networks(runs: pd.DataFrame, datasets: dict[str, Dataset], *,
+                      tolerance: float = 0.01) -> pd.DataFrame:
+    """Per configuration: the test split's majority-class accuracy and the seeds whose
+    network's test accuracy lies within ``tolerance`` of it (networks that never left their
+    initial plateau predict one class for almost everybody)."""
+    rows = []
+    for name, dataset in datasets.items():
+        share = float(dataset.test.y.mean())
+        majority = max(share, 1 - share)
+        nets = runs[(runs["config"] == name) & (runs["model"] == "network")]
+        stuck = nets[(nets["accuracy"] - majority).abs() < tolerance]["seed"].tolist()
+        rows.append({"config": name, "majority accuracy": majority, "networks": len(nets),
+                     "at the majority rate": len(stuck), "seeds": stuck})
+    return pd.DataFrame(rows)
+
+
+def best_models(runs: pd.DataFrame) -> pd.DataFrame:
+    """The model with the highest mean accuracy and ROC AUC, per dataset."""
+    best = (runs.groupby(["dataset", "model"])[["accuracy", "roc_auc"]].mean()
+            .groupby("dataset").idxmax().map(lambda pair: MODEL_LABELS[pair[1]]))
+    best.columns = ["best accuracy", "best ROC AUC"]
+    return best
+
+
+__all__ = ["MODELS", "MODEL_LABELS", "best_models", "compare_models", "majority_networks",
+           "model_runs", "table3"]

@@ -9,35 +9,35 @@ and a rerun skips what is done.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
+import multiprocessing
 import os
+import signal
 import subprocess
+import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 import pandas as pd
+import torch
+from tqdm import tqdm
 
-from ._validation import check_choice
-from .data import CONFIGURATIONS
-from .metrics import MEASURES
-
-#: The paper's network and the three variants of its ablation (Figure 1, plots 7-8).
-ARCHITECTURES: dict[str, dict[str, Any]] = {
-    "default": {"width": 32, "depth": 10, "dropout": 0.2},
-    "dropout-0.5": {"width": 32, "depth": 10, "dropout": 0.5},
-    "width-64": {"width": 64, "depth": 10, "dropout": 0.2},
-    "depth-20": {"width": 32, "depth": 20, "dropout": 0.2},
-}
-#: The ablation's architectures and configurations (paper: SPD, every method but layer-wise).
-ABLATION_ARCHS = ("dropout-0.5", "width-64", "depth-20")
-ABLATION_CONFIGS = ("adult-sex", "bank-age")
-#: The defaults of :func:`posthoc.debias` for the options the chapters expose.
-METHOD_DEFAULTS = {"random": {"trials": 201}, "layerwise": {"calls": 100},
-                   "adversarial": {"epochs": 16}}
+from .. import __version__
+from .._validation import check_choice, check_positive_int
+from ..data import CONFIGURATIONS, load_dataset
+from ..debias import debias, evaluate
+from ..methods import METHODS
+from ..methods.gbrt import set_threads
+from ..metrics import MEASURES
+from ..training import train_network, train_networks
+from .profiles import (ARCHITECTURES, PROFILES, chapter_defaults, check_profile, resolve,
+                       results_folder)
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,6 @@ class Cell:
     method: str
 
     def __post_init__(self) -> None:
-        from .debias import METHODS
-
         check_choice("config", self.config, CONFIGURATIONS)
         check_choice("arch", self.arch, ARCHITECTURES)
         check_choice("measure", self.measure, MEASURES)
@@ -186,8 +184,6 @@ def stored_table(profile: str, name: str, parameters: dict, compute: Callable[[]
     calls with the same parameters read it. Chapters use it for what is not a study cell
     (Table 3's model comparison, Table 1's seed rows, Appendix A's perturbation studies)."""
     if results is None:
-        from ._paths import results_folder
-
         results = results_folder(profile)
     text = json.dumps({"name": name, "parameters": parameters}, sort_keys=True, default=str)
     store = ResultStore(Path(results) / "tables")
@@ -204,9 +200,6 @@ def prepare_networks(cells: Sequence[Cell], settings: Settings, *, progress: boo
                      data_dir: str | Path | None = None) -> None:
     """Train (or find in the cache) every network the cells need, all seeds of a dataset
     and architecture in one batched call."""
-    from .data import load_dataset
-    from .training import train_networks
-
     groups: dict[tuple[str, str], set[int]] = {}
     for cell in cells:
         dataset = CONFIGURATIONS[cell.config].dataset
@@ -221,11 +214,6 @@ def prepare_networks(cells: Sequence[Cell], settings: Settings, *, progress: boo
 
 def run_cell(cell: Cell, settings: Settings, *, data_dir: str | Path | None = None) -> dict:
     """Run one cell and return its tidy row."""
-    from . import __version__
-    from .data import load_dataset
-    from .debias import debias, evaluate
-    from .training import train_network
-
     dataset = load_dataset(cell.config, data_dir=data_dir)
     network = train_network(dataset, seed=cell.seed, max_epochs=settings.max_epochs,
                             progress=False, **ARCHITECTURES[cell.arch])
@@ -247,10 +235,6 @@ def run_cell(cell: Cell, settings: Settings, *, data_dir: str | Path | None = No
 
 
 def _init_worker() -> None:
-    import torch
-
-    from .methods.gbrt import set_threads
-
     torch.set_num_threads(1)
     set_threads(1)
 
@@ -270,10 +254,6 @@ def run_grid(cells: Sequence[Cell], settings: Settings, store: ResultStore, *,
     Dask distributed cluster at ``scheduler`` (an address such as ``tcp://host:8786``).
     Either way the results come back here and are written one by one, atomically.
     """
-    from tqdm import tqdm
-
-    from ._validation import check_positive_int
-
     check_positive_int("workers", workers)
     identifiers = [cell_id(cell, settings) for cell in cells]
     done = store.done()
@@ -292,18 +272,16 @@ def run_grid(cells: Sequence[Cell], settings: Settings, store: ResultStore, *,
 
     try:
         if scheduler is not None and todo:
-            from distributed import Client, as_completed
+            # An optional dependency (the study extra), needed only for a cluster.
+            from distributed import Client, as_completed as completed_on_cluster
 
             with Client(scheduler) as client:
                 futures = [client.submit(_run_cell_task, cell, settings, identifier, data_dir,
                                          key=f"posthoc-cell-{identifier}", pure=False)
                            for cell, identifier in todo]
-                for future in as_completed(futures):
+                for future in completed_on_cluster(futures):
                     finish(*future.result())
         elif workers > 1 and len(todo) > 1:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor, as_completed
-
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(min(workers, len(todo)), mp_context=context,
                                      initializer=_init_worker) as pool:
@@ -333,97 +311,113 @@ def run_grid(cells: Sequence[Cell], settings: Settings, store: ResultStore, *,
     return rows[rows["cell_id"].isin(identifiers)].reset_index(drop=True)
 
 
-PARTS = ("main", "ablation", "all")
+def _method_options(profile: str, settings: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The profile's method options with a chapter's budgets (``trials``, ``calls``,
+    ``epochs``) in place, keeping only values that differ from the registered defaults, so
+    that a setting equal to a default leaves the cells' names unchanged."""
+    options = {m: dict(o) for m, o in check_profile(profile).method_options.items()}
+    for name, (method, option) in {"trials": ("random", "trials"),
+                                   "calls": ("layerwise", "calls"),
+                                   "epochs": ("adversarial", "epochs")}.items():
+        if name in settings:
+            options.setdefault(method, {})[option] = settings[name]
+    kept = {m: {k: v for k, v in o.items() if v != METHODS[m].defaults[k]}
+            for m, o in options.items()}
+    return {m: o for m, o in kept.items() if o}
 
 
-def profile_grid(profile: str, *, configs: Sequence[str] | None = None,
-                 measures: Sequence[str] | None = None,
-                 methods: Sequence[str] | None = None, seeds: Sequence[int] | None = None,
-                 part: str = "all", archs: Sequence[str] | None = None,
-                 lam: float | None = None,
-                 options: dict[str, dict[str, Any]] | None = None
+#: The chapters whose results are study cells.
+STUDY_CHAPTERS = ("main_comparison", "ablations")
+
+
+def chapter_grid(chapter: str, profile: str, settings: dict[str, Any] | None = None
                  ) -> tuple[list[Cell], Settings]:
-    """The cells and settings of a profile: the main comparison (every configuration,
-    measure and method on the paper's network) and the ablation (three architectures on
-    Adult and Bank with SPD, every method but layer-wise); ``part`` picks one or both.
-
-    ``"paper"`` uses 10 seeds and the paper's settings; ``"quick"`` one seed, 40-epoch
-    networks and reduced method budgets (random: 20 trials; adversarial: 2 epochs of 50 + 25
-    steps; layer-wise: 12 evaluations of the output layer only).
-
-    ``archs`` narrows the ablation's architectures; ``lam`` and ``options`` (``{method:
-    {option: value}}``, as :func:`posthoc.debias` takes them) change the settings; a value
-    equal to the profile's own leaves the settings, and so the results' names, unchanged.
-    """
-    from .debias import METHODS
-
-    check_choice("profile", profile, ("quick", "paper"))
-    check_choice("part", part, PARTS)
-    if profile == "paper":
-        default_seeds, settings = list(range(10)), Settings()
-    else:
-        default_seeds = [0]
-        settings = Settings(max_epochs=40, method_options={
-            "random": {"trials": 20},
-            "adversarial": {"epochs": 2, "critic_steps": 50, "actor_steps": 25},
-            "layerwise": {"calls": 12, "layers": ["head"]}})
-    method_options = {m: dict(o) for m, o in settings.method_options.items()}
-    for method, values in (options or {}).items():
-        check_choice("method", method, METHODS)
-        for key, value in values.items():
-            effective = method_options.get(method, {}).get(
-                key, METHOD_DEFAULTS.get(method, {}).get(key))
-            if value is not None and value != effective:
-                method_options.setdefault(method, {})[key] = value
-    if lam is not None and not 0.0 <= float(lam) <= 1.0:
-        raise ValueError(f"lam={lam!r} is not allowed; expected a number in [0, 1].")
-    settings = Settings(lam=settings.lam if lam is None else float(lam),
-                        max_epochs=settings.max_epochs, method_options=method_options)
-    seeds = list(default_seeds if seeds is None else seeds)
-    configs = list(configs or CONFIGURATIONS)
-    measures = list(measures or MEASURES)
-    methods = list(methods or METHODS)
-    cells = []
-    if part in ("main", "all"):
-        cells += grid(configs=configs, seeds=seeds, measures=measures, methods=methods)
-    ablation_configs = [c for c in ABLATION_CONFIGS if c in configs]
-    if part in ("ablation", "all") and "spd" in measures and ablation_configs:
-        cells += grid(configs=ablation_configs, seeds=seeds, measures=["spd"],
-                      methods=[m for m in methods if m != "layerwise"],
-                      archs=list(archs or ABLATION_ARCHS))
-    return cells, settings
+    """The cells and settings a study chapter's ``settings`` (its resolved parameters, the
+    profile's defaults when None) need: the main comparison (its configurations, measures
+    and methods on the paper's network) or the ablation (its networks, SPD only)."""
+    check_choice("chapter", chapter, STUDY_CHAPTERS)
+    settings = chapter_defaults(chapter, profile) if settings is None else settings
+    run = Settings(lam=float(settings["lam"]), max_epochs=check_profile(profile).max_epochs,
+                   method_options=_method_options(profile, settings))
+    common = dict(configs=settings["configs"], seeds=settings["seeds"],
+                  methods=settings["methods"])
+    if chapter == "main_comparison":
+        return grid(measures=settings["measures"], **common), run
+    return grid(measures=["spd"], archs=settings["archs"], **common), run
 
 
-def study_rows(profile: str, *, part: str = "all", results: str | Path | None = None,
-               workers: int | None = None, progress: bool = False,
-               data_dir: str | Path | None = None, **selection: Any) -> pd.DataFrame:
-    """The tidy rows of a profile's grid (or ``part`` of it), read from the results store
-    ``results`` (default: :func:`posthoc._paths.results_folder`, ``results/<profile>`` of the
-    source checkout) and completed by
-    running only the missing cells, in ``workers`` processes (default: one per core).
-    ``selection`` narrows the grid: ``configs``, ``measures``, ``methods``, ``seeds``."""
-    cells, settings = profile_grid(profile, part=part, **selection)
-    if results is None:
-        from ._paths import results_folder
+def profile_grid(profile: str) -> tuple[list[Cell], Settings]:
+    """Every cell of a profile's study: each study chapter's default grid (one settings
+    object serves both, since the chapters share the profile's budgets)."""
+    return _union([chapter_grid(chapter, profile) for chapter in STUDY_CHAPTERS])
 
-        results = results_folder(profile)
-    return run_grid(cells, settings, ResultStore(results), progress=progress,
-                    data_dir=data_dir, workers=workers or os.cpu_count() or 1)
+
+def _union(grids: list[tuple[list[Cell], Settings]]) -> tuple[list[Cell], Settings]:
+    """The cells of several grids, each once, in order; the grids share one settings."""
+    settings = grids[0][1]
+    if any(run != settings for _, run in grids):
+        raise ValueError("the grids must share one settings object; got "
+                         f"{[run for _, run in grids]}.")
+    return list(dict.fromkeys(cell for cells, _ in grids for cell in cells)), settings
+
+
+def study_rows(profile: str, cells: Sequence[Cell], settings: Settings, *,
+               results: str | Path | None = None, workers: int | None = None,
+               progress: bool = False, data_dir: str | Path | None = None) -> pd.DataFrame:
+    """The tidy rows of ``cells``, read from the profile's results store (default:
+    :func:`posthoc.repro.profiles.results_folder`) and completed by running only the
+    missing cells, in ``workers`` processes (default, or 0: one per core)."""
+    store = ResultStore(results_folder(profile) if results is None else results)
+    return run_grid(cells, settings, store, progress=progress, data_dir=data_dir,
+                    workers=workers or os.cpu_count() or 1)
+
+
+def chapter_rows(chapter: str, profile: str, settings: dict[str, Any] | None = None, *,
+                 workers: int | None = None, **kwargs: Any) -> pd.DataFrame:
+    """:func:`study_rows` of :func:`chapter_grid`."""
+    cells, run = chapter_grid(chapter, profile, settings)
+    return study_rows(profile, cells, run, workers=workers, **kwargs)
+
+
+def _narrowed(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """Each chosen chapter's default settings, narrowed to the command line's selection
+    (values are checked against the main comparison's, the widest); chapters the selection
+    leaves empty are dropped."""
+    selection = {name: getattr(args, name) for name in ("configs", "measures", "methods",
+                                                         "archs", "seeds")
+                 if getattr(args, name) is not None}
+    resolve("main_comparison", args.profile,
+            **{k: v for k, v in selection.items() if k != "archs"})
+    if "archs" in selection:
+        resolve("ablations", args.profile, archs=selection["archs"])
+    chosen = {}
+    for chapter in args.chapters:
+        settings = chapter_defaults(chapter, args.profile)
+        if chapter == "ablations" and "spd" not in selection.get("measures", ["spd"]):
+            continue
+        for name, values in selection.items():
+            if name in settings:
+                settings[name] = [v for v in settings[name] if v in values]
+        if all(settings[name] for name in selection if name in settings):
+            chosen[chapter] = settings
+    return chosen
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m posthoc.study``: run a profile's grid into a results store."""
-    import argparse
-    import sys
-
-    parser = argparse.ArgumentParser(prog="python -m posthoc.study",
-                                     description=profile_grid.__doc__)
-    parser.add_argument("--profile", default="quick", choices=["quick", "paper"])
-    parser.add_argument("--results", default="results/study",
-                        help="results store folder (default results/study)")
-    parser.add_argument("--configs", nargs="+", choices=list(CONFIGURATIONS))
-    parser.add_argument("--measures", nargs="+", choices=list(MEASURES))
-    parser.add_argument("--methods", nargs="+")
+    """``python -m posthoc.repro.study``: run a profile's grid into its results store."""
+    parser = argparse.ArgumentParser(
+        prog="python -m posthoc.repro.study",
+        description="Run a profile's study grid (the main comparison and the ablation) into "
+                    "the results store the chapters read.")
+    parser.add_argument("--profile", default="quick", choices=list(PROFILES))
+    parser.add_argument("--results", default=None,
+                        help="results store folder (default: the one the chapters read, "
+                             "results/<profile> or $POSTHOC_RESULTS/<profile>)")
+    parser.add_argument("--chapters", nargs="+", choices=list(STUDY_CHAPTERS),
+                        default=list(STUDY_CHAPTERS), help="which chapters' cells to run")
+    for name in ("configs", "measures", "methods", "archs"):
+        parser.add_argument(f"--{name}", nargs="+", help=f"only these {name}")
+    parser.add_argument("--seeds", nargs="+", type=int, help="only these seeds")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="local processes (default: the number of cores)")
     parser.add_argument("--scheduler", default=None,
@@ -432,22 +426,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compact", action="store_true",
                         help="afterwards, pack the store's finished cells into one file")
     args = parser.parse_args(argv)
-    try:
-        cells, settings = profile_grid(args.profile, configs=args.configs,
-                                       measures=args.measures, methods=args.methods)
-    except ValueError as exc:
-        parser.error(str(exc))
     if args.workers < 1:
         parser.error("--workers must be a positive integer")
-    import signal
-
+    try:
+        grids = [chapter_grid(chapter, args.profile, settings)
+                 for chapter, settings in _narrowed(args).items()]
+    except ValueError as exc:
+        parser.error(str(exc))
+    if not grids:
+        parser.error("the selection leaves no cell to run")
+    cells, settings = _union(grids)
     # A SIGTERM ends the run as Ctrl-C does: finished cells stay, the run is logged.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    store = ResultStore(args.results)
+    folder = Path(args.results) if args.results else results_folder(args.profile)
+    store = ResultStore(folder)
     start = time.perf_counter()
     rows = run_grid(cells, settings, store, workers=args.workers, scheduler=args.scheduler,
                     data_dir=args.data_dir)
-    print(f"{len(rows)} of {len(cells)} cells in {args.results} "
+    print(f"{len(rows)} of {len(cells)} cells in {folder} "
           f"({time.perf_counter() - start:.1f} s this run)", file=sys.stderr)
     if args.compact:
         print(f"{store.compact()} cells packed into {store.folder / store.PACKED}",
@@ -459,6 +455,6 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
-__all__ = ["ABLATION_ARCHS", "ABLATION_CONFIGS", "ARCHITECTURES", "Cell", "PARTS",
-           "ResultStore", "Settings", "cell_id", "grid", "main", "prepare_networks",
-           "profile_grid", "run_cell", "run_grid", "stored_table", "study_rows"]
+__all__ = ["Cell", "ResultStore", "STUDY_CHAPTERS", "Settings", "chapter_grid",
+           "chapter_rows", "cell_id", "grid", "main", "prepare_networks", "profile_grid",
+           "run_cell", "run_grid", "stored_table", "study_rows"]

@@ -1,13 +1,13 @@
-"""posthoc.chapters (papermill parameter checks), posthoc.models and posthoc.paper."""
+"""posthoc.repro.profiles (papermill parameter checks), posthoc.models and posthoc.paper."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from posthoc.chapters import resolve
-from posthoc.models import compare_models, table3
-from posthoc.paper import format_mean_std, paper_numbers
+from posthoc.repro.profiles import resolve
+from posthoc.repro.models import compare_models, table3
+from posthoc.repro.paper import format_mean_std, paper_numbers
 
 
 def test_profile_defaults_and_overrides():

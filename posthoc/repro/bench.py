@@ -1,25 +1,25 @@
 """Speed benchmarks: each runs the straightforward and the fast version side by side.
 
-``python -m posthoc.bench`` prints the Table 2 runtimes (below), then the layer-wise and the
+``python -m posthoc.repro.bench`` prints the Table 2 runtimes (below), then the layer-wise and the
 random perturbation comparisons; ``--quick`` (under two minutes) runs only the two
 comparisons, on COMPAS with smaller budgets.
-``python -m posthoc.bench random`` runs random perturbation on the same
+``python -m posthoc.repro.bench random`` runs random perturbation on the same
 network, data and random draws twice in one process: one trial at a time (copy the model,
 perturb, forward, loop over a grid of 501 thresholds; as the authors wrote it) and all
 trials as one batched computation (:func:`posthoc.debias` with ``"random"``). It checks that
 both pick the same trial with the same objective and prints ``speedup: N.Nx`` last.
 
-``python -m posthoc.bench layerwise`` runs layer-wise optimisation of one 32 x 32 layer
+``python -m posthoc.repro.bench layerwise`` runs layer-wise optimisation of one 32 x 32 layer
 (1,024 dimensions) with the same budget twice in one process: with scikit-optimize's own
 ``Optimizer`` (GBRT + LCB, as the authors' ``gbrt_minimize``) and with the compiled
 re-implementation of the same surrogate and acquisition (:mod:`posthoc.methods.gbrt`). It
 prints both times, their ratio and the best objective each found, then times the fast
 version on every layer of the network (the paper's run; goal: at most 60 s on Adult).
 
-``python -m posthoc.bench table2`` times every method on the four configurations, beside
+``python -m posthoc.repro.bench table2`` times every method on the four configurations, beside
 the paper's Table 2.
 
-``python -m posthoc.bench training`` trains the same seeds for the same fixed number of
+``python -m posthoc.repro.bench training`` trains the same seeds for the same fixed number of
 epochs twice in one process: one network at a time with a plain PyTorch loop (``nn.Module``,
 ``torch.optim.Adam``, ``ReduceLROnPlateau``, a minibatch loop; the authors' procedure), and
 all seeds at once with :func:`posthoc.train_networks`. It prints both times and their ratio.
@@ -28,16 +28,22 @@ all seeds at once with :func:`posthoc.train_networks`. It prints both times and 
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 import time
 from typing import Sequence
 
+import pandas as pd
 import torch
 from torch import nn
 
-from .data import Dataset, load_dataset
-from .networks import PaperNet
-from .training import BATCH_SIZE, train_networks
+from ..data import Dataset, load_dataset
+from ..debias import debias
+from ..methods.layerwise import layerwise_optimisation, linear_layers
+from ..methods.random import random_perturbation, random_perturbation_loop
+from ..networks import PaperNet
+from ..training import BATCH_SIZE, train_network, train_networks
+from .paper import paper_numbers
 
 
 def train_one_at_a_time(dataset: Dataset, *, seeds: Sequence[int], epochs: int,
@@ -99,11 +105,6 @@ def bench_random(config: str = "adult-sex", *, trials: int = 201, seed: int = 0,
                  measure: str = "spd", network_epochs: int = 1001,
                  data_dir: str | None = None) -> dict:
     """Time straightforward and batched random perturbation; return the figures."""
-    import copy
-
-    from .methods.random import random_perturbation, random_perturbation_loop
-    from .training import train_network
-
     dataset = load_dataset(config, data_dir=data_dir)
     network = train_network(dataset, seed=0, max_epochs=network_epochs, progress=False)
     print(f"random perturbation benchmark: {config}, {trials} trials, measure {measure}, "
@@ -140,11 +141,6 @@ def bench_layerwise(config: str = "adult-sex", *, layer: str = "body.4", calls: 
     """Time layer-wise optimisation of ``layer`` with scikit-optimize and with the compiled
     optimiser (same budget, same scoring), then, if ``full``, the compiled one on every
     layer; return the figures."""
-    import copy
-
-    from .methods.layerwise import layerwise_optimisation, linear_layers
-    from .training import train_network
-
     dataset = load_dataset(config, data_dir=data_dir)
     network = train_network(dataset, seed=0, max_epochs=network_epochs, progress=False)
     dims = {name: m.weight.numel() for name, m in linear_layers(network)}
@@ -188,12 +184,6 @@ def bench_table2(configs=("adult-sex", "bank-age", "compas-sex", "compas-race"),
     One run per method and configuration, on the seed-0 network, with the paper's settings;
     the paper's seconds stand beside ours.
     """
-    import pandas as pd
-
-    from .debias import debias
-    from .paper import paper_numbers
-    from .training import train_network
-
     rows = []
     for config in configs:
         dataset = load_dataset(config, data_dir=data_dir)
@@ -215,7 +205,7 @@ def bench_table2(configs=("adult-sex", "bank-age", "compas-sex", "compas-race"),
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m posthoc.bench", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m posthoc.repro.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", nargs="?", default="all",
                         choices=["all", "random", "layerwise", "training", "table2"],

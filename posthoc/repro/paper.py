@@ -23,7 +23,7 @@ def paper_numbers(table: str | None = None) -> pd.DataFrame:
     >>> paper_numbers("table3").query("config == 'adult' and quantity == 'accuracy'").shape[0]
     3
     """
-    with resources.files("posthoc").joinpath("paper_numbers.csv").open() as handle:
+    with resources.files("posthoc.repro").joinpath("paper_numbers.csv").open() as handle:
         frame = pd.read_csv(handle)
     if table is not None:
         valid = sorted(frame["table"].unique())
@@ -33,6 +33,23 @@ def paper_numbers(table: str | None = None) -> pd.DataFrame:
     return frame
 
 
+def paper_value(table: str, config: str, quantity: str, model_or_method: str) -> tuple[float, float]:
+    """The paper's mean and standard deviation (NaN if none) of one reported number.
+
+    Examples
+    --------
+    >>> paper_value("appendixA", "all", "r2_delta_to_spd", "network")
+    (0.861, 0.09)
+    """
+    frame = paper_numbers(table)
+    row = frame[(frame["config"] == config) & (frame["quantity"] == quantity)
+                & (frame["model_or_method"] == model_or_method)]
+    if row.empty:
+        raise ValueError(f"The paper reports no {quantity!r} of {model_or_method!r} for "
+                         f"{config!r} in {table!r}.")
+    return float(row["mean"].iloc[0]), float(row["std"].iloc[0])
+
+
 def format_mean_std(mean: float, std: float | None, digits: int = 3) -> str:
     """``"0.855 ± 0.002"``, or the mean alone when there is no standard deviation."""
     if std is None or pd.isna(std):
@@ -40,4 +57,4 @@ def format_mean_std(mean: float, std: float | None, digits: int = 3) -> str:
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
-__all__ = ["PAPER_LABELS", "format_mean_std", "paper_numbers"]
+__all__ = ["PAPER_LABELS", "format_mean_std", "paper_numbers", "paper_value"]

@@ -10,18 +10,21 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .data import Dataset, Split
-from .metrics import MEASURES, accuracy, bias
-from .methods._common import scores_of
-from .methods.random import _noise_matrix, batched_scores, perturbed_parameters
+from sklearn.linear_model import RidgeCV
+
+from ..data import Dataset, Split, load_dataset
+from ..methods import scores_of
+from ..methods.default import accuracy_threshold
+from ..methods.random import batched_scores, noise_matrix, perturbed_parameters
+from ..metrics import MEASURES, accuracy, bias
+from ..training import train_networks
 from .paper import format_mean_std, paper_numbers
+from .study import stored_table
 
 
 def default_threshold(network: nn.Module, valid: Split) -> float:
     """The threshold of highest validation accuracy (grid of 1001, as the authors')."""
-    from .debias import AUTHORS_GRID, _default_threshold
-
-    return _default_threshold(scores_of(network, valid.X), valid, AUTHORS_GRID["default"])
+    return accuracy_threshold(scores_of(network, valid.X), valid)
 
 
 def seed_rows(dataset: Dataset, networks: Sequence[nn.Module],
@@ -47,10 +50,6 @@ def seed_table(profile: str, *, configs: Sequence[str], seeds: Sequence[int],
                max_epochs: int, results=None) -> pd.DataFrame:
     """:func:`seed_rows` for every configuration (networks trained or read from the cache),
     kept in the profile's results store."""
-    from .data import load_dataset
-    from .study import stored_table
-    from .training import train_networks
-
     def compute() -> pd.DataFrame:
         frames = []
         for name in configs:
@@ -68,10 +67,6 @@ def perturbation_table(profile: str, *, config: str, seeds: Sequence[int], max_e
                        n_deltas: int, results=None) -> pd.DataFrame:
     """:func:`perturbation_study` of each seed's network, one row per network (``spd`` and
     ``coef`` as arrays), kept in the profile's results store."""
-    from .data import load_dataset
-    from .study import stored_table
-    from .training import train_networks
-
     def compute() -> pd.DataFrame:
         dataset = load_dataset(config)
         networks = train_networks(dataset, seeds=seeds, max_epochs=max_epochs, progress=False)
@@ -116,25 +111,6 @@ def spread_ratios(rows: pd.DataFrame) -> pd.DataFrame:
     return std[list(MEASURES)].div(std["accuracy"], axis=0)
 
 
-def spread_claim(ratios: pd.DataFrame) -> str:
-    """The paper's claim that bias varies about an order of magnitude more with the seed than
-    accuracy, judged on :func:`spread_ratios`: supported when the median ratio over the
-    measures is at least 5 (within a factor of two of 10) in most configurations."""
-    from .comparison import claim
-    from .paper import PAPER_LABELS
-
-    text = "Bias varies far more with the seed than accuracy (about an order of magnitude)."
-    if ratios.empty:
-        return claim(text, None, "no configuration has two or more seeds.")
-    medians = ratios.median(axis=1)
-    return claim(
-        text, bool((medians >= 5).sum() > len(medians) / 2),
-        "std(bias) / std(accuracy), lowest to highest over SPD, EOD and AOD: "
-        + "; ".join(f"{PAPER_LABELS.get(c, c)} {r.min():.1f}-{r.max():.1f} (median "
-                    f"{medians[c]:.1f})" for c, r in ratios.iterrows())
-        + f"; ratios of 10 or more: {int((ratios >= 10).sum().sum())} of {ratios.size}.")
-
-
 def perturbation_study(network: nn.Module, dataset: Dataset, *, n_deltas: int = 1000,
                        std: float = 0.1, seed: int = 0, holdout: float = 0.2,
                        chunk: int = 4) -> dict:
@@ -152,11 +128,9 @@ def perturbation_study(network: nn.Module, dataset: Dataset, *, n_deltas: int = 
     dict with ``spd`` (n_deltas,), ``coef`` (n_parameters,), ``r2`` (held out) and
     ``base_spd`` (the unperturbed network's).
     """
-    from sklearn.linear_model import RidgeCV
-
     model = network.eval()
     threshold = default_threshold(model, dataset.valid)
-    noise = _noise_matrix(model, trials=n_deltas, seed=seed)
+    noise = noise_matrix(model, trials=n_deltas, seed=seed)
     stacked = perturbed_parameters(model, noise, std=std)
     scores = batched_scores(model, stacked, torch.from_numpy(dataset.test.X), chunk=chunk)
     pred = (scores > threshold).to(torch.int64)
@@ -191,4 +165,4 @@ def coefficient_singular_values(coefs: Sequence[np.ndarray]) -> np.ndarray:
 
 __all__ = ["coefficient_singular_values", "concentration", "default_threshold",
            "perturbation_study", "perturbation_table", "seed_rows", "seed_table",
-           "spread_claim", "spread_ratios", "table1"]
+           "spread_ratios", "table1"]

@@ -1,0 +1,190 @@
+"""The contract every post-hoc method follows, and the registry that holds them.
+
+A method is a :class:`MethodSpec`: its name, how the book labels and colours it, its family,
+its options (each with a default and a check), and one ``fit`` function with one return type,
+:class:`Fit`. :func:`posthoc.debias` validates through the spec and calls ``fit``; tables,
+figures, chapters and the study grid read labels, families, colours and defaults from
+:data:`METHODS`. Adding a method is one module that defines its spec plus one
+:func:`register_method` call.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+from torch import nn
+
+from .._registry import Registry
+
+#: The families of methods, in the book's order.
+FAMILIES = ("reference", "fine-tuning", "post-processing")
+BAD_OPTION = "Option {option}={value!r} of method {method!r} is not allowed; expected {expected}."
+UNKNOWN_OPTION = "Unknown option {option!r} for method {method!r}; valid options are: {valid}."
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What an option's value may be: ``accepts(value)`` says whether it is allowed,
+    ``expected`` says it in words (for the error), ``bad`` lists values it refuses (the
+    contract test tries each)."""
+
+    expected: str
+    accepts: Callable[[Any], bool]
+    bad: tuple = ()
+    convert: Callable[[Any], Any] = lambda value: value
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return (isinstance(value, (int, float, np.integer, np.floating))
+            and not isinstance(value, bool) and math.isfinite(float(value)))
+
+
+def integer(minimum: int = 1) -> Kind:
+    """An integer >= ``minimum``."""
+    return Kind(f"an integer >= {minimum}", lambda v: _is_int(v) and v >= minimum,
+                (minimum - 1, 2.5, True, "3"), int)
+
+
+def number(low: float, high: float = math.inf, *, low_open: bool = True) -> Kind:
+    """A finite number in (low, high] (or [low, high] when ``low_open`` is false)."""
+    bracket = "(" if low_open else "["
+    expected = f"a number in {bracket}{low}, {high}]" if high < math.inf else (
+        f"a number {'>' if low_open else '>='} {low}")
+
+    def accepts(value: Any) -> bool:
+        return _is_number(value) and (value > low if low_open else value >= low) and value <= high
+
+    return Kind(expected, accepts, (low - 1, float("nan"), "0.1", True), float)
+
+
+def one_of(*values: str) -> Kind:
+    """One of the strings ``values``."""
+    return Kind("one of " + ", ".join(map(repr, values)),
+                lambda v: isinstance(v, str) and v in values, ("unknown", 3))
+
+
+GRID = Kind("an integer >= 2 (the number of thresholds in [0, 1]) or None (every cut point)",
+            lambda v: v is None or (_is_int(v) and v >= 2), (1, 2.5, "501", True),
+            lambda v: None if v is None else int(v))
+NAMES = Kind("a non-empty list of layer names, or None for every layer",
+             lambda v: v is None or (isinstance(v, (list, tuple)) and len(v) > 0
+                                     and all(isinstance(s, str) for s in v)),
+             ([], "head", [1]), lambda v: None if v is None else list(v))
+FACTORY = Kind("a callable (dims, seed) -> optimiser, or None",
+               lambda v: v is None or callable(v), (3, "gbrt"))
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting of a method: its name, default, kind and a line of documentation."""
+
+    name: str
+    default: Any
+    kind: Kind
+    doc: str = ""
+
+
+@dataclass
+class Fit:
+    """What a method's ``fit`` returns.
+
+    Attributes
+    ----------
+    model : nn.Module
+        The fitted copy (fine-tuning methods) or the unchanged copy (the others).
+    threshold : float
+        Predictions are ``scores > threshold``; for a post-processor, the threshold its
+        input predictions use.
+    postprocessor : object or None
+        For post-processing methods: an object with ``predict(scores, a) -> 0/1 array``.
+    details : dict
+        Method-specific information (trial index, per-layer objectives, ...).
+    """
+
+    model: nn.Module
+    threshold: float
+    postprocessor: Any = None
+    details: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """A post-hoc method.
+
+    ``fit(model, split, *, measure, lam, seed, **options) -> Fit`` receives a private copy of
+    the model (in eval mode) that it may change, the validation split, a checked measure
+    (a registered name, or a callable unless ``builtin_measures_only``), ``lam``, ``seed``,
+    and every option of ``options`` with its checked value.
+    """
+
+    name: str
+    label: str
+    family: str
+    fit: Callable[..., Fit]
+    options: Sequence[Option] = ()
+    colour: str = "#7f7f7f"
+    builtin_measures_only: bool = False
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.family not in FAMILIES:
+            raise ValueError(f"family={self.family!r} is not allowed; expected one of "
+                             f"{', '.join(FAMILIES)}.")
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        """Every option's default."""
+        return {option.name: option.default for option in self.options}
+
+    @property
+    def grid(self) -> int | None:
+        """The default threshold grid (the authors' size), or None where there is none."""
+        return self.defaults.get("grid")
+
+    def resolve(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """Every option, checked, with the defaults filled in; a ValueError names an unknown
+        option or a bad value."""
+        known = {option.name: option for option in self.options}
+        for name in options:
+            if name not in known:
+                raise ValueError(UNKNOWN_OPTION.format(option=name, method=self.name,
+                                                       valid=", ".join(known) or "none"))
+        resolved = {}
+        for name, option in known.items():
+            value = options.get(name, option.default)
+            if not option.kind.accepts(value):
+                raise ValueError(BAD_OPTION.format(option=name, value=value, method=self.name,
+                                                   expected=option.kind.expected))
+            resolved[name] = option.kind.convert(value)
+        return resolved
+
+
+#: Every method :func:`posthoc.debias` runs, by name, in the book's order.
+METHODS: Registry[MethodSpec] = Registry("method")
+
+
+def register_method(spec: MethodSpec, *, replace: bool = False) -> MethodSpec:
+    """Add ``spec`` to :data:`METHODS`, after which :func:`posthoc.debias`, the study, the
+    tables and the figures know it."""
+    if not isinstance(spec, MethodSpec):
+        raise TypeError(f"spec must be a posthoc.MethodSpec; got {type(spec).__name__}.")
+    return METHODS.register(spec, replace=replace)
+
+
+def methods_of(family: str) -> list[str]:
+    """The registered methods of ``family``, in registration order."""
+    if family not in FAMILIES:
+        raise ValueError(f"family={family!r} is not allowed; expected one of "
+                         f"{', '.join(FAMILIES)}.")
+    return [name for name, spec in METHODS.items() if spec.family == family]
+
+
+__all__ = ["FACTORY", "FAMILIES", "Fit", "GRID", "Kind", "METHODS", "MethodSpec", "NAMES",
+           "Option", "integer", "methods_of", "number", "one_of", "register_method"]

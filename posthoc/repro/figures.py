@@ -1,0 +1,163 @@
+"""The book's figures (matplotlib): Figure 1 from the study's rows, Figure 2 from the
+perturbation studies. Colours and labels come from the method and measure registries.
+
+* :func:`plot_objectives` - plots 1-3: the objective of every method per configuration, one
+  panel per measure, mean over seeds with one standard deviation as error bars.
+* :func:`plot_tradeoff` - plots 4-6: |bias| against accuracy of every method and
+  configuration, with the objective's contour lines.
+* :func:`plot_ablation` - plots 7-8: the objective of every method per architecture, one
+  panel per dataset.
+* :func:`plot_perturbation` - Figure 2: how few parameters carry the bias, and the singular
+  values of the networks' stacked coefficient vectors.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.lines import Line2D
+
+from ..methods import METHODS
+from ..metrics import MEASURES
+from .comparison import ARCH_LABELS, _ordered, method_label, summary
+from .paper import PAPER_LABELS
+from .sensitivity import coefficient_singular_values
+
+MARKERS = {"adult-sex": "o", "bank-age": "s", "compas-race": "^", "compas-sex": "v"}
+
+
+def colour(method: str) -> str:
+    """The registered colour of ``method``."""
+    return METHODS.check(method).colour
+
+
+def measure_label(measure: str) -> str:
+    """How the book names a registered measure."""
+    return MEASURES.check(measure).label
+
+
+def _bars(ax, stats: pd.DataFrame, group: str, groups: list[str], labels: dict) -> None:
+    methods = _ordered(stats["method"])
+    width = 0.8 / len(methods)
+    x = np.arange(len(groups))
+    for i, method in enumerate(methods):
+        part = stats[stats["method"] == method].set_index(group).reindex(groups)
+        ax.bar(x - 0.4 + (i + 0.5) * width, part["objective"], width,
+               yerr=part["objective_std"].fillna(0.0), capsize=2, color=colour(method),
+               label=method_label(method), error_kw={"elinewidth": 0.8})
+    ax.set_xticks(x, [labels.get(g, g) for g in groups])
+    ax.set_ylabel("objective φ (lower is better)")
+    ax.grid(axis="y", alpha=0.3)
+
+
+def _panels(axes, n: int, width: float, height: float):
+    """``axes`` as a flat list, or a new row of ``n`` panels."""
+    if axes is not None:
+        return list(axes)
+    _, grid = plt.subplots(1, n, figsize=(width * n, height), squeeze=False)
+    return list(grid[0])
+
+
+def _finish(axes, **legend):
+    axes[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), **legend)
+    axes[0].figure.tight_layout()
+    return axes[0].figure
+
+
+def _bar_panels(stats: pd.DataFrame, axes, *, panel: str, panels: list[str], group: str,
+                groups: list[str], labels: dict, width: float, title) -> object:
+    """One panel per value of ``panel``, bars per ``group`` and method."""
+    axes = _panels(axes, len(panels), width, 3.8)
+    for ax, value in zip(axes, panels):
+        _bars(ax, stats[stats[panel] == value], group, groups, labels)
+        ax.set_title(title(value))
+        ax.tick_params(axis="x", labelsize=8)
+    return _finish(axes)
+
+
+def plot_objectives(rows: pd.DataFrame, split: str = "test", *, axes=None):
+    """Plots 1-3: one panel per measure, bars per configuration and method."""
+    stats = summary(rows[rows["arch"] == "default"], split)
+    return _bar_panels(
+        stats, axes, panel="measure", panels=[m for m in MEASURES if m in set(stats["measure"])],
+        group="config", groups=[c for c in MARKERS if c in set(stats["config"])],
+        labels=PAPER_LABELS, width=5.2,
+        title=lambda measure: f"{measure_label(measure)} ({split} split)")
+
+
+def plot_tradeoff(rows: pd.DataFrame, split: str = "test", *, lam: float = 0.75, axes=None):
+    """Plots 4-6: mean |bias| against mean accuracy per configuration (marker) and method
+    (colour), one panel per measure; grey lines are levels of φ = λ|bias| + (1-λ)(1-acc)."""
+    stats = summary(rows[rows["arch"] == "default"], split)
+    measures = [m for m in MEASURES if m in set(stats["measure"])]
+    axes = _panels(axes, len(measures), 5.2, 4.2)
+    for ax, measure in zip(axes, measures):
+        part = stats[stats["measure"] == measure]
+        for _, r in part.iterrows():
+            ax.scatter(r["abs_bias"], r["accuracy"], color=colour(r["method"]),
+                       marker=MARKERS[r["config"]], s=36, edgecolor="black", linewidth=0.4,
+                       zorder=3)
+        b_max = max(0.05, float(part["abs_bias"].max()) * 1.1)
+        a_lo = float(part["accuracy"].min()) - 0.02
+        a_hi = min(1.0, float(part["accuracy"].max()) + 0.02)
+        bias_grid, acc_grid = np.meshgrid(np.linspace(0, b_max, 200),
+                                          np.linspace(a_lo, a_hi, 200))
+        phi = lam * bias_grid + (1 - lam) * (1 - acc_grid)
+        contours = ax.contour(bias_grid, acc_grid, phi, levels=8, colors="black",
+                              linewidths=0.6, alpha=0.6)
+        ax.clabel(contours, fontsize=6, fmt="%.3f")
+        ax.set_xlim(0, b_max)
+        ax.set_ylim(a_lo, a_hi)
+        ax.set_xlabel(f"|{measure_label(measure)}| ({split} split)")
+        ax.set_ylabel("accuracy")
+        ax.set_title(f"{measure_label(measure)}: bias and accuracy")
+        ax.grid(alpha=0.3)
+    configs = [c for c in MARKERS if c in set(stats["config"])]
+    handles = ([Line2D([], [], color=colour(m), marker="o", linestyle="",
+                       label=method_label(m)) for m in _ordered(stats["method"])]
+               + [Line2D([], [], color="black", marker=MARKERS[c], linestyle="",
+                         markerfacecolor="white", label=PAPER_LABELS[c]) for c in configs])
+    return _finish(axes, handles=handles)
+
+
+def plot_ablation(rows: pd.DataFrame, split: str = "test", *, axes=None):
+    """Plots 7-8: one panel per configuration, bars per architecture and method."""
+    stats = summary(rows, split)
+    stats = stats[stats["measure"] == "spd"]
+    return _bar_panels(
+        stats, axes, panel="config", panels=[c for c in MARKERS if c in set(stats["config"])],
+        group="arch", groups=[a for a in ARCH_LABELS if a in set(stats["arch"])],
+        labels=ARCH_LABELS, width=6.0,
+        title=lambda config: f"{PAPER_LABELS[config]}, SPD ({split} split)")
+
+
+def plot_perturbation(coefs: Sequence[np.ndarray], seeds: Sequence[int]):
+    """Figure 2: left, the share of the total |coefficient| carried by the largest
+    coefficients, one line per network; right, the singular values of the networks' stacked
+    unit coefficient vectors (all 1 when the vectors are orthogonal)."""
+    singular = coefficient_singular_values(coefs)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    for seed, coef in zip(seeds, coefs):
+        magnitude = np.sort(np.abs(coef))[::-1]
+        share = np.cumsum(magnitude) / magnitude.sum()
+        left.plot(np.arange(1, len(share) + 1) / len(share), share, label=f"seed {seed}")
+    left.set_xscale("log")
+    left.set_xlabel("fraction of parameters (largest |coefficient| first)")
+    left.set_ylabel("share of total |coefficient|")
+    left.set_title("How few parameters carry the bias")
+    left.legend(fontsize=7, ncol=2)
+    right.bar(np.arange(1, len(singular) + 1), singular)
+    right.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
+    right.set_xticks(np.arange(1, len(singular) + 1))
+    right.set_xlabel("singular value index")
+    right.set_ylabel("singular value")
+    right.set_title("Stacked normalised coefficient vectors")
+    fig.tight_layout()
+    return fig
+
+
+__all__ = ["MARKERS", "colour", "measure_label", "plot_ablation", "plot_objectives",
+           "plot_perturbation", "plot_tradeoff"]
