@@ -39,9 +39,9 @@ import pandas as pd
 from posthoc.repro.claims import (adversarial_claim, fine_tuning_claim, layerwise_claim,
                                   random_claim, spread_claim)
 from posthoc.repro.comparison import (bootstrap_ci, fine_tuning_vs_post_processing,
-                                      interval_table, paired_tests, paper_comparison,
-                                      paper_time_estimate, ranks, runtime_ratios,
-                                      runtime_table)
+                                      interval_table, paired_test_table, paired_tests,
+                                      paper_comparison, paper_time_estimate, ranks,
+                                      runtime_ratios, runtime_table, significantly_lower)
 from posthoc.repro.models import model_runs
 from posthoc.repro.profiles import resolve, results_folder
 from posthoc.repro.sensitivity import perturbation_table, seed_table, spread_ratios
@@ -141,15 +141,11 @@ interval_table(intervals)
 # %%
 tests = paired_tests(main_rows, split="test")
 if tests["p_value"].notna().any():
-    significant = tests[(tests["p_value"] < 0.05) & (tests["median_difference"] < 0)]
-    print(f"{len(significant)} of {len(tests)} fine-tuning vs post-processing comparisons: "
-          "fine-tuning significantly lower (p < 0.05)")
+    print(f"{significantly_lower(tests)} of {len(tests)} fine-tuning vs post-processing "
+          "comparisons: fine-tuning significantly lower (p < 0.05)")
 # p-values, one column per pair (fine-tuning vs post-processing); the sign of the median
 # difference says which is lower: "-" fine-tuning lower, "+" post-processing lower.
-tests.assign(pair=tests["first"] + " vs " + tests["second"],
-             cell=[f"{'-' if d < 0 else '+' if d > 0 else '='} {p:.3f}"
-                   for d, p in zip(tests["median_difference"], tests["p_value"])]).pivot(
-    index=["config", "measure"], columns="pair", values="cell")
+paired_test_table(tests)
 
 # %% [markdown]
 # ## Where we chose to differ from the authors' setup

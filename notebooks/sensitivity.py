@@ -39,13 +39,12 @@ n_deltas = None  # perturbed copies per network; None: the profile's
 
 # %%
 import numpy as np
-import pandas as pd
 
 from posthoc.repro.claims import spread_claim
 from posthoc.repro.figures import plot_perturbation
 from posthoc.repro.paper import paper_value
 from posthoc.repro.profiles import resolve
-from posthoc.repro.sensitivity import (coefficient_singular_values, concentration,
+from posthoc.repro.sensitivity import (coefficient_singular_values, perturbation_summary,
                                        perturbation_table, seed_table, spread_ratios, table1)
 
 settings = resolve("sensitivity", profile, configs=configs, seeds=seeds, max_epochs=max_epochs,
@@ -83,21 +82,17 @@ print(spread_claim(ratios))
 # %%
 studies = perturbation_table(profile, config=settings["regression_config"],
                              seeds=settings["seeds"], max_epochs=settings["max_epochs"],
-                             n_deltas=settings["n_deltas"]).to_dict("records")
-r2 = np.array([s["r2"] for s in studies])
-summary = pd.DataFrame({
-    "seed": settings["seeds"], "SPD unperturbed": [s["base_spd"] for s in studies],
-    "SPD std over deltas": [s["spd"].std() for s in studies], "held-out R²": r2,
-    "params for 50% of |coef|": [concentration(s["coef"])[0.5] for s in studies],
-    "params for 90% of |coef|": [concentration(s["coef"])[0.9] for s in studies]})
+                             n_deltas=settings["n_deltas"])
+summary = perturbation_summary(studies)
+r2 = studies["r2"].to_numpy()
 paper_r2, paper_r2_std = paper_value("appendixA", "all", "r2_delta_to_spd", "network")
 print(f"held-out R² {r2.mean():.3f} ± {r2.std(ddof=1) if len(r2) > 1 else 0:.3f} "
       f"(paper: {paper_r2:.3f} ± {paper_r2_std:.3f}, protocol not stated)")
 summary.round(3)
 
 # %%
-fig = plot_perturbation([s["coef"] for s in studies], settings["seeds"])
-singular = coefficient_singular_values([s["coef"] for s in studies])
+fig = plot_perturbation(list(studies["coef"]), list(studies["seed"]))
+singular = coefficient_singular_values(list(studies["coef"]))
 print("singular values:", np.round(singular, 3))
 
 # %% [markdown]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
-import pytest
 
 from posthoc.repro.claims import (ablation_lead_claim, adversarial_claim, fine_tuning_claim,
                                   layerwise_claim, network_claim, random_claim, runtime_claim,

@@ -142,3 +142,39 @@ def test_against_paper_by_hand():
     assert against_paper(0.8515, None, 0.852, 0.0)["within_2_sigma"]
     assert not against_paper(0.850, None, 0.852, 0.0)["within_2_sigma"]
     assert against_paper(0.850, None, 0.852, 0.0)["difference"] == pytest.approx(-0.002)
+
+
+def test_paper_comparison_puts_each_reported_number_beside_ours():
+    from posthoc.repro.comparison import paper_comparison
+    from posthoc.repro.paper import paper_value
+
+    mean, std = paper_value("table1", "adult-sex", "spd", "network")
+    table1 = pd.DataFrame({"config": "adult-sex", "seed": [0, 1],
+                           "spd": [mean - 0.001, mean + 0.001], "eod": 0.5, "aod": 0.5,
+                           "accuracy": 0.5})
+    runs = pd.DataFrame({"dataset": "bank", "model": "network", "seed": [0, 1],
+                         "accuracy": [0.5, 0.5], "roc_auc": [0.9, 0.9]})
+    appendix = pd.DataFrame({"r2": [0.8, 0.9]})
+    numbers = paper_comparison(table1, runs, appendix, regression_config="adult-sex")
+    # Table 1: four quantities; Table 3: bank network accuracy and ROC AUC; Appendix A: one.
+    assert len(numbers) == 4 + 2 + 1
+    spd = numbers[(numbers["table"] == "table1") & (numbers["quantity"] == "spd")].iloc[0]
+    assert spd["ours"] == pytest.approx(mean) and spd["within_2_sigma"]
+    assert spd["ours_std"] == pytest.approx(np.std([mean - 0.001, mean + 0.001], ddof=1))
+    appendix_row = numbers[numbers["table"] == "appendixA"].iloc[0]
+    assert appendix_row["config"] == "adult-sex" and appendix_row["ours"] == pytest.approx(0.85)
+
+
+def test_paired_test_table_and_the_significant_count():
+    from posthoc.repro.comparison import paired_test_table, significantly_lower
+
+    tests = pd.DataFrame({"config": ["adult-sex"] * 3, "measure": ["spd"] * 3,
+                          "first": ["Random", "Random", "Adversarial"],
+                          "second": ["ROC", "EqOdds", "ROC"],
+                          "median_difference": [-0.01, 0.02, -0.03],
+                          "p_value": [0.01, 0.002, 0.2]})
+    table = paired_test_table(tests)
+    assert table.loc[("adult-sex", "spd"), "Random vs ROC"] == "- 0.010"
+    assert table.loc[("adult-sex", "spd"), "Random vs EqOdds"] == "+ 0.002"
+    # Significant and lower: only Random vs ROC (EqOdds is significant but higher).
+    assert significantly_lower(tests) == 1

@@ -7,8 +7,8 @@ import pytest
 
 from posthoc import Split, bias, train_networks
 from posthoc.data import Dataset
-from posthoc.repro.sensitivity import (coefficient_singular_values, concentration, perturbation_study,
-                                 seed_rows, spread_ratios)
+from posthoc.repro.sensitivity import (coefficient_singular_values, concentration,
+                                       perturbation_study, seed_rows, spread_ratios)
 
 
 def small_dataset():
@@ -71,3 +71,19 @@ def test_concentration_and_singular_values_by_hand():
     assert np.allclose(coefficient_singular_values(orthogonal), [1, 1])
     same = [np.array([1.0, 1.0]), np.array([2.0, 2.0])]
     assert np.allclose(coefficient_singular_values(same), [np.sqrt(2), 0])
+
+
+def test_perturbation_summary_by_hand():
+    import pandas as pd
+
+    from posthoc.repro.sensitivity import perturbation_summary
+
+    studies = pd.DataFrame({"seed": [3, 4], "base_spd": [0.1, -0.2], "r2": [0.5, 0.1],
+                            "spd": [np.array([0.0, 0.2]), np.array([0.1, 0.1])],
+                            "coef": [np.array([3.0, 1.0, 0.0, 0.0]), np.ones(4)]})
+    summary = perturbation_summary(studies)
+    assert summary["seed"].tolist() == [3, 4]
+    assert summary["SPD std over deltas"].tolist() == pytest.approx([0.1, 0.0])
+    # |coef| 3, 1, 0, 0: the largest alone holds 75% (1 of 4 parameters for half), two 100%.
+    assert summary["params for 50% of |coef|"].tolist() == [0.25, 0.5]
+    assert summary["params for 90% of |coef|"].tolist() == [0.5, 1.0]

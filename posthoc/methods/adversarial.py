@@ -58,8 +58,8 @@ def _soft_bias(scores: torch.Tensor, y: torch.Tensor, a: torch.Tensor, measure: 
 
 
 def adversarial_fine_tuning(model: nn.Module, split: Split, *, measure: Measure, lam: float,
-                            seed: int, epochs: int = 16, critic_steps: int = 201,
-                            actor_steps: int = 101, batch_size: int = 64) -> nn.Module:
+                            seed: int, epochs: int, critic_steps: int, actor_steps: int,
+                            batch_size: int) -> nn.Module:
     """Fine-tune ``model`` (already a private copy) in place and return it in eval mode."""
     X = torch.from_numpy(split.X)
     y = torch.from_numpy(split.y).float()

@@ -101,9 +101,9 @@ def _score_candidates(model: nn.Module, weight_name: str, candidates: torch.Tens
 
 
 def layerwise_optimisation(model: nn.Module, split: Split, *, measure: Measure, lam: float,
-                           seed: int, calls: int = 100, n_points: int = 100,
-                           grid: int | None = 501, layers: Sequence[str] | None = None,
-                           optimiser: str = "gbrt", optimiser_factory=None) -> dict:
+                           seed: int, calls: int, n_points: int, grid: int | None,
+                           layers: Sequence[str] | None, optimiser: str,
+                           optimiser_factory=None) -> dict:
     """Run Algorithm 2 on ``model`` (a private copy, modified in place to the best result).
 
     Returns the best layer, its objective and threshold, and the best objective per layer.
@@ -178,5 +178,5 @@ SPEC = MethodSpec(
     description="layer-wise optimisation (Algorithm 2): a black-box search over one "
                 "layer's weights at a time")
 
-__all__ = ["SPEC", "fit", "AskTell", "OPTIMISERS", "SkoptGBRT", "layerwise_optimisation", "linear_layers",
-           "make_optimiser"]
+__all__ = ["AskTell", "OPTIMISERS", "SPEC", "SkoptGBRT", "fit", "layerwise_optimisation",
+           "linear_layers", "make_optimiser"]

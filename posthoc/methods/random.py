@@ -79,8 +79,8 @@ def batched_scores(model: nn.Module, stacked: dict[str, torch.Tensor], X: torch.
 
 
 def random_perturbation(model: nn.Module, split: Split, *, measure: Measure, lam: float,
-                        seed: int, trials: int = 201, std: float = 0.1,
-                        grid: int | None = 501, chunk: int = 4) -> dict:
+                        seed: int, trials: int, std: float, grid: int | None,
+                        chunk: int) -> dict:
     """Run Algorithm 1 on ``model`` (already a private copy) with the validation ``split``.
 
     Returns a dict with the best trial's index, threshold, objective and parameters.
@@ -111,8 +111,7 @@ def _plain_objective(pred: np.ndarray, y: np.ndarray, a: np.ndarray, measure: Me
 
 
 def random_perturbation_loop(model: nn.Module, split: Split, *, measure: Measure, lam: float,
-                             seed: int, trials: int = 201, std: float = 0.1,
-                             grid: int = 501) -> dict:
+                             seed: int, trials: int, std: float, grid: int) -> dict:
     """The straightforward version, as the authors wrote it: one trial at a time (copy the
     model, perturb, forward), then a Python loop over a grid of thresholds. For benchmarks
     and tests."""

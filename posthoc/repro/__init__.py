@@ -1,7 +1,7 @@
 """The reproduction of Savani, White and Govindarajulu (2020), built on the posthoc library.
 
 * :mod:`~posthoc.repro.profiles` - the quick and paper profiles, every chapter's parameters;
-* :mod:`~posthoc.repro.study` - the study grid, the results store, ``python -m posthoc.repro.study``;
+* :mod:`~posthoc.repro.study` - the study grid, the results store and its command line;
 * :mod:`~posthoc.repro.models` - Table 3 (logistic regression and random forest beside the network);
 * :mod:`~posthoc.repro.sensitivity` - Table 1 and Appendix A's perturbation analysis;
 * :mod:`~posthoc.repro.comparison` - the comparison chapters' tables, intervals and tests;

@@ -39,6 +39,7 @@ from torch import nn
 
 from ..data import Dataset, load_dataset
 from ..debias import debias
+from ..methods import METHODS
 from ..methods.layerwise import layerwise_optimisation, linear_layers
 from ..methods.random import random_perturbation, random_perturbation_loop
 from ..networks import PaperNet
@@ -101,12 +102,15 @@ def bench_training(config: str = "adult-sex", *, n_seeds: int = 10, epochs: int 
             "batched_s": batched_s, "ratio": ratio}
 
 
-def bench_random(config: str = "adult-sex", *, trials: int = 201, seed: int = 0,
+def bench_random(config: str = "adult-sex", *, trials: int | None = None, seed: int = 0,
                  measure: str = "spd", network_epochs: int = 1001,
                  data_dir: str | None = None) -> dict:
     """Time straightforward and batched random perturbation; return the figures."""
     dataset = load_dataset(config, data_dir=data_dir)
     network = train_network(dataset, seed=0, max_epochs=network_epochs, progress=False)
+    settings = METHODS["random"].resolve({"trials": trials, "grid": 501} if trials else
+                                         {"grid": 501})
+    trials = settings["trials"]
     print(f"random perturbation benchmark: {config}, {trials} trials, measure {measure}, "
           f"{len(dataset.valid)} validation rows, grid of 501 thresholds, "
           f"{torch.get_num_threads()} threads", flush=True)
@@ -119,12 +123,13 @@ def bench_random(config: str = "adult-sex", *, trials: int = 201, seed: int = 0,
           "authors' loop):", flush=True)
     start = time.perf_counter()
     slow = random_perturbation_loop(copy.deepcopy(network), dataset.valid, measure=measure,
-                                    lam=0.75, seed=seed, trials=trials, grid=501)
+                                    lam=0.75, seed=seed, trials=trials, std=settings["std"],
+                                    grid=501)
     loop_s = time.perf_counter() - start
     report("", loop_s, slow)
     start = time.perf_counter()
     fast = random_perturbation(copy.deepcopy(network), dataset.valid, measure=measure,
-                               lam=0.75, seed=seed, trials=trials, grid=501)
+                               lam=0.75, seed=seed, **settings)
     batched_s = time.perf_counter() - start
     report("all trials batched:", batched_s, fast)
     same = fast["trial"] == slow["trial"] and abs(fast["objective"] - slow["objective"]) < 1e-12
@@ -135,7 +140,8 @@ def bench_random(config: str = "adult-sex", *, trials: int = 201, seed: int = 0,
             "same": same, "ratio": ratio}
 
 
-def bench_layerwise(config: str = "adult-sex", *, layer: str = "body.4", calls: int = 100,
+def bench_layerwise(config: str = "adult-sex", *, layer: str = "body.4",
+                    calls: int | None = None,
                     seed: int = 0, measure: str = "spd", network_epochs: int = 1001,
                     full: bool = True, data_dir: str | None = None) -> dict:
     """Time layer-wise optimisation of ``layer`` with scikit-optimize and with the compiled
@@ -143,6 +149,7 @@ def bench_layerwise(config: str = "adult-sex", *, layer: str = "body.4", calls: 
     layer; return the figures."""
     dataset = load_dataset(config, data_dir=data_dir)
     network = train_network(dataset, seed=0, max_epochs=network_epochs, progress=False)
+    calls = calls or METHODS["layerwise"].defaults["calls"]
     dims = {name: m.weight.numel() for name, m in linear_layers(network)}
     if layer not in dims:
         raise ValueError(f"layer={layer!r} is not allowed; the network's layers are "
@@ -153,8 +160,9 @@ def bench_layerwise(config: str = "adult-sex", *, layer: str = "body.4", calls: 
     for name in ("skopt", "gbrt"):
         start = time.perf_counter()
         found = layerwise_optimisation(copy.deepcopy(network), dataset.valid, measure=measure,
-                                       lam=0.75, seed=seed, calls=calls, layers=[layer],
-                                       optimiser=name)
+                                       lam=0.75, seed=seed, **METHODS["layerwise"].resolve(
+                                           {"calls": calls, "layers": [layer],
+                                            "optimiser": name}))
         figures[f"{name}_s"] = time.perf_counter() - start
         figures[f"{name}_objective"] = found["objective"]
         label = {"skopt": "scikit-optimize Optimizer (GBRT + LCB):",
@@ -166,7 +174,8 @@ def bench_layerwise(config: str = "adult-sex", *, layer: str = "body.4", calls: 
     if full:
         start = time.perf_counter()
         found = layerwise_optimisation(copy.deepcopy(network), dataset.valid, measure=measure,
-                                       lam=0.75, seed=seed, calls=calls)
+                                       lam=0.75, seed=seed,
+                                       **METHODS["layerwise"].resolve({"calls": calls}))
         figures["full_s"] = time.perf_counter() - start
         print(f"compiled, every layer ({len(dims)} layers, {sum(dims.values())} weights, "
               f"{calls * len(dims)} evaluations): {figures['full_s']:.1f} s, best objective "
@@ -216,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
                              "(random: 201 trials; layerwise: one layer, 40 calls, without "
                              "the every-layer run; training: 4 seeds x 1 epoch)")
     parser.add_argument("--config", default="adult-sex", help="configuration (default adult-sex)")
-    parser.add_argument("--trials", type=int, default=201, help="random: trials (default 201)")
+    parser.add_argument("--trials", type=int, default=METHODS["random"].defaults["trials"],
+                        help="random: trials (default: the method's)")
     parser.add_argument("--seeds", type=int, default=10, help="training: seeds (default 10)")
     parser.add_argument("--epochs", type=int, default=2,
                         help="training: epochs per network (default 2)")

@@ -42,10 +42,10 @@ def method_label(method: str) -> str:
 
 def labelled(methods) -> list[str]:
     """The labels of ``methods``, in the registry's order."""
-    return [method_label(m) for m in _ordered(methods)]
+    return [method_label(m) for m in ordered_methods(methods)]
 
 
-def _ordered(methods) -> list[str]:
+def ordered_methods(methods) -> list[str]:
     """``methods`` in the registry's order; an unregistered one is an error, never dropped."""
     present = set(methods)
     for method in present:
@@ -55,7 +55,7 @@ def _ordered(methods) -> list[str]:
 
 def _relabel(table: pd.DataFrame) -> pd.DataFrame:
     """Method columns in the registry's order, named by their labels."""
-    table = table[_ordered(table.columns)].rename(columns=method_label)
+    table = table[ordered_methods(table.columns)].rename(columns=method_label)
     table.columns.name = None
     return table
 
@@ -241,6 +241,22 @@ def paired_tests(rows: pd.DataFrame, first: tuple[str, ...] | None = None,
     return pd.DataFrame(out)
 
 
+def paired_test_table(tests: pd.DataFrame) -> pd.DataFrame:
+    """:func:`paired_tests` as one row per configuration and measure, one column per pair;
+    each cell is the p-value after the sign of the median difference ("-": the first method
+    lower, "+": the second lower)."""
+    cells = [f"{'-' if d < 0 else '+' if d > 0 else '='} {p:.3f}"
+             for d, p in zip(tests["median_difference"], tests["p_value"])]
+    return tests.assign(pair=tests["first"] + " vs " + tests["second"], cell=cells).pivot(
+        index=["config", "measure"], columns="pair", values="cell")
+
+
+def significantly_lower(tests: pd.DataFrame, level: float = 0.05) -> int:
+    """How many of :func:`paired_tests`' comparisons have the first method significantly
+    lower (p below ``level``, negative median difference)."""
+    return int(((tests["p_value"] < level) & (tests["median_difference"] < 0)).sum())
+
+
 def against_paper(ours_mean: float, ours_std: float | None, paper_mean: float,
                   paper_std: float | None, *, resolution: float = 0.0005) -> dict:
     """Ours beside the paper's number: the difference and whether ours lies within the
@@ -296,7 +312,9 @@ def paper_time_estimate(rows: pd.DataFrame) -> float:
     return float(sum(per_cell.get((m, c), 0.0) for m, c in zip(rows["method"], rows["config"])))
 
 
-__all__ = ["ARCH_LABELS", "against_paper", "paper_comparison", "paper_time_estimate", "bootstrap_ci", "describe",
+__all__ = ["ARCH_LABELS", "against_paper", "paired_test_table", "paper_comparison",
+           "paper_time_estimate", "significantly_lower", "bootstrap_ci", "describe",
            "fine_tuning_vs_post_processing", "interval_table", "labelled", "method_label",
+           "ordered_methods",
            "objective_table", "paired_tests", "paired_wins", "ranks", "runtime_ratios",
            "runtime_table", "summary"]

@@ -22,7 +22,7 @@ from matplotlib.lines import Line2D
 
 from ..methods import METHODS
 from ..metrics import MEASURES
-from .comparison import ARCH_LABELS, _ordered, method_label, summary
+from .comparison import ARCH_LABELS, ordered_methods, method_label, summary
 from .paper import PAPER_LABELS
 from .sensitivity import coefficient_singular_values
 
@@ -40,7 +40,7 @@ def measure_label(measure: str) -> str:
 
 
 def _bars(ax, stats: pd.DataFrame, group: str, groups: list[str], labels: dict) -> None:
-    methods = _ordered(stats["method"])
+    methods = ordered_methods(stats["method"])
     width = 0.8 / len(methods)
     x = np.arange(len(groups))
     for i, method in enumerate(methods):
@@ -117,7 +117,7 @@ def plot_tradeoff(rows: pd.DataFrame, split: str = "test", *, lam: float = 0.75,
         ax.grid(alpha=0.3)
     configs = [c for c in MARKERS if c in set(stats["config"])]
     handles = ([Line2D([], [], color=colour(m), marker="o", linestyle="",
-                       label=method_label(m)) for m in _ordered(stats["method"])]
+                       label=method_label(m)) for m in ordered_methods(stats["method"])]
                + [Line2D([], [], color="black", marker=MARKERS[c], linestyle="",
                          markerfacecolor="white", label=PAPER_LABELS[c]) for c in configs])
     return _finish(axes, handles=handles)

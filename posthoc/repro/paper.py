@@ -33,7 +33,8 @@ def paper_numbers(table: str | None = None) -> pd.DataFrame:
     return frame
 
 
-def paper_value(table: str, config: str, quantity: str, model_or_method: str) -> tuple[float, float]:
+def paper_value(table: str, config: str, quantity: str,
+                model_or_method: str) -> tuple[float, float]:
     """The paper's mean and standard deviation (NaN if none) of one reported number.
 
     Examples

@@ -145,6 +145,18 @@ def perturbation_study(network: nn.Module, dataset: Dataset, *, n_deltas: int = 
             "base_spd": float(bias(base, dataset.test.y, dataset.test.a, "spd"))}
 
 
+def perturbation_summary(studies: pd.DataFrame) -> pd.DataFrame:
+    """One row per network of :func:`perturbation_table`: its unperturbed SPD, the spread of
+    SPD over the deltas, the held-out R² and how few parameters carry half and 90% of the
+    total |coefficient|."""
+    return pd.DataFrame({
+        "seed": studies["seed"], "SPD unperturbed": studies["base_spd"],
+        "SPD std over deltas": [np.std(spd) for spd in studies["spd"]],
+        "held-out R²": studies["r2"],
+        "params for 50% of |coef|": [concentration(c)[0.5] for c in studies["coef"]],
+        "params for 90% of |coef|": [concentration(c)[0.9] for c in studies["coef"]]})
+
+
 def concentration(coef: np.ndarray, shares: Sequence[float] = (0.5, 0.9)) -> dict[float, float]:
     """Smallest fraction of parameters whose |coefficients| sum to each share of the total."""
     magnitude = np.sort(np.abs(coef))[::-1]
@@ -164,5 +176,6 @@ def coefficient_singular_values(coefs: Sequence[np.ndarray]) -> np.ndarray:
 
 
 __all__ = ["coefficient_singular_values", "concentration", "default_threshold",
-           "perturbation_study", "perturbation_table", "seed_rows", "seed_table",
+           "perturbation_study", "perturbation_summary", "perturbation_table", "seed_rows",
+           "seed_table",
            "spread_ratios", "table1"]

@@ -34,7 +34,8 @@ def main() -> None:
                                 torch.nn.Sigmoid())
     result = posthoc.debias(model, split, "random", measure="spd", trials=5, seed=0)
     assert result.predict(X).shape == (300,) and np.isfinite(result.objective)
-    print(f"wheel check: posthoc {posthoc.__version__} from {where.parent}, {len(modules)} modules, "
+    print(f"wheel check: posthoc {posthoc.__version__} from {where.parent}, "
+          f"{len(modules)} modules, "
           f"one debias (objective {result.objective:.4f})")
 
 
