@@ -42,11 +42,10 @@ import pandas as pd
 from posthoc.repro.claims import ablation_lead_claim, adversarial_claim
 from posthoc.repro.comparison import describe, objective_table, ranks
 from posthoc.repro.figures import plot_ablation
-from posthoc.repro.profiles import resolve
+from posthoc.repro.profiles import resolve, resolve_notebook
 from posthoc.repro.study import chapter_rows
 
-settings = resolve("ablations", profile, configs=configs, archs=archs, methods=methods,
-                   seeds=seeds, lam=lam, trials=trials, epochs=epochs, workers=workers)
+settings = resolve_notebook("ablations", globals())
 print(f"profile {profile!r}: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
 
 # %%

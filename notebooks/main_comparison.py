@@ -55,12 +55,10 @@ from posthoc.repro.claims import (fine_tuning_claim, layerwise_claim, random_cla
 from posthoc.repro.comparison import (describe, fine_tuning_vs_post_processing,
                                       objective_table, ranks, runtime_table)
 from posthoc.repro.figures import plot_objectives, plot_tradeoff
-from posthoc.repro.profiles import resolve
+from posthoc.repro.profiles import resolve_notebook
 from posthoc.repro.study import chapter_rows
 
-settings = resolve("main_comparison", profile, configs=configs, measures=measures,
-                   methods=methods, seeds=seeds, lam=lam, trials=trials, calls=calls,
-                   epochs=epochs, workers=workers)
+settings = resolve_notebook("main_comparison", globals())
 print(f"profile {profile!r}: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
 
 # %%

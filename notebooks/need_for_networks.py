@@ -39,10 +39,9 @@ n_estimators = None  # trees in the random forest; None: the profile's
 import posthoc
 from posthoc.repro.claims import network_claim
 from posthoc.repro.models import best_models, majority_networks, model_runs, table3
-from posthoc.repro.profiles import resolve
+from posthoc.repro.profiles import resolve_notebook
 
-settings = resolve("need_for_networks", profile, configs=configs, seeds=seeds,
-                   max_epochs=max_epochs, n_estimators=n_estimators)
+settings = resolve_notebook("need_for_networks", globals())
 print(f"profile {profile!r}: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
 
 # %% [markdown]

@@ -43,11 +43,11 @@ from posthoc.repro.comparison import (bootstrap_ci, fine_tuning_vs_post_processi
                                       paper_comparison, paper_time_estimate, ranks,
                                       runtime_ratios, runtime_table, significantly_lower)
 from posthoc.repro.models import model_runs
-from posthoc.repro.profiles import resolve, results_folder
+from posthoc.repro.profiles import resolve, resolve_notebook, results_folder
 from posthoc.repro.sensitivity import perturbation_table, seed_table, spread_ratios
 from posthoc.repro.study import ResultStore, chapter_rows
 
-settings = resolve("reproducibility", profile, n_boot=n_boot, workers=workers)
+settings = resolve_notebook("reproducibility", globals())
 need = resolve("need_for_networks", profile)
 sens = resolve("sensitivity", profile)
 print(f"profile {profile!r}: " + ", ".join(f"{k}={v}" for k, v in settings.items()))

@@ -43,12 +43,11 @@ import numpy as np
 from posthoc.repro.claims import spread_claim
 from posthoc.repro.figures import plot_perturbation
 from posthoc.repro.paper import paper_value
-from posthoc.repro.profiles import resolve
+from posthoc.repro.profiles import resolve_notebook
 from posthoc.repro.sensitivity import (coefficient_singular_values, perturbation_summary,
                                        perturbation_table, seed_table, spread_ratios, table1)
 
-settings = resolve("sensitivity", profile, configs=configs, seeds=seeds, max_epochs=max_epochs,
-                   regression_config=regression_config, n_deltas=n_deltas)
+settings = resolve_notebook("sensitivity", globals())
 print(f"profile {profile!r}: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
 
 # %% [markdown]

@@ -100,7 +100,8 @@ class Split:
     Raises
     ------
     ValueError
-        If the lengths differ, ``X`` is not 2-D or not finite, or ``y`` or ``a`` is not 0/1.
+        If the lengths differ, ``X`` is not 2-D, empty or not finite, or ``y`` or ``a`` is
+        not 0/1.
 
     Examples
     --------
@@ -124,6 +125,9 @@ class Split:
             if arr.ndim != 1:
                 raise ValueError(BAD_NDIM.format(name=name, expected="1-D array (n,)", shape=arr.shape))
         check_same_length(X=X.T, y=y, a=a)
+        if X.shape[0] == 0:
+            raise ValueError("X must hold at least one row; got an empty array of shape "
+                             f"{X.shape}.")
         check_finite("X", X)
         check_binary("y", y)
         check_binary("a", a)

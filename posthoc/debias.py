@@ -9,7 +9,7 @@ from torch import nn
 
 from ._validation import check_lam, check_seed
 from .data import Split
-from .methods import METHODS, DebiasResult, frozen_copy
+from .methods import METHODS, DebiasResult, frozen_copy, scores_of
 from .metrics import MEASURES, Measure, accuracy, bias, check_measure, objective
 
 
@@ -49,7 +49,8 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
     ------
     ValueError
         Unknown method, measure or option; a bad option value; ``lam`` outside [0, 1]; a
-        model the method cannot use.
+        seed that is not an integer in [0, 2**32 - 1]; a model that does not take the
+        split's features or does not output probabilities; a model the method cannot use.
 
     Examples
     --------
@@ -72,6 +73,7 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
         raise ValueError(f"split must be a posthoc.Split; got {type(split).__name__}.")
     settings = spec.resolve(options)
     copy = frozen_copy(model)
+    scores_of(copy, split.X)     # the model takes the split's width and outputs probabilities
     start = time.perf_counter()
     fitted = spec.fit(copy, split, measure=measure, lam=lam, seed=seed, **settings)
     result = DebiasResult(method=spec.name, measure=measure, lam=lam,

@@ -191,20 +191,29 @@ def _wrap(result: torch.Tensor, like: ArrayLike):
     return float(array) if array.ndim == 0 else array
 
 
+def call_measure(measure: Callable, pred: np.ndarray, y: np.ndarray, a: np.ndarray) -> float:
+    """A user measure's value on one prediction vector; anything but a finite number is an
+    error that names the measure."""
+    value = measure(pred, y, a)
+    name = getattr(measure, "__name__", repr(measure))
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"measure {name!r} must return a number; got {value!r}.") from None
+    if not np.isfinite(number):
+        raise ValueError(f"measure {name!r} returned {number} on {len(pred)} predictions; it "
+                         "must return a finite number.")
+    return number
+
+
 def _callable_bias(pred: torch.Tensor, y: torch.Tensor, group: torch.Tensor, measure: Callable):
     """Apply a user measure to each prediction vector of a batch."""
     shape = torch.broadcast_shapes(pred.shape, y.shape, group.shape)
     pred_np = torch.broadcast_to(pred, shape).reshape(-1, shape[-1]).numpy()
     y_np = torch.broadcast_to(y, shape).reshape(-1, shape[-1]).numpy()
     a_np = torch.broadcast_to(group, shape).reshape(-1, shape[-1]).numpy()
-    values = []
-    for row in range(pred_np.shape[0]):
-        value = measure(pred_np[row], y_np[row], a_np[row])
-        try:
-            values.append(float(value))
-        except (TypeError, ValueError):
-            raise ValueError(f"measure {getattr(measure, '__name__', measure)!r} must return a "
-                             f"number; got {value!r}.") from None
+    values = [call_measure(measure, pred_np[row], y_np[row], a_np[row])
+              for row in range(pred_np.shape[0])]
     return torch.tensor(values, dtype=torch.float64).reshape(shape[:-1])
 
 
@@ -306,7 +315,7 @@ def _callable_at_cuts(order: torch.Tensor, y: torch.Tensor, group: torch.Tensor,
             if k < 0:
                 continue
             pred = (ranks < k).numpy().astype(np.int64)
-            value = float(measure(pred, y_rows[row], a_rows[row]))
+            value = call_measure(measure, pred, y_rows[row], a_rows[row])
             acc = float((pred == y_rows[row]).mean())
             out[row, col] = lam * abs(value) + (1 - lam) * (1 - acc)
     return out
@@ -444,6 +453,7 @@ def _threshold_for_cut(desc: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
 
 
 __all__ = ["BestThreshold", "GroupCounts", "MEASURES", "Measure", "MeasureSpec", "accuracy",
+           "call_measure",
            "average_odds_difference", "best_threshold", "bias", "check_measure",
            "counts_accuracy", "cumulative_counts", "equal_opportunity_difference",
            "group_counts", "measure_bias", "objective", "register_measure",

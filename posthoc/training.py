@@ -32,6 +32,7 @@ from tqdm import tqdm
 
 from ._paths import user_folder
 from ._validation import check_positive_int, check_probability, check_seeds
+from ._workers import exit_with_parent
 from .data import Dataset, Split
 from .networks import PaperNet
 
@@ -337,13 +338,25 @@ def _save_atomic(obj: dict, path: Path) -> None:
     os.replace(tmp.name, path)
 
 
-def _load_cached(path: Path) -> dict | None:
+def _load_cached(path: Path) -> tuple[dict, TrainingLog] | None:
+    """The state dict and log cached at ``path``, or None (then the network is trained): a
+    truncated or foreign file is retrained, not trusted, and a warning names it."""
     if not path.is_file():
         return None
     try:
-        return torch.load(path, weights_only=True)
-    except Exception:  # a truncated or foreign file is retrained, not trusted
+        stored = torch.load(path, weights_only=True)
+        log = TrainingLog(**json.loads(stored["log"]))
+        state = stored["state_dict"]
+        if not isinstance(state, dict):
+            raise TypeError(f"its state_dict is a {type(state).__name__}")
+    except Exception as exc:  # noqa: BLE001 - anything unreadable is retrained
+        reason = (str(exc).splitlines() or [""])[0]
+        warnings.warn(f"network cache file {path} is unreadable or not a posthoc network "
+                      f"({type(exc).__name__}: {reason}); training the network again.",
+                      RuntimeWarning, stacklevel=3)
         return None
+    log.from_cache = True
+    return state, log
 
 
 def _splits(dataset: Dataset | tuple[Split, Split]) -> tuple[Split, Split]:
@@ -423,9 +436,7 @@ def train_networks(dataset: Dataset | tuple[Split, Split], *, seeds: Sequence[in
         for seed in seeds:
             stored = _load_cached(folder / f"{keys[seed]}.pt")
             if stored is not None:
-                log = TrainingLog(**json.loads(stored["log"]))
-                log.from_cache = True
-                results[seed] = (stored["state_dict"], log)
+                results[seed] = stored
     missing = [seed for seed in seeds if seed not in results]
     if missing:
         if workers is None:
@@ -459,10 +470,11 @@ def train_network(dataset: Dataset | tuple[Split, Split], *, seed: int = 0, widt
 _PROGRESS = None  # a worker process's queue for epoch counts
 
 
-def _init_worker(queue) -> None:
+def _init_worker(queue, parent_pid: int) -> None:
     global _PROGRESS
     _PROGRESS = queue
     torch.set_num_threads(1)
+    exit_with_parent(parent_pid)
 
 
 def _worker(train: Split, valid: Split, seeds: list[int], spec: dict):
@@ -494,7 +506,7 @@ def _train_in_workers(train: Split, valid: Split, seeds: list[int], *, workers: 
             try:
                 with ProcessPoolExecutor(workers, mp_context=context,
                                          initializer=_init_worker,
-                                         initargs=(epochs_done,)) as pool:
+                                         initargs=(epochs_done, os.getpid())) as pool:
                     futures = {pool.submit(_worker, train, valid, group, spec): group
                                for group in groups}
                     pending = set(futures)

@@ -150,7 +150,8 @@ def test_a_corrupted_cache_file_is_retrained(isolated_cache):
     train_networks((part, part), seeds=[1], **options)
     (path,) = cache_dir().glob("*.pt")
     path.write_bytes(b"not a checkpoint")
-    _, logs = train_networks((part, part), seeds=[1], return_logs=True, **options)
+    with pytest.warns(RuntimeWarning, match=rf"network cache file .*{path.name} is unreadable"):
+        _, logs = train_networks((part, part), seeds=[1], return_logs=True, **options)
     assert not logs[0].from_cache
     assert torch.load(path, weights_only=True)
 

@@ -14,21 +14,56 @@ from ..data import Split
 from ..metrics import Measure
 
 
+NOT_PROBABILITIES = ("model must output probabilities in [0, 1]; got values from {low:.4g} to "
+                     "{high:.4g}. If it outputs logits, end it with torch.nn.Sigmoid().")
+
+
+def _width(model: nn.Module) -> int | None:
+    """The number of features the model's first ``nn.Linear`` takes, if it has one."""
+    first = next((m for m in model.modules() if isinstance(m, nn.Linear)), None)
+    return None if first is None else first.in_features
+
+
 def scores_of(model: nn.Module, X: np.ndarray | torch.Tensor) -> np.ndarray:
-    """Probabilities of ``model`` (in eval mode, without gradients) as a float array [n]."""
+    """Probabilities of ``model`` (in eval mode, without gradients) as a float array [n].
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not 2-D or its width is not the model's, if the model fails on it, or if
+        the output is not one probability in [0, 1] per row.
+    """
     tensor = torch.as_tensor(X, dtype=torch.float32)
+    width = _width(model)
+    if tensor.ndim != 2 or (width is not None and tensor.shape[1] != width):
+        raise ValueError(f"X must have shape (n, {width if width is not None else 'd'}) for "
+                         f"this model; got {tuple(tensor.shape)}.")
     was_training = model.training
     model.eval()
     try:
         with torch.no_grad():
             out = model(tensor)
+    except RuntimeError as exc:
+        raise ValueError(f"model could not score X of shape {tuple(tensor.shape)}: "
+                         f"{exc}") from None
     finally:
         model.train(was_training)
+    if not isinstance(out, torch.Tensor) or out.ndim == 0 or out.shape[0] != tensor.shape[0]:
+        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(f"model must output one probability per row (shape [n] or [n, 1]); "
+                         f"got {shape} for {tensor.shape[0]} rows.")
     out = out.reshape(out.shape[0], -1) if out.ndim > 1 else out[:, None]
     if out.shape[1] != 1:
         raise ValueError(f"model must output one probability per row (shape [n] or [n, 1]); "
                          f"got shape {tuple(out.shape)}.")
-    return out[:, 0].double().numpy()
+    scores = out[:, 0].double()
+    if bool(torch.isnan(scores).any()):
+        raise ValueError(f"model output contains NaN for {int(torch.isnan(scores).sum())} of "
+                         f"{scores.numel()} rows.")
+    if scores.numel() and (float(scores.min()) < 0 or float(scores.max()) > 1):
+        raise ValueError(NOT_PROBABILITIES.format(low=float(scores.min()),
+                                                  high=float(scores.max())))
+    return scores.numpy()
 
 
 def frozen_copy(model: nn.Module) -> nn.Module:

@@ -52,8 +52,6 @@ def last_linear(model: nn.Module) -> nn.Linear:
 
 def _soft_bias(scores: torch.Tensor, y: torch.Tensor, a: torch.Tensor, measure: Measure) -> float:
     """The measure on probabilities instead of 0/1 predictions (the critic's target)."""
-    if callable(measure):
-        return float(measure(scores.numpy(), y.numpy(), a.numpy()))
     return float(measure_bias(scores, y, a, measure))
 
 

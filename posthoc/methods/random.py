@@ -18,7 +18,7 @@ from torch import nn
 from torch.func import functional_call, vmap
 
 from ..data import Split
-from ..metrics import MEASURES, Measure, best_threshold, group_counts
+from ..metrics import MEASURES, Measure, best_threshold, call_measure, group_counts
 from ._spec import GRID, Fit, MethodSpec, Option, integer, number
 
 
@@ -103,7 +103,7 @@ def _plain_objective(pred: np.ndarray, y: np.ndarray, a: np.ndarray, measure: Me
     """The objective of one prediction vector: the measure from that vector's own group
     counts, and scikit-learn's ``accuracy_score``, the way the authors' loop scored it."""
     if callable(measure):
-        gap = float(measure(pred.astype(np.int64), y, a))
+        gap = call_measure(measure, pred.astype(np.int64), y, a)
     else:
         counts = group_counts(torch.from_numpy(pred), torch.from_numpy(y), torch.from_numpy(a))
         gap = float(MEASURES[measure].of_counts(counts))

@@ -142,13 +142,16 @@ def plot_perturbation(coefs: Sequence[np.ndarray], seeds: Sequence[int]):
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     for seed, coef in zip(seeds, coefs):
         magnitude = np.sort(np.abs(coef))[::-1]
+        if magnitude.sum() == 0:
+            continue                      # SPD never moved: no parameter carries bias
         share = np.cumsum(magnitude) / magnitude.sum()
         left.plot(np.arange(1, len(share) + 1) / len(share), share, label=f"seed {seed}")
     left.set_xscale("log")
     left.set_xlabel("fraction of parameters (largest |coefficient| first)")
     left.set_ylabel("share of total |coefficient|")
     left.set_title("How few parameters carry the bias")
-    left.legend(fontsize=7, ncol=2)
+    if left.get_lines():
+        left.legend(fontsize=7, ncol=2)
     right.bar(np.arange(1, len(singular) + 1), singular)
     right.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
     right.set_xticks(np.arange(1, len(singular) + 1))

@@ -136,6 +136,35 @@ def chapter_defaults(chapter: str, profile: str) -> dict[str, Any]:
     return CHAPTERS[chapter](check_profile(profile))
 
 
+#: Names an IPython kernel defines that are not parameters.
+_KERNEL_NAMES = frozenset({"In", "Out", "get_ipython", "exit", "quit", "open", "display"})
+_LITERALS = (type(None), bool, int, float, str, list, tuple, dict)
+
+
+def resolve_notebook(chapter: str, namespace: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`resolve` with every plain-literal variable of a notebook's namespace: the
+    chapter's ``parameters`` cell and whatever papermill injected after it. Call it first
+    thing after the parameters cell, so that a parameter the chapter does not have (say
+    ``-p lam 2`` for a chapter without ``lam``) is refused instead of ignored.
+
+    Examples
+    --------
+    >>> resolve_notebook("reproducibility", {"profile": "quick", "n_boot": 50,
+    ...                                      "workers": None})["n_boot"]
+    50
+    >>> resolve_notebook("reproducibility", {"profile": "quick", "lam": 2})
+    Traceback (most recent call last):
+    ...
+    ValueError: Parameter lam=2 is not allowed; expected one of the chapter's parameters: n_boot, workers.
+    """
+    parameters = {name: value for name, value in namespace.items()
+                  if not name.startswith("_") and name not in _KERNEL_NAMES
+                  and isinstance(value, _LITERALS)}
+    if "profile" not in parameters:
+        _fail("profile", None, "one of " + ", ".join(map(repr, PROFILES)))
+    return resolve(chapter, parameters.pop("profile"), **parameters)
+
+
 def _fail(name: str, value: Any, expected: str) -> None:
     raise ValueError(f"Parameter {name}={value!r} is not allowed; expected {expected}.")
 
@@ -210,4 +239,4 @@ def resolve(chapter: str, profile: str, **parameters: Any) -> dict[str, Any]:
 
 __all__ = ["ABLATION_ARCHS", "ABLATION_CONFIGS", "ARCHITECTURES", "CHAPTERS", "PROFILES",
            "Profile", "TABLE_CONFIGS", "ablation_methods", "chapter_defaults", "check_profile",
-           "resolve", "results_folder"]
+           "resolve", "resolve_notebook", "results_folder"]

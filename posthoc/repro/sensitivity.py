@@ -160,6 +160,8 @@ def perturbation_summary(studies: pd.DataFrame) -> pd.DataFrame:
 def concentration(coef: np.ndarray, shares: Sequence[float] = (0.5, 0.9)) -> dict[float, float]:
     """Smallest fraction of parameters whose |coefficients| sum to each share of the total."""
     magnitude = np.sort(np.abs(coef))[::-1]
+    if magnitude.sum() == 0:
+        return {share: float("nan") for share in shares}   # no parameter carries any bias
     cumulative = np.cumsum(magnitude) / magnitude.sum()
     return {share: float((np.searchsorted(cumulative, share) + 1) / len(coef))
             for share in shares}
@@ -169,10 +171,15 @@ def coefficient_singular_values(coefs: Sequence[np.ndarray]) -> np.ndarray:
     """Singular values of the stacked coefficient vectors, each scaled to unit length.
 
     All equal to 1 when the vectors are orthogonal (each network's bias rests on different
-    parameters); one large value and the rest near 0 when they point the same way.
+    parameters); one large value and the rest near 0 when they point the same way. A zero
+    vector (a network whose SPD no delta changed) has no direction and is left out; with
+    none left, the result is empty.
     """
-    stacked = np.stack([c / np.linalg.norm(c) for c in coefs])
-    return np.linalg.svd(stacked, compute_uv=False)
+    norms = [np.linalg.norm(c) for c in coefs]
+    kept = [c / norm for c, norm in zip(coefs, norms) if norm > 0]
+    if not kept:
+        return np.zeros(0)
+    return np.linalg.svd(np.stack(kept), compute_uv=False)
 
 
 __all__ = ["coefficient_singular_values", "concentration", "default_threshold",

@@ -15,25 +15,29 @@ import json
 import multiprocessing
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import warnings
+from importlib import metadata
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 import pandas as pd
+import pyarrow.parquet as pq
 import torch
 from tqdm import tqdm
 
 from .. import __version__
-from .._validation import check_choice, check_positive_int
+from .._validation import check_choice, check_positive_int, check_seed
+from .._workers import exit_with_parent, single_threaded
 from ..data import CONFIGURATIONS, load_dataset
 from ..debias import debias, evaluate
 from ..methods import METHODS
-from ..methods.gbrt import set_threads
 from ..metrics import MEASURES
 from ..training import train_network, train_networks
 from .profiles import (ARCHITECTURES, PROFILES, chapter_defaults, check_profile, resolve,
@@ -79,45 +83,132 @@ def cell_id(cell: Cell, settings: Settings) -> str:
 
 def grid(*, configs: Iterable[str], seeds: Iterable[int], measures: Iterable[str],
          methods: Iterable[str], archs: Iterable[str] = ("default",)) -> list[Cell]:
-    """Every combination, in a stable order."""
-    return [Cell(c, a, int(s), m, meth) for c in configs for a in archs for s in seeds
+    """Every combination, in a stable order; a value given twice counts once."""
+    once = [list(dict.fromkeys(values)) for values in (configs, archs, seeds, measures, methods)]
+    configs, archs, seeds, measures, methods = once
+    return [Cell(c, a, check_seed(s), m, meth) for c in configs for a in archs for s in seeds
             for m in measures for meth in methods]
 
 
 def _commit() -> str:
+    """The checkout's commit, with ``-dirty`` if the package differs from it; ``unknown``
+    outside a git checkout."""
+    here = Path(__file__).resolve().parent
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                             text=True, cwd=Path(__file__).resolve().parent, timeout=10)
-        return out.stdout.strip() or "unknown"
+                             text=True, cwd=here, timeout=10)
+        commit = out.stdout.strip()
+        if not commit:
+            return "unknown"
+        changed = subprocess.run(["git", "status", "--porcelain", "--", str(here.parent)],
+                                 capture_output=True, text=True, cwd=here, timeout=10)
+        return commit + ("-dirty" if changed.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
 
 
 class ResultStore:
     """A folder of finished cells, written atomically: one parquet file per cell as it
-    finishes, and, after :meth:`compact`, one packed file (``cells.parquet``) holding many."""
+    finishes, and, after :meth:`compact`, one packed file (``cells.parquet``) holding many.
 
-    #: The packed file's name.
+    A file that cannot be read is moved aside to ``quarantine/`` with a warning that names
+    it, so its cells count as not done and are computed again. Runners sharing the store
+    claim each cell with a lock file in ``locks/`` before computing it (:meth:`claim`), so
+    no cell is computed twice; a lock whose process is gone, or older than
+    ``stale_after_s``, has expired.
+    """
+
+    #: The packed file's name, and the folders of unreadable files and of cell locks.
     PACKED = "cells.parquet"
+    QUARANTINE = "quarantine"
+    LOCKS = "locks"
 
-    def __init__(self, folder: str | Path):
+    def __init__(self, folder: str | Path, *, stale_after_s: float = 24 * 3600):
         self.folder = Path(folder)
+        self.stale_after_s = stale_after_s
+
+    def _quarantine(self, path: Path, error: Exception) -> None:
+        target = self.folder / self.QUARANTINE / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            target = target.with_name(f"{path.stem}-{time.time_ns()}{path.suffix}")
+        os.replace(path, target)
+        warnings.warn(f"results store: {path} could not be read ({type(error).__name__}: "
+                      f"{error}); moved to {target}, and its cells will be computed again.",
+                      RuntimeWarning, stacklevel=3)
+
+    def _read(self, path: Path, columns: list[str] | None = None) -> pd.DataFrame | None:
+        """The table in ``path``, or None after quarantining it if it cannot be read."""
+        try:
+            return pd.read_parquet(path, columns=columns)
+        except Exception as exc:  # noqa: BLE001 - any unreadable file is set aside
+            self._quarantine(path, exc)
+            return None
 
     def _cell_files(self) -> list[Path]:
+        """The one-cell files whose footer can be read (the others are quarantined)."""
         if not self.folder.is_dir():
             return []
-        return sorted(p for p in self.folder.glob("*.parquet") if p.name != self.PACKED)
+        files = []
+        for path in sorted(p for p in self.folder.glob("*.parquet") if p.name != self.PACKED):
+            try:
+                pq.read_metadata(path)
+                files.append(path)
+            except Exception as exc:  # noqa: BLE001
+                self._quarantine(path, exc)
+        return files
 
-    def _packed(self) -> pd.DataFrame:
+    def _packed(self, columns: list[str] | None = None) -> pd.DataFrame:
         path = self.folder / self.PACKED
-        return pd.read_parquet(path) if path.is_file() else pd.DataFrame()
+        table = self._read(path, columns) if path.is_file() else None
+        return pd.DataFrame() if table is None else table
 
     def done(self) -> set[str]:
+        """The ids of every finished cell."""
         done = {p.stem for p in self._cell_files()}
-        packed = self.folder / self.PACKED
-        if packed.is_file():
-            done |= set(pd.read_parquet(packed, columns=["cell_id"])["cell_id"])
-        return done
+        packed = self._packed(columns=["cell_id"])
+        return done | set(packed.get("cell_id", []))
+
+    def claim(self, identifier: str) -> bool:
+        """Take the lock of cell ``identifier`` for this process; False if another live
+        runner holds it."""
+        path = self.folder / self.LOCKS / f"{identifier}.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        record = json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                             "since": time.time()})
+        for _ in range(2):
+            try:
+                handle = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                if not self._stale(path):
+                    return False
+                path.unlink(missing_ok=True)     # expired: take it over
+                continue
+            with os.fdopen(handle, "w") as lock:
+                lock.write(record)
+            return True
+        return False
+
+    def _stale(self, path: Path) -> bool:
+        try:
+            holder = json.loads(path.read_text())
+            pid, host, since = int(holder["pid"]), holder["host"], float(holder["since"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return True                          # unreadable or half-written: expired
+        if time.time() - since > self.stale_after_s:
+            return True
+        if host == socket.gethostname():
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return True
+            except PermissionError:
+                return False
+        return False
+
+    def release(self, identifier: str) -> None:
+        """Give back the lock of cell ``identifier``."""
+        (self.folder / self.LOCKS / f"{identifier}.lock").unlink(missing_ok=True)
 
     def write(self, identifier: str, row: dict) -> None:
         self.write_frame(identifier, pd.DataFrame([row]))
@@ -153,8 +244,8 @@ class ResultStore:
 
     def load(self) -> pd.DataFrame:
         """Every finished cell, one row each (``cell_id`` names it)."""
-        frames = [self._packed()] + [pd.read_parquet(f) for f in self._cell_files()]
-        frames = [f for f in frames if not f.empty]
+        frames = [self._packed()] + [self._read(f) for f in self._cell_files()]
+        frames = [f for f in frames if f is not None and not f.empty]
         if not frames:
             return pd.DataFrame()
         rows = pd.concat(frames, ignore_index=True)
@@ -212,31 +303,50 @@ def prepare_networks(cells: Sequence[Cell], settings: Settings, *, progress: boo
                        **ARCHITECTURES[arch])
 
 
+#: The packages whose versions each row records.
+VERSIONED = ("torch", "numpy", "pandas", "scikit-learn", "numba", "aif360")
+
+
+def package_versions() -> str:
+    """posthoc's version and those of :data:`VERSIONED`, as a JSON object."""
+    return json.dumps({"posthoc": __version__,
+                       **{name: metadata.version(name) for name in VERSIONED}},
+                      sort_keys=True)
+
+
 def run_cell(cell: Cell, settings: Settings, *, data_dir: str | Path | None = None) -> dict:
-    """Run one cell and return its tidy row."""
+    """Run one cell and return its tidy row. The cell runs on one torch and one numba
+    thread, so that its numbers do not depend on the number of workers or cores; the row
+    records that thread count, the package versions and the commit of the code (``-dirty``
+    when the package had uncommitted changes) as the cell started."""
+    commit = _commit()
     dataset = load_dataset(cell.config, data_dir=data_dir)
-    network = train_network(dataset, seed=cell.seed, max_epochs=settings.max_epochs,
-                            progress=False, **ARCHITECTURES[cell.arch])
-    result = debias(network, dataset.valid, cell.method, measure=cell.measure,
-                    lam=settings.lam, seed=cell.seed,
-                    **settings.method_options.get(cell.method, {}))
+    with single_threaded() as threads:
+        network = train_network(dataset, seed=cell.seed, max_epochs=settings.max_epochs,
+                                progress=False, **ARCHITECTURES[cell.arch])
+        result = debias(network, dataset.valid, cell.method, measure=cell.measure,
+                        lam=settings.lam, seed=cell.seed,
+                        **settings.method_options.get(cell.method, {}))
+        evaluations = {split: evaluate(result, getattr(dataset, split))
+                       for split in ("valid", "test")}
     row: dict[str, Any] = {**asdict(cell), "lam": settings.lam,
                            "max_epochs": settings.max_epochs,
                            "method_options": json.dumps(
                                settings.method_options.get(cell.method, {}), sort_keys=True),
                            "threshold": float(result.threshold),
                            "runtime_s": float(result.runtime_s)}
-    for split_name in ("valid", "test"):
-        for key, value in evaluate(result, getattr(dataset, split_name)).items():
+    for split_name, evaluation in evaluations.items():
+        for key, value in evaluation.items():
             row[f"{split_name}_{key}"] = value
-    row.update({"version": __version__, "commit": _commit(),
+    row.update({"version": __version__, "commit": commit, "torch_threads": threads,
+                "versions": package_versions(),
                 "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S")})
     return row
 
 
-def _init_worker() -> None:
+def _init_worker(parent_pid: int) -> None:
     torch.set_num_threads(1)
-    set_threads(1)
+    exit_with_parent(parent_pid)
 
 
 def _run_cell_task(cell: Cell, settings: Settings, identifier: str,
@@ -255,9 +365,17 @@ def run_grid(cells: Sequence[Cell], settings: Settings, store: ResultStore, *,
     Either way the results come back here and are written one by one, atomically.
     """
     check_positive_int("workers", workers)
+    cells = list(dict.fromkeys(cells))            # a cell given twice is computed once
     identifiers = [cell_id(cell, settings) for cell in cells]
     done = store.done()
-    todo = [(cell, i) for cell, i in zip(cells, identifiers) if i not in done]
+    pending = [(cell, i) for cell, i in zip(cells, identifiers) if i not in done]
+    # Another runner on the same store may hold some cells: leave those to it.
+    todo = [(cell, i) for cell, i in pending if store.claim(i)]
+    held_elsewhere = len(pending) - len(todo)
+    if held_elsewhere:
+        warnings.warn(f"{held_elsewhere} cell(s) of this grid are being computed by another "
+                      f"runner on {store.folder}; they are left to it and missing from the "
+                      "rows returned now.", RuntimeWarning, stacklevel=2)
     started, start_clock, computed = time.strftime("%Y-%m-%dT%H:%M:%S"), time.perf_counter(), []
     if todo:
         prepare_networks([cell for cell, _ in todo], settings, progress=progress,
@@ -267,6 +385,7 @@ def run_grid(cells: Sequence[Cell], settings: Settings, store: ResultStore, *,
     def finish(identifier: str, row: dict) -> None:
         row["cell_id"] = identifier
         store.write(identifier, row)
+        store.release(identifier)
         computed.append(identifier)
         bar.update(1)
 
@@ -284,7 +403,8 @@ def run_grid(cells: Sequence[Cell], settings: Settings, store: ResultStore, *,
         elif workers > 1 and len(todo) > 1:
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(min(workers, len(todo)), mp_context=context,
-                                     initializer=_init_worker) as pool:
+                                     initializer=_init_worker,
+                                     initargs=(os.getpid(),)) as pool:
                 futures = [pool.submit(_run_cell_task, cell, settings, identifier, data_dir)
                            for cell, identifier in todo]
                 try:
@@ -299,12 +419,15 @@ def run_grid(cells: Sequence[Cell], settings: Settings, store: ResultStore, *,
                 finish(identifier, run_cell(cell, settings, data_dir=data_dir))
     finally:
         bar.close()
+        for _, identifier in todo:
+            store.release(identifier)             # the ones not finished
         if todo:
             store.log_run({"started": started, "ended": time.strftime("%Y-%m-%dT%H:%M:%S"),
                            "seconds": round(time.perf_counter() - start_clock, 1),
                            "cells_computed": len(computed), "cells_in_grid": len(cells),
-                           "workers": workers, "scheduler": scheduler,
-                           "cores": os.cpu_count(), "commit": _commit()})
+                           "cells_held_elsewhere": held_elsewhere, "workers": workers,
+                           "scheduler": scheduler, "cores": os.cpu_count(),
+                           "commit": _commit()})
     rows = store.load()
     if rows.empty:
         return rows
