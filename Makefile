@@ -82,7 +82,7 @@ wheel: install
 	  > $$($(WHEEL_DIR)/venv/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")/project-venv.pth
 	$(WHEEL_DIR)/venv/bin/python -m pip install --quiet --no-deps --no-index $(WHEEL_DIR)/dist/posthoc-*.whl
 	cd $(WHEEL_DIR) && venv/bin/python $(CURDIR)/tests/packaging/check_wheel.py venv
-	cd $(WHEEL_DIR) && { venv/bin/posthoc 2> usage.txt; test $$? -eq 2; } && grep -q "usage: python -m posthoc data" usage.txt
+	cd $(WHEEL_DIR) && venv/bin/posthoc --help | grep -q "posthoc debias"
 
 test: unit nbval wheel
 

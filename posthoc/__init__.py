@@ -12,7 +12,7 @@ The reproduction of the paper (its profiles, study, tables, claims and figures) 
 
 from .data import CONFIGURATIONS, Dataset, Split, available, load_dataset
 from .debias import debias, evaluate
-from .methods import METHODS, DebiasResult, Fit, MethodSpec, Option, register_method
+from .methods import METHODS, DebiasResult, Fit, MethodSpec, Option, load_result, register_method
 from .metrics import (MEASURES, BestThreshold, GroupCounts, MeasureSpec, accuracy,
                       best_threshold, bias, objective, register_measure)
 from .networks import PaperNet
@@ -24,6 +24,6 @@ __all__ = [
     "CONFIGURATIONS", "DebiasResult", "Fit", "GroupCounts", "MEASURES", "METHODS",
     "BestThreshold", "Dataset", "MeasureSpec", "MethodSpec", "Option", "PaperNet", "Split",
     "TrainingLog", "__version__", "accuracy", "available", "best_threshold", "bias", "debias",
-    "evaluate", "load_dataset", "objective", "register_measure", "register_method",
+    "evaluate", "load_dataset", "load_result", "objective", "register_measure", "register_method",
     "train_network", "train_networks",
 ]

@@ -1,22 +1,142 @@
-"""Command line: ``python -m posthoc data [DATA_DIR]`` fetches and verifies the raw files."""
+"""The ``posthoc`` command line (also ``python -m posthoc``).
+
+* ``posthoc debias`` debiases a ``torch.export`` program with a CSV validation split and saves
+  the result;
+* ``posthoc evaluate`` scores a saved result on a CSV split;
+* ``posthoc data [DATA_DIR]`` fetches and verifies the paper's raw files.
+
+Bad input ends with exit status 2 and one line on stderr naming what is wrong.
+"""
 
 from __future__ import annotations
 
+import argparse
+import ast
+import json
 import sys
 from pathlib import Path
+from typing import Any
 
-from .data import CHECKSUMS, default_data_dir, ensure_files
+import pandas as pd
 
-USAGE = ("usage: python -m posthoc data [DATA_DIR]   (the study: python -m posthoc.repro.study; "
-         "benchmarks: python -m posthoc.repro.bench)")
+from ._archive import load_program
+from .data import CHECKSUMS, Split, default_data_dir, ensure_files
+from .debias import debias, evaluate
+from .methods import METHODS, load_result
+from .metrics import MEASURES
+
+USAGE_ERROR = 2
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if not args or args[0] != "data" or len(args) > 2:
-        print(USAGE, file=sys.stderr)
-        return 2
-    folder = Path(args[1]) if len(args) == 2 else default_data_dir()
+class _Usage(Exception):
+    """A mistake in the command line's input: reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse prints usage and exits; we want one line
+        raise _Usage(message)
+
+
+def _split_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", required=True, help="CSV file, one row per person")
+    parser.add_argument("--label", required=True, help="the 0/1 label column")
+    parser.add_argument("--protected", required=True, help="the protected attribute's column")
+    parser.add_argument("--privileged", default=None,
+                        help="value(s) of the protected column that are privileged, comma "
+                             "separated (optional if the column is already 0/1)")
+    parser.add_argument("--features", default=None,
+                        help="the model's input columns in its order, comma separated "
+                             "(default: every column except the label)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="posthoc", description=__doc__,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    run = commands.add_parser("debias", help="debias a torch.export program and save it")
+    run.add_argument("--model", required=True, help="a torch.export program (.pt2)")
+    _split_arguments(run)
+    run.add_argument("--method", default="random", help="one of: " + ", ".join(METHODS))
+    run.add_argument("--measure", default="spd", help="one of: " + ", ".join(MEASURES))
+    run.add_argument("--lam", type=float, default=0.75, help="weight of |bias| (default 0.75)")
+    run.add_argument("--seed", type=int, default=0, help="seed of the method (default 0)")
+    run.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
+                     help="a method option, e.g. --option trials=50 (repeatable)")
+    run.add_argument("--out", required=True, help="where to write the result file")
+    score = commands.add_parser("evaluate", help="score a saved result on a CSV split")
+    score.add_argument("--result", required=True, help="a file written by posthoc debias")
+    _split_arguments(score)
+    score.add_argument("--json", action="store_true", help="print one JSON object")
+    data = commands.add_parser("data", help="fetch and verify the paper's raw data files")
+    data.add_argument("folder", nargs="?", default=None, help="data folder ($POSTHOC_DATA)")
+    return parser
+
+
+def _read_split(args: argparse.Namespace) -> Split:
+    path = Path(args.data)
+    if not path.is_file():
+        raise _Usage(f"data file {path} does not exist.")
+    try:
+        frame = pd.read_csv(path)
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        raise _Usage(f"data file {path} is not a readable CSV file ({exc}).") from None
+    privileged = None
+    if args.privileged is not None and args.protected in frame.columns:
+        wanted = args.privileged.split(",")
+        held = frame[args.protected].dropna().unique().tolist()
+        privileged = [value for value in held if str(value) in wanted]
+        unknown = [w for w in wanted if w not in {str(v) for v in held}]
+        if unknown:
+            raise _Usage(f"privileged value {unknown[0]!r} does not occur in column "
+                         f"{args.protected!r} of {path}; it holds: "
+                         f"{', '.join(sorted(map(str, held))[:10])}.")
+    features = args.features.split(",") if args.features else None
+    return Split.from_frame(frame, label=args.label, protected=args.protected,
+                            privileged=privileged, features=features)
+
+
+def _options(pairs: list[str]) -> dict[str, Any]:
+    options = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep or not name:
+            raise _Usage(f"--option {pair!r} is not NAME=VALUE.")
+        try:
+            options[name] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            options[name] = text
+    return options
+
+
+def _debias(args: argparse.Namespace) -> int:
+    model = load_program(Path(args.model)) if Path(args.model).is_file() else None
+    if model is None:
+        raise _Usage(f"model file {args.model} does not exist.")
+    split = _read_split(args)
+    result = debias(model, split, args.method, measure=args.measure, lam=args.lam,
+                    seed=args.seed, **_options(args.option))
+    path = result.save(args.out)
+    print(f"{result.method} on {len(split)} rows: validation objective "
+          f"{result.objective:.4f}, threshold {result.threshold:.4f}; saved to {path}",
+          file=sys.stderr)
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    result = load_result(args.result)
+    row = evaluate(result, _read_split(args))
+    numbers = {key: row[key] for key in ("bias", "accuracy", "objective")}
+    if args.json:
+        print(json.dumps(numbers))
+    else:
+        print(f"bias ({result.measure}) {numbers['bias']:+.4f}\naccuracy "
+              f"{numbers['accuracy']:.4f}\nobjective {numbers['objective']:.4f} (lam "
+              f"{result.lam})")
+    return 0
+
+
+def _data(args: argparse.Namespace) -> int:
+    folder = Path(args.folder) if args.folder else default_data_dir()
     try:
         ensure_files(list(CHECKSUMS), folder)
     except (FileNotFoundError, ValueError) as exc:
@@ -24,6 +144,18 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"data folder {folder}: all {len(CHECKSUMS)} raw files present and verified")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return its exit status."""
+    commands = {"debias": _debias, "evaluate": _evaluate, "data": _data}
+    try:
+        args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
+        return commands[args.command](args)
+    except (_Usage, ValueError, TypeError, FileNotFoundError) as exc:
+        message = " ".join(str(exc).split())
+        print(f"posthoc: error: {message}", file=sys.stderr)
+        return USAGE_ERROR
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import urllib.request
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -138,8 +138,95 @@ class Split:
     def __len__(self) -> int:
         return int(self.y.shape[0])
 
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, *, label: str, protected: str,
+                   privileged: Any = None, features: Sequence[str] | None = None) -> "Split":
+        """A split from a pandas DataFrame.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            One row per person.
+        label : str
+            The 0/1 (or boolean) label column; 1 is the favourable outcome.
+        protected : str
+            The protected attribute's column, of any dtype.
+        privileged : value or list of values, optional
+            The value(s) of ``protected`` that make the privileged group (a = 1); every other
+            value is unprivileged (a = 0). Optional when the column already holds only 0 and 1.
+        features : list of str, optional
+            The model's input columns, in its order; default: every column except
+            ``label``, in the frame's order. Each must be numeric (or boolean) and finite.
+
+        Raises
+        ------
+        ValueError
+            Naming the column and the value: a missing or non-numeric feature column, a label
+            that is not 0/1, a privileged value the protected column does not hold.
+
+        Examples
+        --------
+        >>> frame = pd.DataFrame({"age": [25, 40, 33], "sex": ["f", "m", "m"],
+        ...                       "hired": [0, 1, 1]})
+        >>> s = Split.from_frame(frame, label="hired", protected="sex", privileged="m",
+        ...                      features=["age"])
+        >>> s.a.tolist(), s.X.shape
+        ([0, 1, 1], (3, 1))
+        """
+        if not isinstance(frame, pd.DataFrame):
+            raise ValueError(f"frame must be a pandas DataFrame; got {type(frame).__name__}.")
+        for role, column in (("label", label), ("protected", protected)):
+            if column not in frame.columns:
+                raise ValueError(f"{role} column {column!r} is not in the frame; its columns "
+                                 f"are: {', '.join(map(str, frame.columns))}.")
+        if features is None:
+            features = [c for c in frame.columns if c != label]
+        features = list(features)
+        if not features:
+            raise ValueError("features must name at least one column.")
+        for column in features:
+            if column not in frame.columns:
+                raise ValueError(f"feature column {column!r} is not in the frame; its columns "
+                                 f"are: {', '.join(map(str, frame.columns))}.")
+            values = frame[column]
+            if not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)):
+                example = values.dropna().iloc[0] if values.notna().any() else None
+                raise ValueError(f"feature column {column!r} must be numeric; it holds "
+                                 f"{values.dtype} values such as {example!r}. Encode it "
+                                 "first (for example with pandas.get_dummies).")
+            if values.isna().any():
+                raise ValueError(f"feature column {column!r} has {int(values.isna().sum())} "
+                                 "missing values.")
+        y = frame[label]
+        bad_labels = sorted(set(y.dropna().unique().tolist()) - {0, 1, True, False},
+                            key=str)
+        if y.isna().any() or bad_labels:
+            shown = bad_labels[:5] if bad_labels else ["missing values"]
+            raise ValueError(f"label column {label!r} must hold only 0 and 1; got {shown}.")
+        return cls(frame[features].to_numpy(dtype=np.float32), y.to_numpy(dtype=np.int64),
+                   _privileged_indicator(frame[protected], protected, privileged))
+
     def __repr__(self) -> str:
         return f"Split(n={len(self)}, d={self.X.shape[1]}, positive rate={self.y.mean():.3f})"
+
+
+def _privileged_indicator(column: pd.Series, name: str, privileged: Any) -> np.ndarray:
+    """1 where ``column`` holds one of the ``privileged`` values, else 0."""
+    held = column.dropna().unique().tolist()
+    if column.isna().any():
+        raise ValueError(f"protected column {name!r} has {int(column.isna().sum())} missing "
+                         "values.")
+    if privileged is None:
+        if set(held) <= {0, 1}:
+            return column.to_numpy(dtype=np.int64)
+        raise ValueError(f"protected column {name!r} holds {sorted(map(str, held))[:5]}; pass "
+                         "privileged= with the value(s) of the privileged group.")
+    wanted = list(privileged) if isinstance(privileged, (list, tuple, set)) else [privileged]
+    missing = [value for value in wanted if value not in held]
+    if missing:
+        raise ValueError(f"privileged value {missing[0]!r} does not occur in protected column "
+                         f"{name!r}; it holds: {', '.join(map(repr, sorted(held, key=str)[:10]))}.")
+    return column.isin(wanted).to_numpy(dtype=np.int64)
 
 
 def _to_numpy(name: str, value, dtype) -> np.ndarray:

@@ -80,7 +80,7 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
                           threshold=float(fitted.threshold), objective=float("nan"),
                           runtime_s=time.perf_counter() - start, model=fitted.model,
                           postprocessor=fitted.postprocessor, details=fitted.details,
-                          seed=seed, options=settings)
+                          seed=seed, options=settings, n_features=split.X.shape[1])
     result.objective = float(objective(result.predict_split(split), split.y, split.a,
                                        measure, lam=lam))
     return result

@@ -221,3 +221,33 @@ def test_split_converts_types():
     part = Split(np.ones((2, 3), dtype=np.float64), np.array([0.0, 1.0]), [True, False])
     assert part.X.dtype == np.float32 and part.y.dtype == np.int64 and part.a.tolist() == [1, 0]
     assert hashlib.sha256(part.X.tobytes()).hexdigest()
+
+
+def test_split_from_a_frame_maps_any_protected_dtype_and_names_bad_columns():
+    import pandas as pd
+
+    from posthoc import Split
+
+    frame = pd.DataFrame({"age": [30, 45, 52, 23], "race": ["a", "b", "c", "b"],
+                          "smoker": [True, False, True, False], "y": [1, 0, 1, 1]})
+    split = Split.from_frame(frame, label="y", protected="race", privileged=["b", "c"],
+                             features=["age", "smoker"])
+    assert split.a.tolist() == [0, 1, 1, 1] and split.X[:, 1].tolist() == [1, 0, 1, 0]
+    numeric = Split.from_frame(frame.assign(race=[1, 2, 2, 3]), label="y", protected="race",
+                               privileged=2, features=["age"])
+    assert numeric.a.tolist() == [0, 1, 1, 0]
+    # Default features: every column but the label, in the frame's order.
+    assert Split.from_frame(frame.drop(columns="race").assign(g=[0, 1, 0, 1]), label="y",
+                            protected="g").X.shape == (4, 3)
+    with pytest.raises(ValueError, match=r"label column 'y' must hold only 0 and 1; got \[2\]"):
+        Split.from_frame(frame.assign(y=[1, 2, 0, 1]), label="y", protected="race",
+                         privileged="b", features=["age"])
+    with pytest.raises(ValueError, match=r"protected column 'race' holds \['a', 'b', 'c'\]; "
+                                         r"pass privileged="):
+        Split.from_frame(frame, label="y", protected="race", features=["age"])
+    with pytest.raises(ValueError, match=r"feature column 'race' must be numeric; it holds "
+                                         r"object values such as 'a'"):
+        Split.from_frame(frame, label="y", protected="race", privileged="b")
+    with pytest.raises(ValueError, match=r"feature column 'age' has 1 missing values"):
+        Split.from_frame(frame.assign(age=[1.0, None, 3.0, 4.0]), label="y", protected="race",
+                         privileged="b", features=["age"])

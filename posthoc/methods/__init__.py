@@ -6,12 +6,14 @@ below is the only other place a built-in method is named.
 """
 
 from . import adversarial, baselines, default, layerwise, random
-from ._common import DebiasResult, frozen_copy, scores_of
+from ._common import POSTPROCESSOR_KINDS, DebiasResult, frozen_copy, load_result, scores_of
 from ._spec import (FAMILIES, METHODS, Fit, Kind, MethodSpec, Option, methods_of,
                     register_method)
 
 for _spec in (default.SPEC, random.SPEC, layerwise.SPEC, adversarial.SPEC, *baselines.SPECS):
     register_method(_spec)
+POSTPROCESSOR_KINDS[baselines.PostProcessor.kind] = baselines.PostProcessor
 
 __all__ = ["DebiasResult", "FAMILIES", "Fit", "Kind", "METHODS", "MethodSpec", "Option",
-           "frozen_copy", "methods_of", "register_method", "scores_of"]
+           "POSTPROCESSOR_KINDS", "frozen_copy", "load_result", "methods_of", "register_method",
+           "scores_of"]

@@ -1,21 +1,39 @@
-"""What every post-hoc method shares: the result object and model scoring."""
+"""What every post-hoc method shares: the result object, its file, and model scoring."""
 
 from __future__ import annotations
 
 import copy
+import warnings
 from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
+from .. import _archive
 from ..data import Split
-from ..metrics import Measure
+from ..metrics import MEASURES, Measure
+
+#: Post-processor classes by ``kind``: each has ``kind``, ``to_params()`` (plain numbers) and
+#: a classmethod ``from_params(params)``, so that a saved result holds no pickle.
+POSTPROCESSOR_KINDS: dict[str, type] = {}
 
 
 NOT_PROBABILITIES = ("model must output probabilities in [0, 1]; got values from {low:.4g} to "
                      "{high:.4g}. If it outputs logits, end it with torch.nn.Sigmoid().")
+
+
+def set_mode(model: nn.Module, training: bool) -> nn.Module:
+    """``model.train(training)``; a ``torch.export`` program keeps the mode it was exported
+    in (it cannot switch), so for it this does nothing."""
+    try:
+        model.train(training)
+    except NotImplementedError:
+        pass
+    return model
 
 
 def _width(model: nn.Module) -> int | None:
@@ -39,7 +57,7 @@ def scores_of(model: nn.Module, X: np.ndarray | torch.Tensor) -> np.ndarray:
         raise ValueError(f"X must have shape (n, {width if width is not None else 'd'}) for "
                          f"this model; got {tuple(tensor.shape)}.")
     was_training = model.training
-    model.eval()
+    set_mode(model, False)
     try:
         with torch.no_grad():
             out = model(tensor)
@@ -47,7 +65,7 @@ def scores_of(model: nn.Module, X: np.ndarray | torch.Tensor) -> np.ndarray:
         raise ValueError(f"model could not score X of shape {tuple(tensor.shape)}: "
                          f"{exc}") from None
     finally:
-        model.train(was_training)
+        set_mode(model, was_training)
     if not isinstance(out, torch.Tensor) or out.ndim == 0 or out.shape[0] != tensor.shape[0]:
         shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
         raise ValueError(f"model must output one probability per row (shape [n] or [n, 1]); "
@@ -70,7 +88,10 @@ def frozen_copy(model: nn.Module) -> nn.Module:
     """A deep copy of ``model`` in eval mode, so the caller's model is never modified."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}.")
-    return copy.deepcopy(model).eval()
+    with warnings.catch_warnings():
+        # Copying a torch.export module trips a deprecation inside torch's own pytree code.
+        warnings.filterwarnings("ignore", message=".*LeafSpec.*", category=FutureWarning)
+        return set_mode(copy.deepcopy(model), False)
 
 
 @dataclass
@@ -108,6 +129,7 @@ class DebiasResult:
     details: dict = field(default_factory=dict)
     seed: int = 0
     options: dict = field(default_factory=dict)
+    n_features: int | None = None
 
     def scores(self, X: np.ndarray | torch.Tensor) -> np.ndarray:
         """The (fine-tuned) model's probabilities."""
@@ -125,3 +147,90 @@ class DebiasResult:
     def predict_split(self, split: Split) -> np.ndarray:
         """0/1 predictions for a :class:`posthoc.Split`."""
         return self.predict(split.X, split.a)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the result to one file: the model as a ``torch.export`` program, and its
+        threshold, method, measure, lam, seed, options, post-processor parameters and the
+        package versions as JSON. :func:`load_result` reads it back with identical
+        predictions, and never unpickles anything.
+
+        Raises
+        ------
+        ValueError
+            For a result whose measure is a callable (register it with
+            :func:`posthoc.register_measure` to give it a name) or whose model cannot be
+            exported.
+        """
+        if callable(self.measure):
+            raise ValueError("a result debiased with a callable measure cannot be saved; "
+                             "register the measure with posthoc.register_measure and debias "
+                             "with its name.")
+        if self.n_features is None:
+            raise ValueError("this result does not know its number of features; save results "
+                             "made by posthoc.debias.")
+        post = self.postprocessor
+        info = {"method": self.method, "measure": self.measure, "lam": self.lam,
+                "seed": self.seed, "threshold": self.threshold, "objective": self.objective,
+                "runtime_s": self.runtime_s, "n_features": self.n_features,
+                "options": _plain(self.options), "details": _plain(self.details),
+                "postprocessor": None if post is None else {"kind": post.kind,
+                                                            "params": post.to_params()},
+                "versions": _versions()}
+        try:
+            program = _archive.export_program(self.model, self.n_features)
+        except Exception as exc:  # noqa: BLE001 - torch.export raises many kinds
+            reason = (str(exc).splitlines() or [""])[0]
+            raise ValueError(f"the model of this result cannot be exported with "
+                             f"torch.export ({type(exc).__name__}: {reason}).") from None
+        return _archive.write(path, info, program)
+
+
+def load_result(path: str | Path) -> DebiasResult:
+    """The :class:`DebiasResult` :meth:`DebiasResult.save` wrote to ``path``.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        Naming the file: missing, truncated, corrupted or not a posthoc result.
+    """
+    info, model = _archive.read(path)
+    try:
+        measure = MEASURES.check(info["measure"]).name
+        post = info["postprocessor"]
+        if post is not None:
+            if post["kind"] not in POSTPROCESSOR_KINDS:
+                raise ValueError(f"post-processor kind {post['kind']!r} is unknown here")
+            post = POSTPROCESSOR_KINDS[post["kind"]].from_params(post["params"])
+        return DebiasResult(method=info["method"], measure=measure, lam=float(info["lam"]),
+                            threshold=float(info["threshold"]),
+                            objective=float(info["objective"]),
+                            runtime_s=float(info["runtime_s"]), model=model,
+                            postprocessor=post, details=info["details"],
+                            seed=int(info["seed"]), options=info["options"],
+                            n_features=int(info["n_features"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{path} is not a valid posthoc result file "
+                         f"({type(exc).__name__}: {exc}).") from None
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON-ready data: arrays as lists, callables by name."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (np.ndarray, np.generic, torch.Tensor)):
+        return np.asarray(value).tolist()
+    if callable(value):
+        return getattr(value, "__name__", repr(value))
+    return value
+
+
+def _versions() -> dict[str, str]:
+    versions = {}
+    for name in ("posthoc", "torch", "numpy"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "unknown"
+    return versions

@@ -9,6 +9,7 @@ post-processing algorithms takes about 2 s, which ``import posthoc`` should not 
 from __future__ import annotations
 
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -57,10 +58,48 @@ class PostProcessor:
     (the threshold of highest validation accuracy, as for the ``default`` result).
     """
 
-    def __init__(self, method: str, algorithm, threshold: float):
+    #: The name under which saved results find this class again.
+    kind = "aif360"
+    #: What each algorithm's ``predict`` reads of its fitted state.
+    FITTED = {"roc": ("classification_threshold", "ROC_margin"),
+              "eqodds": ("model_params",),
+              "calibeqodds": ("base_rate_priv", "base_rate_unpriv", "priv_mix_rate",
+                              "unpriv_mix_rate")}
+
+    def __init__(self, method: str, algorithm, threshold: float, *, measure: str = "spd",
+                 seed: int = 0):
         self.method = method
         self.algorithm = algorithm
         self.threshold = threshold
+        self.measure = measure
+        self.seed = seed
+
+    def to_params(self) -> dict:
+        """The fitted post-processor as plain numbers (what :meth:`from_params` rebuilds it
+        from, with identical predictions), never a pickle."""
+        fitted = {}
+        for name in self.FITTED[self.method]:
+            value = getattr(self.algorithm, name)
+            if name == "model_params":          # scipy's linprog result: only .x is read
+                value = value.x
+            fitted[name] = np.asarray(value, dtype=float).tolist()
+        return {"method": self.method, "threshold": float(self.threshold),
+                "measure": self.measure, "seed": int(self.seed), "fitted": fitted}
+
+    @classmethod
+    def from_params(cls, params: dict) -> "PostProcessor":
+        """The post-processor :meth:`to_params` described."""
+        method = params["method"]
+        algorithm = _algorithm(method, params["measure"], params["seed"])
+        for name in cls.FITTED[method]:
+            value = np.asarray(params["fitted"][name], dtype=float)
+            if name == "model_params":
+                value = SimpleNamespace(x=value)
+            elif value.ndim == 0:
+                value = float(value)
+            setattr(algorithm, name, value)
+        return cls(method, algorithm, params["threshold"], measure=params["measure"],
+                   seed=params["seed"])
 
     def predict(self, scores: np.ndarray, a: np.ndarray) -> np.ndarray:
         scores = np.asarray(scores, dtype=float)
@@ -77,33 +116,38 @@ class PostProcessor:
 def fit_baseline(method: str, scores: np.ndarray, y: np.ndarray, a: np.ndarray, *,
                  measure: Measure, seed: int, threshold: float) -> PostProcessor:
     """Fit ``"roc"``, ``"eqodds"`` or ``"calibeqodds"`` on validation scores."""
-    with _quiet_import():
-        from aif360.algorithms.postprocessing import (
-            CalibratedEqOddsPostprocessing, EqOddsPostprocessing, RejectOptionClassification)
-
+    algorithm = _algorithm(method, measure, seed)
     truth = _aif360_dataset(y, a)
     predicted = _aif360_dataset(y, a, scores=scores, labels=(scores > threshold).astype(float))
-    if method == "roc":
-        if measure not in ROC_METRICS:
-            raise ValueError(f"method 'roc' supports only the measures "
-                             f"{', '.join(ROC_METRICS)}; got {measure!r}.")
-        algorithm = RejectOptionClassification(
-            low_class_thresh=0.01, high_class_thresh=0.99, num_class_thresh=100,
-            num_ROC_margin=50, metric_name=ROC_METRICS[measure], metric_ub=0.05,
-            metric_lb=-0.05, **_GROUPS)
-    elif method == "eqodds":
-        algorithm = EqOddsPostprocessing(seed=seed, **_GROUPS)
-    elif method == "calibeqodds":
-        algorithm = CalibratedEqOddsPostprocessing(cost_constraint="fpr", seed=seed, **_GROUPS)
-    else:  # pragma: no cover - checked by debias
-        raise ValueError(f"Unknown baseline {method!r}; valid values are: {', '.join(BASELINES)}.")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # AIF360's pandas deprecation chatter
             algorithm = algorithm.fit(truth, predicted)
     finally:
         release_metric_caches()
-    return PostProcessor(method, algorithm, threshold)
+    return PostProcessor(method, algorithm, threshold,
+                         measure=measure if isinstance(measure, str) else "spd", seed=seed)
+
+
+def _algorithm(method: str, measure: Measure, seed: int):
+    """AIF360's unfitted post-processor ``method`` with the authors' settings."""
+    with _quiet_import():
+        from aif360.algorithms.postprocessing import (
+            CalibratedEqOddsPostprocessing, EqOddsPostprocessing, RejectOptionClassification)
+
+    if method == "roc":
+        if measure not in ROC_METRICS:
+            raise ValueError(f"method 'roc' supports only the measures "
+                             f"{', '.join(ROC_METRICS)}; got {measure!r}.")
+        return RejectOptionClassification(
+            low_class_thresh=0.01, high_class_thresh=0.99, num_class_thresh=100,
+            num_ROC_margin=50, metric_name=ROC_METRICS[measure], metric_ub=0.05,
+            metric_lb=-0.05, **_GROUPS)
+    if method == "eqodds":
+        return EqOddsPostprocessing(seed=seed, **_GROUPS)
+    if method == "calibeqodds":
+        return CalibratedEqOddsPostprocessing(cost_constraint="fpr", seed=seed, **_GROUPS)
+    raise ValueError(f"Unknown baseline {method!r}; valid values are: {', '.join(BASELINES)}.")
 
 
 def _memo_caches() -> list[dict]:

@@ -25,6 +25,7 @@ from torch.func import functional_call, vmap
 
 from ..data import Split
 from ..metrics import Measure, best_threshold
+from ._common import set_mode
 from ._spec import FACTORY, GRID, NAMES, Fit, MethodSpec, Option, integer, one_of
 from .gbrt import FastGBRT
 
@@ -108,8 +109,8 @@ def layerwise_optimisation(model: nn.Module, split: Split, *, measure: Measure, 
 
     Returns the best layer, its objective and threshold, and the best objective per layer.
     """
-    model.eval()
     chosen = linear_layers(model)
+    set_mode(model, False)
     if layers is not None:
         names = [name for name, _ in chosen]
         unknown = [name for name in layers if name not in names]

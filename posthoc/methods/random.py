@@ -19,6 +19,7 @@ from torch.func import functional_call, vmap
 
 from ..data import Split
 from ..metrics import MEASURES, Measure, best_threshold, call_measure, group_counts
+from ._common import set_mode
 from ._spec import GRID, Fit, MethodSpec, Option, integer, number
 
 
@@ -63,7 +64,7 @@ def batched_scores(model: nn.Module, stacked: dict[str, torch.Tensor], X: torch.
     in the CPU's caches, which measured several times faster than 64 at once on Adult.
     """
     buffers = {name: b for name, b in model.named_buffers()}
-    model = model.eval()
+    model = set_mode(model, False)
 
     def one(params):
         out = functional_call(model, (params, buffers), (X,))
