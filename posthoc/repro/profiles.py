@@ -57,6 +57,7 @@ class Profile:
     lam: float = 0.75
     n_boot: int = 2000
     regression_config: str = "adult-sex"
+    own_model_epochs: int = 5                # the own-model chapter's training epochs
 
     def option(self, method: str, name: str) -> Any:
         """The value of a method's option in this profile."""
@@ -73,7 +74,7 @@ PROFILES: dict[str, Profile] = {
     "paper": Profile(
         "paper", "the paper's settings: 10 seeds, 1001-epoch budget, full method budgets",
         network_seeds=tuple(range(10)), study_seeds=tuple(range(10)), max_epochs=1001,
-        n_estimators=100, n_deltas=1000),
+        n_estimators=100, n_deltas=1000, own_model_epochs=30),
 }
 
 
@@ -126,6 +127,9 @@ CHAPTERS: dict[str, Callable[[Profile], dict[str, Any]]] = {
         "methods": ablation_methods(), "seeds": list(p.study_seeds), "lam": p.lam,
         **_method_budgets(p, "trials", "epochs"), "workers": 0},
     "reproducibility": lambda p: {"n_boot": p.n_boot, "workers": 0},
+    "own_model": lambda p: {"epochs": p.own_model_epochs, "method": "random",
+                            "measure": "spd", "lam": 0.5, "seed": 0,
+                            **_method_budgets(p, "trials")},
 }
 
 
@@ -188,6 +192,9 @@ def _parameter_checks(chapter: str) -> dict[str, tuple[Callable[[Any], bool], st
     return {
         "configs": (_list_of(configs), drawn + ", ".join(configs)),
         "measures": (_list_of(MEASURES), drawn + ", ".join(MEASURES)),
+        "method": (lambda v: v in METHODS, "one of " + ", ".join(METHODS)),
+        "measure": (lambda v: v in MEASURES, "one of " + ", ".join(MEASURES)),
+        "seed": (lambda v: _is_int(v, 0), "a non-negative integer"),
         "methods": (_list_of(methods), drawn + ", ".join(methods)),
         "archs": (_list_of(ABLATION_ARCHS), drawn + ", ".join(ABLATION_ARCHS)),
         "seeds": (lambda v: isinstance(v, (list, tuple)) and len(v) > 0
