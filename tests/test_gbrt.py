@@ -9,7 +9,7 @@ import pytest
 from sklearn.ensemble import GradientBoostingRegressor
 from sklearn.utils.stats import _weighted_percentile
 
-from posthoc.methods.gbrt import FastGBRT, QuantileGBRT, _fit_all
+from posthoc.methods.gbrt import FastGBRT, QuantileGBRT, _fit_all, distinct_neighbours
 
 # Quantiles that are exact in binary, so that scikit-learn's floating-point split gains
 # tie exactly where the true gains tie, and both pick the first best split.
@@ -132,8 +132,8 @@ def test_parallel_chunks_do_not_change_the_model():
     for chunks in (1, 3, 8):
         feature = np.empty((3, 30, 7), dtype=np.int64)
         threshold, value = np.zeros((3, 30, 7)), np.zeros((3, 30, 15))
-        _fit_all(order, sorted_x, X, y, alphas, inits, visit, 30, 3, 0.1, chunks, feature,
-                 threshold, value)
+        _fit_all(order, sorted_x, distinct_neighbours(sorted_x), X, y, alphas, inits, visit, 30,
+                 3, 0.1, chunks, feature, threshold, value)
         fitted.append((feature, threshold, value))
     for other in fitted[1:]:
         for a, b in zip(fitted[0], other):
@@ -170,3 +170,16 @@ def test_bad_input_is_named():
     opt = FastGBRT(2, seed=0)
     with pytest.raises(ValueError, match="n_points=11 is not allowed"):
         opt.ask(n_points=11)
+
+
+@pytest.mark.parametrize("case", range(4))
+def test_three_models_at_once_equal_each_model_alone(case):
+    # Three models take a dedicated root scan; one model alone takes the general one.
+    rng = np.random.default_rng(case)
+    X = rng.uniform(-1, 1, (40, 30)).astype(np.float32)
+    X[:, 3] = np.round(X[:, 3], 1)                     # tied values in one feature
+    y = rng.normal(size=40)
+    together = QuantileGBRT(quantiles=EXACT, seed=case).fit(X, y).predict_quantiles(X)
+    for k, q in enumerate(EXACT):
+        alone = QuantileGBRT(quantiles=(q,), seed=case).fit(X, y).predict_quantiles(X)
+        assert np.array_equal(alone[0], together[k])

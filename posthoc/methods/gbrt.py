@@ -56,25 +56,6 @@ def _lower_percentile(values, alpha):
     return ordered[index]
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _consider(c, s, nl, n, q, ql, f, below_x, x, chunk_num, chunk_den, chunk_feature,
-              chunk_threshold):
-    """Keep the split of slot ``s`` between ``below_x`` and ``x`` (``nl`` samples, ``ql`` of
-    them below the prediction, on its left) if its gain beats chunk ``c``'s best so far;
-    gains ``(nl*q - n*ql)**2 / (nl*(n-nl))`` are compared exactly, as integer fractions."""
-    num = nl * q - n * ql
-    num = num * num
-    den = nl * (n - nl)
-    if chunk_feature[c, s] < 0 or num * chunk_den[c, s] > chunk_num[c, s] * den:
-        chunk_num[c, s] = num
-        chunk_den[c, s] = den
-        chunk_feature[c, s] = f
-        middle = below_x / 2.0 + x / 2.0
-        if middle == x or middle == np.inf or middle == -np.inf:
-            middle = below_x
-        chunk_threshold[c, s] = middle
-
-
 @njit(cache=True, nogil=True)
 def _start_tree(m, t, y, raw, below, node_of, feature, value, is_open):
     """Model ``m``'s tree ``t`` starts as one open root holding every sample; ``below``
@@ -129,76 +110,173 @@ def _open_slots(m, t, first, last, width, below, node_of, slot_of, slot_node, to
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _scan_root(c, f, order, sorted_x, below, width, active, total_n, total_q, left_q,
-               chunk_num, chunk_den, chunk_feature, chunk_threshold):
-    """Score every split of feature ``f`` at the root level: one node per model, holding
-    every sample, so model m's slot is m * width, nl is the position, and the tie check
-    is shared."""
-    n_models = below.shape[0]
-    previous = 0.0
-    for i in range(order.shape[1]):
-        j = order[f, i]
-        x = np.float64(sorted_x[f, i])
-        if i > 0 and x > previous + _FEATURE_THRESHOLD:
-            for m in range(n_models):
-                s = m * width
-                if not active[s]:
-                    continue
-                _consider(c, s, i, total_n[s], total_q[s], left_q[s], f, previous, x,
-                          chunk_num, chunk_den, chunk_feature, chunk_threshold)
-        for m in range(n_models):
-            left_q[m * width] += below[m, j]
-        previous = x
+def _better(num, den, s, best_num, best_den, best_feature):
+    """Whether gain ``num / den`` beats slot ``s``'s best so far; gains
+    ``(nl*q - n*ql)**2 / (nl*(n-nl))`` are compared exactly, as integer fractions."""
+    return best_feature[s] < 0 or num * best_den[s] > best_num[s] * den
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _scan_deeper(c, f, order, sorted_x, below, slot_of, total_n, total_q, left_n, left_q,
-                 last_x, chunk_num, chunk_den, chunk_feature, chunk_threshold):
-    """Score every split of feature ``f`` for every slot of a level below the root."""
-    n_models = below.shape[0]
-    for i in range(order.shape[1]):
+def _keep(s, num, den, f, right, left, best_num, best_den, best_feature, best_right,
+          best_left):
+    best_num[s] = num
+    best_den[s] = den
+    best_feature[s] = f
+    best_right[s] = right
+    best_left[s] = left
+
+
+@njit(cache=True, nogil=True)
+def _scan_root_three(f, order, distinct, below, width, total_q, best_num, best_den,
+                     best_feature, best_right, best_left):
+    """:func:`_scan_root` for three models whose roots all split (the usual case), with the
+    running counts in scalars: about three times faster."""
+    n = order.shape[1]
+    q0, q1, q2 = total_q[0], total_q[width], total_q[2 * width]
+    l0 = l1 = l2 = 0
+    for i in range(n):
+        if i > 0 and distinct[f, i]:
+            den = i * (n - i)
+            num = i * q0 - n * l0
+            num = num * num
+            if _better(num, den, 0, best_num, best_den, best_feature):
+                _keep(0, num, den, f, i, i - 1, best_num, best_den, best_feature, best_right,
+                      best_left)
+            num = i * q1 - n * l1
+            num = num * num
+            if _better(num, den, width, best_num, best_den, best_feature):
+                _keep(width, num, den, f, i, i - 1, best_num, best_den, best_feature,
+                      best_right, best_left)
+            num = i * q2 - n * l2
+            num = num * num
+            if _better(num, den, 2 * width, best_num, best_den, best_feature):
+                _keep(2 * width, num, den, f, i, i - 1, best_num, best_den, best_feature,
+                      best_right, best_left)
         j = order[f, i]
-        x = np.float64(sorted_x[f, i])
+        l0 += below[0, j]
+        l1 += below[1, j]
+        l2 += below[2, j]
+
+
+@njit(cache=True, nogil=True)
+def _scan_root(f, order, distinct, below, width, active_models, total_q, left_q, best_num,
+               best_den, best_feature, best_right, best_left):
+    """Score every split of feature ``f`` at the root level: one node per model, holding
+    every sample, so model m's slot is m * width, nl is the position, and whether a split
+    lies between two neighbours was decided once per fit (``distinct``)."""
+    n = order.shape[1]
+    n_active = active_models.shape[0]
+    left_q[:] = 0
+    for i in range(n):
+        if i > 0 and distinct[f, i]:
+            den = i * (n - i)
+            for k in range(n_active):       # an index loop: iterating the array is slower
+                m = active_models[k]
+                s = m * width
+                num = i * total_q[s] - n * left_q[m]
+                num = num * num
+                if _better(num, den, s, best_num, best_den, best_feature):
+                    _keep(s, num, den, f, i, i - 1, best_num, best_den, best_feature,
+                          best_right, best_left)
+        j = order[f, i]
+        for k in range(n_active):
+            m = active_models[k]
+            left_q[m] += below[m, j]
+
+
+@njit(cache=True, nogil=True)
+def _scan_deeper(f, order, sorted_x, distinct, below, slot_of, total_n, total_q, left_n,
+                 left_q, last, best_num, best_den, best_feature, best_right, best_left):
+    """Score every split of feature ``f`` for every slot of a level below the root. A split
+    lies between a sample and the previous one of its slot when they are more than 1e-7
+    apart, which holds whenever the sample is distinct from its neighbour below."""
+    n_models, n = below.shape
+    left_n[:] = 0
+    left_q[:] = 0
+    for i in range(n):
+        j = order[f, i]
         for m in range(n_models):
             s = slot_of[m, j]
             if s < 0:
                 continue
             nl = left_n[s]
-            if nl > 0 and x > last_x[s] + _FEATURE_THRESHOLD:
-                _consider(c, s, nl, total_n[s], total_q[s], left_q[s], f, last_x[s], x,
-                          chunk_num, chunk_den, chunk_feature, chunk_threshold)
+            if nl > 0 and (distinct[f, i] or np.float64(sorted_x[f, i])
+                           > np.float64(sorted_x[f, last[s]]) + _FEATURE_THRESHOLD):
+                total = total_n[s]
+                num = nl * total_q[s] - total * left_q[s]
+                num = num * num
+                den = nl * (total - nl)
+                if _better(num, den, s, best_num, best_den, best_feature):
+                    _keep(s, num, den, f, i, last[s], best_num, best_den, best_feature,
+                          best_right, best_left)
             left_n[s] = nl + 1
             left_q[s] += below[m, j]
-            last_x[s] = x
+            last[s] = i
+
+
+@njit(cache=True, nogil=True)
+def _scan_chunk(c, t, level, visit, order, sorted_x, distinct, below, slot_of, width,
+                active_models, total_n, total_q, chunk_num, chunk_den, chunk_feature,
+                chunk_threshold):
+    """Chunk ``c`` of a level's features in visiting order: its best split per slot (the
+    first of equal gains), written to row ``c`` of the chunk arrays with its threshold
+    halfway between the two samples around it."""
+    d = order.shape[0]
+    n_chunks, n_slots = chunk_feature.shape
+    best_num = np.zeros(n_slots, dtype=np.int64)
+    best_den = np.ones(n_slots, dtype=np.int64)
+    best_feature = np.full(n_slots, -1, dtype=np.int64)
+    best_right = np.zeros(n_slots, dtype=np.int64)
+    best_left = np.zeros(n_slots, dtype=np.int64)
+    left_n = np.zeros(n_slots, dtype=np.int64)
+    left_q = np.zeros(max(n_slots, below.shape[0]), dtype=np.int64)
+    last = np.zeros(n_slots, dtype=np.int64)
+    three = level == 0 and below.shape[0] == 3 and active_models.shape[0] == 3
+    for position in range(c * d // n_chunks, (c + 1) * d // n_chunks):
+        f = visit[t, level, position]
+        if three:
+            _scan_root_three(f, order, distinct, below, width, total_q, best_num, best_den,
+                             best_feature, best_right, best_left)
+        elif level == 0:
+            _scan_root(f, order, distinct, below, width, active_models, total_q, left_q,
+                       best_num, best_den, best_feature, best_right, best_left)
+        else:
+            _scan_deeper(f, order, sorted_x, distinct, below, slot_of, total_n, total_q,
+                         left_n, left_q, last, best_num, best_den, best_feature, best_right,
+                         best_left)
+    for s in range(n_slots):
+        chunk_feature[c, s] = best_feature[s]
+        if best_feature[s] < 0:
+            continue
+        chunk_num[c, s] = best_num[s]
+        chunk_den[c, s] = best_den[s]
+        below_x = np.float64(sorted_x[best_feature[s], best_left[s]])
+        x = np.float64(sorted_x[best_feature[s], best_right[s]])
+        middle = below_x / 2.0 + x / 2.0
+        if middle == x or middle == np.inf or middle == -np.inf:
+            middle = below_x
+        chunk_threshold[c, s] = middle
 
 
 @njit(cache=True, parallel=True)
-def _scan_level(t, level, visit, order, sorted_x, below, slot_of, width, active, total_n,
-                total_q, chunk_num, chunk_den, chunk_feature, chunk_threshold):
+def _scan_level(t, level, visit, order, sorted_x, distinct, below, slot_of, width, active,
+                total_n, total_q, chunk_num, chunk_den, chunk_feature, chunk_threshold):
     """One pass over each feature scores every split of every node of the level; the
-    features are scanned in parallel chunks of the visiting order, each keeping its best
-    split per slot."""
-    d = order.shape[0]
-    n_chunks, n_slots = chunk_feature.shape
-    for c in prange(n_chunks):
-        lo = c * d // n_chunks
-        hi = (c + 1) * d // n_chunks
-        left_n = np.zeros(n_slots, dtype=np.int64)
-        left_q = np.zeros(n_slots, dtype=np.int64)
-        last_x = np.zeros(n_slots)
-        for s in range(n_slots):
-            chunk_feature[c, s] = -1
-        for position in range(lo, hi):
-            f = visit[t, level, position]
-            left_n[:] = 0
-            left_q[:] = 0
-            if level == 0:
-                _scan_root(c, f, order, sorted_x, below, width, active, total_n, total_q,
-                           left_q, chunk_num, chunk_den, chunk_feature, chunk_threshold)
-            else:
-                _scan_deeper(c, f, order, sorted_x, below, slot_of, total_n, total_q, left_n,
-                             left_q, last_x, chunk_num, chunk_den, chunk_feature,
-                             chunk_threshold)
+    features are scanned in parallel chunks of the visiting order (:func:`_scan_chunk`)."""
+    n_models = below.shape[0]
+    count = 0
+    for m in range(n_models):
+        count += 1 if active[m * width] else 0
+    active_models = np.empty(count, dtype=np.int64)
+    count = 0
+    for m in range(n_models):
+        if active[m * width]:
+            active_models[count] = m
+            count += 1
+    for c in prange(chunk_feature.shape[0]):
+        _scan_chunk(c, t, level, visit, order, sorted_x, distinct, below, slot_of, width,
+                    active_models, total_n, total_q, chunk_num, chunk_den, chunk_feature,
+                    chunk_threshold)
 
 
 @njit(cache=True, nogil=True)
@@ -267,7 +345,7 @@ def _fit_leaves(m, t, y, alphas, learning_rate, raw, node_of, feature, value, is
 
 
 @njit(cache=True)
-def _fit_all(order, sorted_x, X, y, alphas, inits, visit, n_estimators, max_depth,
+def _fit_all(order, sorted_x, distinct, X, y, alphas, inits, visit, n_estimators, max_depth,
              learning_rate, n_chunks, feature, threshold, value):
     """Fit the quantile models together; fills ``feature``, ``threshold`` ([M, T, 2**depth
     - 1]) and ``value`` ([M, T, 2**(depth+1) - 1]) in heap order (children of node i: 2i+1
@@ -311,8 +389,9 @@ def _fit_all(order, sorted_x, X, y, alphas, inits, visit, n_estimators, max_dept
                                        count_below, feature)
             if n_split == 0:
                 break
-            _scan_level(t, level, visit, order, sorted_x, below, slot_of, width, active,
-                        total_n, total_q, chunk_num, chunk_den, chunk_feature, chunk_threshold)
+            _scan_level(t, level, visit, order, sorted_x, distinct, below, slot_of, width,
+                        active, total_n, total_q, chunk_num, chunk_den, chunk_feature,
+                        chunk_threshold)
             _split_nodes(t, width, active, slot_node, chunk_num, chunk_den, chunk_feature,
                          chunk_threshold, best_feature, best_threshold, feature, threshold,
                          is_open)
@@ -320,6 +399,16 @@ def _fit_all(order, sorted_x, X, y, alphas, inits, visit, n_estimators, max_dept
         for m in range(n_models):
             _fit_leaves(m, t, y, alphas, learning_rate, raw, node_of, feature, value, is_open,
                         residual)
+
+
+def distinct_neighbours(sorted_x: np.ndarray) -> np.ndarray:
+    """Whether each sorted value lies more than 1e-7 above its neighbour below (False for
+    the first), feature by feature: decided once per fit, it settles most split candidates
+    of every level without reading a value."""
+    wide = sorted_x.astype(np.float64)
+    distinct = np.zeros(sorted_x.shape, dtype=np.bool_)
+    distinct[:, 1:] = wide[:, 1:] > wide[:, :-1] + _FEATURE_THRESHOLD
+    return distinct
 
 
 @njit(cache=True, nogil=True)
@@ -390,7 +479,8 @@ class QuantileGBRT:
                                  dtype=np.int64)
         self.threshold_ = np.zeros(self.feature_.shape)
         self.value_ = np.zeros((n_models, self.n_estimators, 2 ** (self.max_depth + 1) - 1))
-        _fit_all(order.astype(np.int64), sorted_x, X, y, alphas, inits, visit,
+        _fit_all(order.astype(np.int64), sorted_x, distinct_neighbours(sorted_x), X, y, alphas,
+                 inits, visit,
                  self.n_estimators, self.max_depth, self.learning_rate,
                  max(1, numba.get_num_threads()), self.feature_, self.threshold_, self.value_)
         self.visit_ = visit

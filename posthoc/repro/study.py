@@ -122,6 +122,8 @@ class ResultStore:
     PACKED = "cells.parquet"
     QUARANTINE = "quarantine"
     LOCKS = "locks"
+    #: Seconds an unreadable lock is taken to be still being written by its holder.
+    LOCK_WRITE_S = 30.0
 
     def __init__(self, folder: str | Path, *, stale_after_s: float = 24 * 3600):
         self.folder = Path(folder)
@@ -193,8 +195,14 @@ class ResultStore:
         try:
             holder = json.loads(path.read_text())
             pid, host, since = int(holder["pid"]), holder["host"], float(holder["since"])
+        except FileNotFoundError:
+            return True                          # released meanwhile
         except (OSError, ValueError, KeyError, TypeError):
-            return True                          # unreadable or half-written: expired
+            # Being written by its holder right now, or left unreadable long ago.
+            try:
+                return time.time() - path.stat().st_mtime > self.LOCK_WRITE_S
+            except FileNotFoundError:
+                return True
         if time.time() - since > self.stale_after_s:
             return True
         if host == socket.gethostname():
@@ -205,6 +213,11 @@ class ResultStore:
             except PermissionError:
                 return False
         return False
+
+    def finished(self, identifier: str) -> bool:
+        """Whether cell ``identifier``'s one-cell file exists now (another runner may have
+        written it since :meth:`done` was read)."""
+        return (self.folder / f"{identifier}.parquet").is_file()
 
     def release(self, identifier: str) -> None:
         """Give back the lock of cell ``identifier``."""
@@ -369,10 +382,18 @@ def run_grid(cells: Sequence[Cell], settings: Settings, store: ResultStore, *,
     identifiers = [cell_id(cell, settings) for cell in cells]
     done = store.done()
     pending = [(cell, i) for cell, i in zip(cells, identifiers) if i not in done]
-    # Another runner on the same store may hold some cells: leave those to it.
-    todo = [(cell, i) for cell, i in pending if store.claim(i)]
-    held_elsewhere = len(pending) - len(todo)
-    if held_elsewhere:
+    # Another runner on the same store may hold some cells, or have finished them since
+    # `done` was read: leave those to it.
+    todo = []
+    for cell, identifier in pending:
+        if not store.claim(identifier):
+            continue
+        if store.finished(identifier):
+            store.release(identifier)
+            continue
+        todo.append((cell, identifier))
+    held_elsewhere = len([i for _, i in pending if not store.finished(i)]) - len(todo)
+    if held_elsewhere > 0:
         warnings.warn(f"{held_elsewhere} cell(s) of this grid are being computed by another "
                       f"runner on {store.folder}; they are left to it and missing from the "
                       "rows returned now.", RuntimeWarning, stacklevel=2)
