@@ -45,6 +45,7 @@ notebooks: install data
 	  $(VENV)/bin/jupytext --quiet --to ipynb --output _build/src/$$name.ipynb $$src; \
 	  $(VENV)/bin/papermill --no-progress-bar --log-level WARNING -k python3 \
 	    -p profile $(PROFILE) _build/src/$$name.ipynb book/$$name.ipynb; \
+	  $(PY) -m posthoc.repro.book book/$$name.ipynb; \
 	  echo "$$name: $$(( $$(date +%s) - start )) s"; \
 	done
 

@@ -36,7 +36,7 @@ trials = None  # random perturbation trials; None: 20 (quick) or 201 (paper)
 epochs = None  # adversarial fine-tuning epochs; None: 2 (quick) or 16 (paper)
 workers = None  # processes for missing cells; None or 0: one per core
 
-# %%
+# %% tags=["hide-input"]
 import pandas as pd
 
 from posthoc.repro.claims import ablation_lead_claim, adversarial_claim
@@ -48,7 +48,7 @@ from posthoc.repro.study import chapter_rows
 settings = resolve_notebook("ablations", globals())
 print(f"profile {profile!r}: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
 
-# %%
+# %% tags=["hide-input"]
 variants = chapter_rows("ablations", profile, settings, workers=settings["workers"])
 # The paper's own network, for reference: the main comparison's cells, SPD only.
 reference = chapter_rows("main_comparison", profile, resolve(
@@ -64,23 +64,23 @@ print(describe(rows))
 # The objective (mean over seeds, one standard deviation as error bars) of every method for
 # each network, on the validation and the test split.
 
-# %%
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Figure 1, plots 7-8, validation split: the objective of every method on each network (mean over seeds, one standard deviation as error bars), Adult (sex) above and Bank (age) below.", "name": "fig-ablation-valid"}}
 fig = plot_ablation(rows, "valid")
 
-# %%
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Figure 1, plots 7-8, test split: the same as above on data no method saw.", "name": "fig-ablation-test"}}
 fig = plot_ablation(rows, "test")
 
-# %%
+# %% tags=["hide-input"]
 objective_table(rows, "test")
 
 # %% [markdown]
 # ## The paper's claims against our results
 
-# %%
+# %% tags=["hide-input"]
 order = ranks(rows, "test", arch=None)
 order
 
-# %%
+# %% tags=["hide-input"]
 print(adversarial_claim(order.xs("spd", level="measure")))
 print(ablation_lead_claim(order))
 

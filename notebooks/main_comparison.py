@@ -17,7 +17,8 @@
 # **What the paper claims.** Six post-hoc methods debias the same trained networks: three
 # fine-tuning methods that change the weights (random perturbation, layer-wise optimisation,
 # adversarial fine-tuning) and three post-processing baselines from AIF360 that only change
-# the decisions (reject option classification, equalised odds, calibrated equalised odds).
+# the decisions (reject option classification {cite}`kamiran2012decision`, equalised odds
+# {cite}`hardt2016equality`, calibrated equalised odds {cite}`pleiss2017fairness`).
 # Each is run on 10 networks (seeds) for four configurations (Adult by sex, Bank by age,
 # COMPAS by race and by sex) and three bias measures (SPD, EOD, AOD), scored by the objective
 # φ = λ·|bias| + (1−λ)·(1−accuracy) with λ = 0.75 (lower is better). The paper finds
@@ -49,7 +50,7 @@ calls = None  # layer-wise evaluations per layer; None: 12 on the output layer (
 epochs = None  # adversarial fine-tuning epochs; None: 2 (quick) or 16 (paper)
 workers = None  # processes for missing cells; None or 0: one per core
 
-# %%
+# %% tags=["hide-input"]
 from posthoc.repro.claims import (fine_tuning_claim, layerwise_claim, random_claim,
                                   runtime_claim)
 from posthoc.repro.comparison import (describe, fine_tuning_vs_post_processing,
@@ -61,7 +62,7 @@ from posthoc.repro.study import chapter_rows
 settings = resolve_notebook("main_comparison", globals())
 print(f"profile {profile!r}: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
 
-# %%
+# %% tags=["hide-input"]
 rows = chapter_rows("main_comparison", profile, settings, workers=settings["workers"])
 print(describe(rows))
 
@@ -73,16 +74,16 @@ print(describe(rows))
 # equalised odds and its calibrated version the equalised-odds family), so the comparison
 # with them is fair mainly on their own measures.
 
-# %%
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Figure 1, plots 1-3, validation split: the objective of every method per configuration, one panel per bias measure (mean over seeds, one standard deviation as error bars; lower is better).", "name": "fig-objectives-valid"}}
 fig = plot_objectives(rows, "valid")
 
-# %%
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Figure 1, plots 1-3, test split: the same as above on data no method saw.", "name": "fig-objectives-test"}}
 fig = plot_objectives(rows, "test")
 
 # %% [markdown]
 # The same numbers as a table (mean ± std over seeds; `*` marks the lowest mean).
 
-# %%
+# %% tags=["hide-input"]
 objective_table(rows, "test")
 
 # %% [markdown]
@@ -92,7 +93,7 @@ objective_table(rows, "test")
 # of the objective, so a point further down-left of a line is better. A point that is both
 # left of and above another (lower bias and higher accuracy) dominates it.
 
-# %%
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Figure 1, plots 4-6: mean |bias| against mean accuracy on the test split, per method (colour) and configuration (marker); grey lines are levels of the objective.", "name": "fig-tradeoff"}}
 fig = plot_tradeoff(rows, "test", lam=settings["lam"])
 
 # %% [markdown]
@@ -101,22 +102,22 @@ fig = plot_tradeoff(rows, "test", lam=settings["lam"])
 # Mean over seeds and measures of each method's runtime on one network. Ours ran on two CPU
 # cores; the paper's hardware is not stated.
 
-# %%
+# %% tags=["hide-input"]
 table2 = runtime_table(rows)
 table2.round(3)
 
 # %% [markdown]
 # ## The paper's claims against our results
 
-# %%
+# %% tags=["hide-input"]
 families = fine_tuning_vs_post_processing(rows, "test")
 families.round(3)
 
-# %%
+# %% tags=["hide-input"]
 order = ranks(rows, "test")
 order
 
-# %%
+# %% tags=["hide-input"]
 for verdict in (fine_tuning_claim(families), random_claim(order),
                 layerwise_claim(rows, order), runtime_claim(table2)):
     print(verdict)

@@ -35,7 +35,7 @@ seeds = None  # training seeds, e.g. [0, 1, 2]; None: the profile's
 max_epochs = None  # the network's epoch budget (early stopping may end sooner); None: the profile's
 n_estimators = None  # trees in the random forest; None: the profile's
 
-# %%
+# %% tags=["hide-input"]
 import posthoc
 from posthoc.repro.claims import network_claim
 from posthoc.repro.models import best_models, majority_networks, model_runs, table3
@@ -51,7 +51,7 @@ print(f"profile {profile!r}: " + ", ".join(f"{k}={v}" for k, v in settings.items
 # (`results/<profile>/tables`) and read back when the chapter runs again with the same
 # parameters; the networks themselves are cached on disk.
 
-# %%
+# %% tags=["hide-input"]
 runs = model_runs(profile, configs=settings["configs"], seeds=settings["seeds"],
                   max_epochs=settings["max_epochs"], n_estimators=settings["n_estimators"])
 runs.round(4)
@@ -61,11 +61,11 @@ runs.round(4)
 #
 # Test split, mean ± standard deviation over the seeds above.
 
-# %%
+# %% tags=["hide-input"]
 table = table3(runs)
 table
 
-# %%
+# %% tags=["hide-input"]
 best_models(runs)
 
 # %% [markdown]
@@ -74,7 +74,7 @@ best_models(runs)
 # The table above is computed when the book is built; the statements below are checked
 # against it by the cell that follows, which prints which ones hold for this run.
 
-# %%
+# %% tags=["hide-input"]
 print(network_claim(runs))
 
 # %% [markdown]
@@ -82,7 +82,7 @@ print(network_claim(runs))
 # initial plateau predicts (almost) one class for everybody; its test accuracy is then the
 # share of the majority class. The next cell counts such networks per dataset.
 
-# %%
+# %% tags=["hide-input"]
 majority_networks(runs, {name: posthoc.load_dataset(name) for name in settings["configs"]}).round(3)
 
 # %% [markdown]

@@ -224,6 +224,7 @@ print("the same numbers as in Python:",
 # layer-wise optimisation, adversarial fine-tuning) change the weights and need the protected
 # attribute only on the validation split; the post-processing methods (`roc`, `eqodds`,
 # `calibeqodds`) leave the weights alone but need the protected attribute of every person at
-# prediction time. The command line runs the methods that work on an exported program
+# prediction time, as do other post-processors such as fairlearn's `ThresholdOptimizer`
+# {cite}`bird2020fairlearn`. The command line runs the methods that work on an exported program
 # (`default`, `random` and the post-processors); layer-wise optimisation and adversarial
 # fine-tuning need the `nn.Module` with its `nn.Linear` layers, so use them from Python.

@@ -33,7 +33,7 @@ profile = "quick"  # "quick" or "paper": whose results to compare (the other cha
 n_boot = 2000  # bootstrap resamples of the seeds for the confidence intervals
 workers = None  # processes for missing study cells; None or 0: one per core
 
-# %%
+# %% tags=["hide-input"]
 import pandas as pd
 
 from posthoc.repro.claims import (adversarial_claim, fine_tuning_claim, layerwise_claim,
@@ -52,7 +52,7 @@ need = resolve("need_for_networks", profile)
 sens = resolve("sensitivity", profile)
 print(f"profile {profile!r}: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
 
-# %%
+# %% tags=["hide-input"]
 runs = model_runs(profile, configs=need["configs"], seeds=need["seeds"],
                   max_epochs=need["max_epochs"], n_estimators=need["n_estimators"])
 seed_rows = seed_table(profile, configs=sens["configs"], seeds=sens["seeds"],
@@ -70,7 +70,7 @@ print(f"Table 3: {len(runs)} model runs; Table 1: {len(seed_rows)} networks; App
 # %% [markdown]
 # ## Every reported number, ours beside the paper's
 
-# %%
+# %% tags=["hide-input"]
 numbers = paper_comparison(seed_rows, runs, perturbations,
                            regression_config=sens["regression_config"])
 with pd.option_context("display.max_rows", 100):
@@ -87,7 +87,7 @@ print(outside[["table", "config", "quantity", "model", "ours", "paper", "differe
 # Seconds per run, mean over seeds and measures (paper's network), and how many times
 # faster ours ran. The paper does not describe its hardware; ours is a 2-core CPU.
 
-# %%
+# %% tags=["hide-input"]
 runtime_ratios(runtime_table(main_rows)).round(3)
 
 # %% [markdown]
@@ -99,7 +99,7 @@ runtime_ratios(runtime_table(main_rows)).round(3)
 # code would take to run them one after another on their machine (network training and
 # the ablation's larger networks not included).
 
-# %%
+# %% tags=["hide-input"]
 log = ResultStore(results_folder(profile)).runs()
 if log.empty:
     print("no grid run recorded in this store")
@@ -114,7 +114,7 @@ print(f"sum of cell runtimes here: {rows['runtime_s'].sum() / 3600:.2f} h; the p
 #
 # Each verdict comes from the same function as in the chapter that first reports it.
 
-# %%
+# %% tags=["hide-input"]
 main_order = ranks(main_rows, "test")
 reference = main_rows[(main_rows["measure"] == "spd")
                       & main_rows["config"].isin(ablation_rows["config"])
@@ -134,11 +134,11 @@ for verdict in (spread_claim(spread_ratios(seed_rows)), random_claim(main_order)
 # post-processing method on the same networks. With 10 seeds the smallest two-sided p-value
 # the test can give is 0.002; with one seed (quick profile) no test is possible.
 
-# %%
+# %% tags=["hide-input"]
 intervals = bootstrap_ci(rows, "test", n_boot=settings["n_boot"])
 interval_table(intervals)
 
-# %%
+# %% tags=["hide-input"]
 tests = paired_tests(main_rows, split="test")
 if tests["p_value"].notna().any():
     print(f"{significantly_lower(tests)} of {len(tests)} fine-tuning vs post-processing "

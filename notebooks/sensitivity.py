@@ -37,7 +37,7 @@ max_epochs = None  # the networks' epoch budget; None: the profile's
 regression_config = None  # configuration of the perturbation analysis; None: adult-sex
 n_deltas = None  # perturbed copies per network; None: the profile's
 
-# %%
+# %% tags=["hide-input"]
 import numpy as np
 
 from posthoc.repro.claims import spread_claim
@@ -53,7 +53,7 @@ print(f"profile {profile!r}: " + ", ".join(f"{k}={v}" for k, v in settings.items
 # %% [markdown]
 # ## Table 1: bias and accuracy over seeds
 
-# %%
+# %% tags=["hide-input"]
 rows = seed_table(profile, configs=settings["configs"], seeds=settings["seeds"],
                   max_epochs=settings["max_epochs"])
 table1(rows)
@@ -64,7 +64,7 @@ table1(rows)
 # The ratio of each measure's standard deviation over seeds to the standard deviation of
 # accuracy; "an order of magnitude" means a ratio of about 10 or more.
 
-# %%
+# %% tags=["hide-input"]
 ratios = spread_ratios(rows)
 print(ratios.round(1).to_string())
 print(spread_claim(ratios))
@@ -78,7 +78,7 @@ print(spread_claim(ratios))
 # than there are deltas, so an in-sample linear fit is perfect by construction; we report R²
 # on the 20% of deltas the model was not fitted on.
 
-# %%
+# %% tags=["hide-input"]
 studies = perturbation_table(profile, config=settings["regression_config"],
                              seeds=settings["seeds"], max_epochs=settings["max_epochs"],
                              n_deltas=settings["n_deltas"])
@@ -89,7 +89,7 @@ print(f"held-out R² {r2.mean():.3f} ± {r2.std(ddof=1) if len(r2) > 1 else 0:.3
       f"(paper: {paper_r2:.3f} ± {paper_r2_std:.3f}, protocol not stated)")
 summary.round(3)
 
-# %%
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Figure 2: above, the share of the total |coefficient| of the linear model of SPD carried by the largest coefficients, one line per network; below, the singular values of the networks' stacked unit coefficient vectors (all 1 when the vectors are orthogonal).", "name": "fig-perturbation"}}
 fig = plot_perturbation(list(studies["coef"]), list(studies["seed"]))
 singular = coefficient_singular_values(list(studies["coef"]))
 print("singular values:", np.round(singular, 3))

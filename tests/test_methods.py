@@ -97,7 +97,7 @@ def test_every_method_appears_in_every_table_and_figure():
     assert list(objective_table(rows).columns) == labels
     assert list(ranks(rows).columns) == labels
     figure = plot_objectives(rows)
-    legend = [t.get_text() for t in figure.axes[-1].get_legend().get_texts()]
+    legend = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
     assert legend == labels
     assert [colour(m) for m in METHODS] == [spec.colour for spec in METHODS.values()]
     matplotlib.pyplot.close(figure)
@@ -150,7 +150,7 @@ def test_a_registered_toy_method_works_through_debias_the_study_and_a_figure(
     assert set(rows["method"]) == {"default", "toy"}
     assert "Toy" in objective_table(rows).columns
     figure = plot_objectives(rows)
-    legend = [t.get_text() for t in figure.axes[-1].get_legend().get_texts()]
+    legend = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
     assert legend == ["Default", "Toy"]
     matplotlib.pyplot.close(figure)
 

@@ -54,15 +54,16 @@ def _bars(ax, stats: pd.DataFrame, group: str, groups: list[str], labels: dict) 
 
 
 def _panels(axes, n: int, width: float, height: float):
-    """``axes`` as a flat list, or a new row of ``n`` panels."""
+    """``axes`` as a flat list, or a new column of ``n`` panels, one per row, so that each
+    panel keeps its size at the book's text width."""
     if axes is not None:
         return list(axes)
-    _, grid = plt.subplots(1, n, figsize=(width * n, height), squeeze=False)
-    return list(grid[0])
+    _, grid = plt.subplots(n, 1, figsize=(width, height * n), squeeze=False)
+    return list(grid[:, 0])
 
 
 def _finish(axes, **legend):
-    axes[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), **legend)
+    axes[0].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), **legend)
     axes[0].figure.tight_layout()
     return axes[0].figure
 
@@ -84,7 +85,7 @@ def plot_objectives(rows: pd.DataFrame, split: str = "test", *, axes=None):
     return _bar_panels(
         stats, axes, panel="measure", panels=[m for m in MEASURES if m in set(stats["measure"])],
         group="config", groups=[c for c in MARKERS if c in set(stats["config"])],
-        labels=PAPER_LABELS, width=5.2,
+        labels=PAPER_LABELS, width=7.5,
         title=lambda measure: f"{measure_label(measure)} ({split} split)")
 
 
@@ -93,7 +94,7 @@ def plot_tradeoff(rows: pd.DataFrame, split: str = "test", *, lam: float = 0.75,
     (colour), one panel per measure; grey lines are levels of φ = λ|bias| + (1-λ)(1-acc)."""
     stats = summary(rows[rows["arch"] == "default"], split)
     measures = [m for m in MEASURES if m in set(stats["measure"])]
-    axes = _panels(axes, len(measures), 5.2, 4.2)
+    axes = _panels(axes, len(measures), 7.5, 4.2)
     for ax, measure in zip(axes, measures):
         part = stats[stats["measure"] == measure]
         for _, r in part.iterrows():
@@ -130,7 +131,7 @@ def plot_ablation(rows: pd.DataFrame, split: str = "test", *, axes=None):
     return _bar_panels(
         stats, axes, panel="config", panels=[c for c in MARKERS if c in set(stats["config"])],
         group="arch", groups=[a for a in ARCH_LABELS if a in set(stats["arch"])],
-        labels=ARCH_LABELS, width=6.0,
+        labels=ARCH_LABELS, width=7.5,
         title=lambda config: f"{PAPER_LABELS[config]}, SPD ({split} split)")
 
 
@@ -139,7 +140,7 @@ def plot_perturbation(coefs: Sequence[np.ndarray], seeds: Sequence[int]):
     coefficients, one line per network; right, the singular values of the networks' stacked
     unit coefficient vectors (all 1 when the vectors are orthogonal)."""
     singular = coefficient_singular_values(coefs)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (left, right) = plt.subplots(2, 1, figsize=(7.5, 8))
     for seed, coef in zip(seeds, coefs):
         magnitude = np.sort(np.abs(coef))[::-1]
         if magnitude.sum() == 0:
