@@ -57,6 +57,21 @@ def check_binary(name: str, values: torch.Tensor | np.ndarray) -> None:
         raise ValueError(NOT_BINARY.format(name=name, values=found))
 
 
+NOT_GROUPS = ("{name} must hold group codes 0, 1, ... (non-negative integers; 1 = privileged "
+              "when there are two groups); got values {values}.")
+
+
+def check_groups(name: str, values: torch.Tensor | np.ndarray) -> None:
+    """Raise if ``values`` holds anything other than non-negative integer group codes."""
+    tensor = values if isinstance(values, torch.Tensor) else torch.as_tensor(np.asarray(values))
+    if tensor.numel() == 0:
+        return
+    bad = (tensor < 0) | (tensor != torch.round(tensor.to(torch.float64)).to(tensor.dtype))
+    if bool(bad.any()):
+        found = torch.unique(tensor[bad])[:5].tolist()
+        raise ValueError(NOT_GROUPS.format(name=name, values=found))
+
+
 def check_finite(name: str, values: torch.Tensor | np.ndarray) -> None:
     """Raise if ``values`` holds NaN or infinite entries."""
     tensor = values if isinstance(values, torch.Tensor) else torch.as_tensor(np.asarray(values))

@@ -24,7 +24,8 @@ import pandas as pd
 
 from ._logging import without_root_records
 from ._paths import user_folder
-from ._validation import BAD_NDIM, check_binary, check_choice, check_finite, check_same_length
+from ._validation import (BAD_NDIM, check_binary, check_choice, check_finite, check_groups,
+                          check_same_length)
 
 #: SHA-256 of every raw file, relative to the data folder.
 CHECKSUMS: dict[str, str] = {
@@ -95,7 +96,8 @@ class Split:
     y : array of shape (n,)
         Labels, 0 or 1 (1 is the favourable outcome).
     a : array of shape (n,)
-        Protected attribute, 0 or 1 (1 is the privileged group).
+        Protected attribute: 0 or 1 (1 is the privileged group), or group codes 0, 1, ...,
+        g - 1 for more than two groups (an attribute with more values, or an intersection).
 
     Raises
     ------
@@ -130,7 +132,7 @@ class Split:
                              f"{X.shape}.")
         check_finite("X", X)
         check_binary("y", y)
-        check_binary("a", a)
+        check_groups("a", a)
         object.__setattr__(self, "X", X)
         object.__setattr__(self, "y", y)
         object.__setattr__(self, "a", a)
@@ -139,8 +141,9 @@ class Split:
         return int(self.y.shape[0])
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame, *, label: str, protected: str,
-                   privileged: Any = None, features: Sequence[str] | None = None) -> "Split":
+    def from_frame(cls, frame: pd.DataFrame, *, label: str, protected: str | Sequence[str],
+                   privileged: Any = None, features: Sequence[str] | None = None,
+                   multigroup: bool = False) -> "Split":
         """A split from a pandas DataFrame.
 
         Parameters
@@ -149,11 +152,16 @@ class Split:
             One row per person.
         label : str
             The 0/1 (or boolean) label column; 1 is the favourable outcome.
-        protected : str
-            The protected attribute's column, of any dtype.
+        protected : str or list of str
+            The protected attribute's column, of any dtype; with ``multigroup``, a list of
+            columns makes their intersection (e.g. ``["sex", "race"]``).
         privileged : value or list of values, optional
             The value(s) of ``protected`` that make the privileged group (a = 1); every other
             value is unprivileged (a = 0). Optional when the column already holds only 0 and 1.
+        multigroup : bool, default False
+            Every distinct value (or combination of values) of ``protected`` is a group of its
+            own, coded 0, 1, ... in the order of :func:`group_codes`; the measures then give
+            the largest gap between any two groups.
         features : list of str, optional
             The model's input columns, in its order; default: every column except
             ``label``, in the frame's order. Each must be numeric (or boolean) and finite.
@@ -175,7 +183,11 @@ class Split:
         """
         if not isinstance(frame, pd.DataFrame):
             raise ValueError(f"frame must be a pandas DataFrame; got {type(frame).__name__}.")
-        for role, column in (("label", label), ("protected", protected)):
+        protected_columns = [protected] if isinstance(protected, str) else list(protected)
+        if len(protected_columns) > 1 and not multigroup:
+            raise ValueError(f"protected={protected!r} names several columns; pass "
+                             "multigroup=True to use their intersection as groups.")
+        for role, column in (("label", label), *(("protected", c) for c in protected_columns)):
             if column not in frame.columns:
                 raise ValueError(f"{role} column {column!r} is not in the frame; its columns "
                                  f"are: {', '.join(map(str, frame.columns))}.")
@@ -203,11 +215,43 @@ class Split:
         if y.isna().any() or bad_labels:
             shown = bad_labels[:5] if bad_labels else ["missing values"]
             raise ValueError(f"label column {label!r} must hold only 0 and 1; got {shown}.")
-        return cls(frame[features].to_numpy(dtype=np.float32), y.to_numpy(dtype=np.int64),
-                   _privileged_indicator(frame[protected], protected, privileged))
+        if multigroup:
+            if privileged is not None:
+                raise ValueError("privileged= and multigroup=True exclude each other: with "
+                                 "more than two groups none is privileged.")
+            a = group_codes(frame, protected_columns)[0]
+        else:
+            a = _privileged_indicator(frame[protected_columns[0]], protected_columns[0],
+                                      privileged)
+        return cls(frame[features].to_numpy(dtype=np.float32), y.to_numpy(dtype=np.int64), a)
 
     def __repr__(self) -> str:
         return f"Split(n={len(self)}, d={self.X.shape[1]}, positive rate={self.y.mean():.3f})"
+
+
+def group_codes(frame: pd.DataFrame, columns: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """Group codes 0, 1, ... for each distinct combination of ``columns`` (in sorted order of
+    the combinations), and the groups' names (``"Female & Black"``).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"sex": ["f", "m", "f", "m"], "race": ["a", "a", "b", "a"]})
+    >>> codes, names = group_codes(frame, ["sex", "race"])
+    >>> codes.tolist(), names
+    ([0, 2, 1, 2], ['f & a', 'f & b', 'm & a'])
+    """
+    columns = list(columns)
+    for column in columns:
+        if column not in frame.columns:
+            raise ValueError(f"protected column {column!r} is not in the frame.")
+        if frame[column].isna().any():
+            raise ValueError(f"protected column {column!r} has {int(frame[column].isna().sum())} "
+                             "missing values.")
+    keys = [tuple(str(v) for v in row) for row in frame[columns].itertuples(index=False)]
+    names = sorted(set(keys))
+    index = {key: code for code, key in enumerate(names)}
+    return (np.array([index[key] for key in keys], dtype=np.int64),
+            [" & ".join(key) for key in names])
 
 
 def _privileged_indicator(column: pd.Series, name: str, privileged: Any) -> np.ndarray:

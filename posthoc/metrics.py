@@ -9,8 +9,11 @@ measure is one function of the counts plus one :func:`register_measure` call.
 
 Every function takes numpy arrays or torch tensors, and predictions or scores with leading
 batch dimensions (for example trials x thresholds x n), so that a method scores thousands of
-candidate predictions in one call. Bias is signed: unprivileged (a = 0) minus privileged
-(a = 1). An empty group contributes a rate of 0, as in the authors' code.
+candidate predictions in one call. With two groups, bias is signed: unprivileged (a = 0)
+minus privileged (a = 1), and an empty group contributes a rate of 0, as in the authors'
+code. With more groups (codes 0, 1, ..., g - 1, for example an intersection of attributes),
+each measure is the largest gap between any two groups that have members: a non-negative
+number.
 
 The argument order is ``(y_pred, y_true, a)``: predictions first, as the measures are
 functions of the classifier's output. fairlearn's metrics take ``(y_true, y_pred, *,
@@ -28,16 +31,16 @@ import numpy as np
 import torch
 
 from ._registry import Registry
-from ._validation import as_tensor, check_binary, check_lam, check_same_length
+from ._validation import as_tensor, check_binary, check_groups, check_lam, check_same_length
 
 Measure = Union[str, Callable[[np.ndarray, np.ndarray, np.ndarray], float]]
 ArrayLike = Any
 
 
 class GroupCounts(NamedTuple):
-    """Confusion counts per group, float64 tensors of shape (..., 2): the last axis is the
-    group, 0 = unprivileged (a = 0) and 1 = privileged (a = 1). Soft predictions (scores in
-    [0, 1]) give soft counts."""
+    """Confusion counts per group, float64 tensors of shape (..., g): the last axis is the
+    group code; with two groups 0 = unprivileged (a = 0) and 1 = privileged (a = 1). Soft
+    predictions (scores in [0, 1]) give soft counts."""
 
     tp: torch.Tensor
     fp: torch.Tensor
@@ -50,9 +53,16 @@ def _rate(hits: torch.Tensor, members: torch.Tensor) -> torch.Tensor:
     return torch.where(members > 0, hits / members.clamp(min=1), torch.zeros_like(hits))
 
 
-def _gap(rates: torch.Tensor) -> torch.Tensor:
-    """Unprivileged minus privileged."""
-    return rates[..., 0] - rates[..., 1]
+def _gap(rates: torch.Tensor, members: torch.Tensor) -> torch.Tensor:
+    """With two groups, unprivileged minus privileged (signed). With more, the largest gap
+    between any two groups that have members: the highest rate minus the lowest (0 when
+    fewer than two groups have members)."""
+    if rates.shape[-1] == 2:
+        return rates[..., 0] - rates[..., 1]
+    present = members > 0
+    high = torch.where(present, rates, torch.full_like(rates, -torch.inf)).amax(-1)
+    low = torch.where(present, rates, torch.full_like(rates, torch.inf)).amin(-1)
+    return torch.where(present.sum(-1) >= 2, high - low, torch.zeros_like(high))
 
 
 def statistical_parity_difference(c: GroupCounts) -> torch.Tensor:
@@ -63,7 +73,8 @@ def statistical_parity_difference(c: GroupCounts) -> torch.Tensor:
     >>> float(statistical_parity_difference(c))
     -0.5
     """
-    return _gap(_rate(c.tp + c.fp, c.tp + c.fp + c.tn + c.fn))
+    members = c.tp + c.fp + c.tn + c.fn
+    return _gap(_rate(c.tp + c.fp, members), members)
 
 
 def equal_opportunity_difference(c: GroupCounts) -> torch.Tensor:
@@ -74,7 +85,7 @@ def equal_opportunity_difference(c: GroupCounts) -> torch.Tensor:
     >>> float(equal_opportunity_difference(c))
     0.0
     """
-    return _gap(_rate(c.tp, c.tp + c.fn))
+    return _gap(_rate(c.tp, c.tp + c.fn), c.tp + c.fn)
 
 
 def average_odds_difference(c: GroupCounts) -> torch.Tensor:
@@ -85,7 +96,13 @@ def average_odds_difference(c: GroupCounts) -> torch.Tensor:
     >>> float(average_odds_difference(c))
     -0.5
     """
-    return 0.5 * (_gap(_rate(c.fp, c.fp + c.tn)) + _gap(_rate(c.tp, c.tp + c.fn)))
+    negatives, positives = c.fp + c.tn, c.tp + c.fn
+    if c.tp.shape[-1] == 2:
+        return 0.5 * (_gap(_rate(c.fp, negatives), negatives)
+                      + _gap(_rate(c.tp, positives), positives))
+    # More groups: the largest gap in average odds, (FPR + TPR) / 2, between two groups.
+    both = torch.minimum(negatives, positives)
+    return 0.5 * _gap(_rate(c.fp, negatives) + _rate(c.tp, positives), both)
 
 
 @dataclass(frozen=True)
@@ -134,12 +151,18 @@ def check_measure(measure: Any) -> Measure:
     return MEASURES.check(measure).name
 
 
+def n_groups(group: torch.Tensor) -> int:
+    """How many groups the codes ``group`` (0, 1, ...) make: at least two."""
+    return max(2, int(group.max()) + 1) if group.numel() else 2
+
+
 def group_counts(pred: torch.Tensor, y: torch.Tensor, group: torch.Tensor) -> GroupCounts:
     """Each group's counts of the predictions ``pred`` (..., n) against labels ``y`` and
-    groups ``group`` ((n,) or (..., n)); soft predictions give soft counts."""
+    group codes ``group`` ((n,) or (..., n)); soft predictions give soft counts."""
     pred = pred.to(torch.float64)
     y = y.to(torch.float64)
-    members = torch.stack([(group == 0), (group == 1)], dim=-2).to(torch.float64)  # (..., 2, n)
+    members = torch.stack([group == k for k in range(n_groups(group))],
+                          dim=-2).to(torch.float64)                          # (..., g, n)
     positives = members * y.unsqueeze(-2)
     negatives = members * (1 - y).unsqueeze(-2)
     tp = (pred.unsqueeze(-2) * positives).sum(-1)
@@ -150,11 +173,12 @@ def group_counts(pred: torch.Tensor, y: torch.Tensor, group: torch.Tensor) -> Gr
 def cumulative_counts(sorted_y: torch.Tensor, sorted_a: torch.Tensor) -> GroupCounts:
     """The counts of predicting the top k positive, for every k = 0..n: ``sorted_y`` and
     ``sorted_a`` are labels and groups in descending order of score, shape (B, n); each
-    count has shape (B, n + 1, 2). One cumulative sum gives the whole curve."""
-    members = torch.stack([(sorted_a == 0), (sorted_a == 1)], dim=-1).to(torch.float64)
+    count has shape (B, n + 1, g). One cumulative sum gives the whole curve."""
+    members = torch.stack([sorted_a == k for k in range(n_groups(sorted_a))],
+                          dim=-1).to(torch.float64)
     y = sorted_y.to(torch.float64).unsqueeze(-1)
     positives, negatives = members * y, members * (1 - y)
-    zero = torch.zeros(members.shape[:-2] + (1, 2), dtype=torch.float64)
+    zero = torch.zeros(members.shape[:-2] + (1, members.shape[-1]), dtype=torch.float64)
     tp = torch.cat([zero, positives.cumsum(-2)], dim=-2)
     fp = torch.cat([zero, negatives.cumsum(-2)], dim=-2)
     return GroupCounts(tp=tp, fp=fp, tn=negatives.sum(-2, keepdim=True) - fp,
@@ -179,7 +203,7 @@ def _prepare(y_pred: ArrayLike, y_true: ArrayLike, a: ArrayLike, *, pred_name: s
     if binary_pred:
         check_binary(pred_name, pred)
     check_binary("y_true", y)
-    check_binary("a", group)
+    check_groups("a", group)
     return pred, y, group
 
 

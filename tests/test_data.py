@@ -208,7 +208,7 @@ def test_checksums_match_the_shared_list(data_dir):
     (dict(X=np.array([[0.0, np.inf], [1, 1]]), y=[0, 1], a=[0, 1]), r"^X contains NaN or inf"),
     (dict(X=np.zeros((2, 2)), y=[0, 2], a=[0, 1]), r"^y must contain only 0 and 1"),
     (dict(X=np.zeros((2, 2)), y=[0.0, 0.5], a=[0, 1]), r"^y must contain only 0 and 1"),
-    (dict(X=np.zeros((2, 2)), y=[0, 1], a=[-1, 1]), r"^a must contain only 0 and 1"),
+    (dict(X=np.zeros((2, 2)), y=[0, 1], a=[-1, 1]), r"^a must hold group codes 0, 1"),
     (dict(X=np.zeros(2), y=[0, 1], a=[0, 1]), r"^X must be a 2-D"),
     (dict(X=np.zeros((2, 2)), y=["no", "yes"], a=[0, 1]), r"^y must be numeric"),
 ])
@@ -251,3 +251,24 @@ def test_split_from_a_frame_maps_any_protected_dtype_and_names_bad_columns():
     with pytest.raises(ValueError, match=r"feature column 'age' has 1 missing values"):
         Split.from_frame(frame.assign(age=[1.0, None, 3.0, 4.0]), label="y", protected="race",
                          privileged="b", features=["age"])
+
+
+def test_split_from_a_frame_with_several_groups_and_an_intersection():
+    import pandas as pd
+
+    from posthoc import Split, bias
+
+    frame = pd.DataFrame({"x": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
+                          "sex": ["f", "m", "f", "m", "f", "m"],
+                          "race": ["a", "a", "b", "b", "c", "c"], "y": [1, 0, 1, 1, 0, 0]})
+    split = Split.from_frame(frame, label="y", protected=["sex", "race"], multigroup=True,
+                             features=["x"])
+    # Sorted combinations: f&a, f&b, f&c, m&a, m&b, m&c.
+    assert split.a.tolist() == [0, 3, 1, 4, 2, 5]
+    # Each intersection holds one person: the largest gap in positive rate is 1.
+    assert bias(split.y, split.y, split.a, "spd") == 1.0
+    with pytest.raises(ValueError, match=r"names several columns; pass multigroup=True"):
+        Split.from_frame(frame, label="y", protected=["sex", "race"], features=["x"])
+    with pytest.raises(ValueError, match=r"privileged= and multigroup=True exclude each other"):
+        Split.from_frame(frame, label="y", protected="race", multigroup=True, privileged="a",
+                         features=["x"])

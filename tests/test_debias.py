@@ -186,3 +186,21 @@ def test_layerwise_runs_scikit_optimize_itself_and_names_a_bad_optimiser(problem
     with pytest.raises(ValueError, match=r"optimiser='bogus' of method 'layerwise' is not "
                                          r"allowed; expected one of 'gbrt', 'skopt'"):
         debias(net, valid, "layerwise", optimiser="bogus")
+
+
+def test_fine_tuning_works_with_more_than_two_groups_and_aif360_refuses(problem):
+    from posthoc import Split
+
+    net, valid, _ = problem
+    rng = np.random.default_rng(5)
+    three = Split(valid.X, valid.y, rng.integers(0, 3, len(valid)))
+    for method, options in (("default", {}), ("random", {"trials": 5}),
+                            ("adversarial", {"epochs": 1, "critic_steps": 5, "actor_steps": 5}),
+                            ("layerwise", {"calls": 4, "layers": ["head"]})):
+        result = debias(net, three, method, measure="eod", **options)
+        row = evaluate(result, three)
+        assert row["bias"] >= 0 and np.isfinite(row["objective"])
+    for method in ("roc", "eqodds", "calibeqodds"):
+        with pytest.raises(ValueError, match=rf"method '{method}' \(AIF360\) supports two "
+                                             r"groups, a in \{0, 1\}; got 3 groups"):
+            debias(net, three, method)

@@ -159,7 +159,8 @@ def test_lam_zero_maximises_accuracy():
     (lambda: best_threshold([0.1, 0.2], [1, 0], [0, 1], "spd", lam=2), r"^lam "),
     (lambda: bias([1, 0, 1], [1, 0], [0, 1], "spd"), "length"),
     (lambda: best_threshold([0.1, 0.2, 0.3], [1, 0], [0, 1]), "length"),
-    (lambda: bias([1, 0], [1, 0], [0, 2], "spd"), r"^a must contain only 0 and 1"),
+    (lambda: bias([1, 0], [1, 0], [0, -2], "spd"), r"^a must hold group codes 0, 1"),
+    (lambda: bias([1, 0], [1, 0], [0, 0.5], "spd"), r"^a must hold group codes 0, 1"),
     (lambda: bias([1, 0], [1, 3], [0, 1], "spd"), r"^y_true must contain only 0 and 1"),
     (lambda: bias([0.2, 0.9], [1, 0], [0, 1], "spd"), r"^y_pred must contain only 0 and 1"),
     (lambda: best_threshold([0.1, 0.2], [2, 0], [0, 1]), r"^y_true must"),
@@ -169,3 +170,50 @@ def test_lam_zero_maximises_accuracy():
 def test_errors_name_the_argument(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def _brute_gap(pred, y, a, measure):
+    """The largest gap between any two groups' rates, written out pair by pair."""
+    def rate(group, condition):
+        members = (a == group) & condition
+        return pred[members].mean() if members.any() else None
+
+    def rates(group):
+        everyone = np.ones_like(y, dtype=bool)
+        if measure == "spd":
+            return rate(group, everyone)
+        if measure == "eod":
+            return rate(group, y == 1)
+        fpr, tpr = rate(group, y == 0), rate(group, y == 1)
+        return None if fpr is None or tpr is None else 0.5 * (fpr + tpr)
+
+    values = [rates(g) for g in np.unique(a)]
+    values = [v for v in values if v is not None]
+    return max(abs(p - q) for p in values for q in values) if len(values) > 1 else 0.0
+
+
+@pytest.mark.parametrize("measure", ["spd", "eod", "aod"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_more_than_two_groups_give_the_largest_gap_by_brute_force(measure, seed):
+    rng = np.random.default_rng(seed)
+    n = 300
+    a = rng.integers(0, 4, n)
+    y = rng.integers(0, 2, n)
+    if seed == 2:
+        y[a == 3] = 0                      # a group without positives: left out of EOD
+    pred = (rng.random(n) < 0.2 + 0.15 * a).astype(int)
+    assert bias(pred, y, a, measure) == pytest.approx(_brute_gap(pred, y, a, measure),
+                                                      abs=1e-12)
+    # The threshold search counts every cut the same way.
+    scores = rng.random(n)
+    found = best_threshold(scores, y, a, measure, lam=0.6, return_objective=True)
+    cuts = np.concatenate([[-1.0], np.unique(scores)])
+    brute = min(0.6 * _brute_gap((scores > t).astype(int), y, a, measure)
+                + 0.4 * (1 - ((scores > t) == y).mean()) for t in cuts)
+    assert found.objective == pytest.approx(brute, abs=1e-12)
+
+
+def test_two_groups_keep_the_signed_definition():
+    pred, y, a = np.array([1, 0, 1, 1]), np.array([1, 0, 0, 1]), np.array([0, 0, 1, 1])
+    assert bias(pred, y, a, "spd") == pytest.approx(-0.5)
+    assert bias(pred, y, a + 0, "spd") == bias(pred, y, a, "spd")

@@ -107,6 +107,7 @@ class PostProcessor:
         if a.shape != scores.shape:
             raise ValueError(f"a must have one entry per row (length {scores.shape[0]}); "
                              f"got shape {a.shape}.")
+        _two_groups(self.method, a)
         labels = (scores > self.threshold).astype(float)
         # The true labels are not used by predict; zeros stand in for them.
         dataset = _aif360_dataset(np.zeros_like(scores), a, scores=scores, labels=labels)
@@ -183,8 +184,17 @@ def release_metric_caches() -> int:
     return dropped
 
 
+def _two_groups(method: str, a: np.ndarray) -> None:
+    """AIF360's post-processors know a privileged and an unprivileged group only."""
+    groups = int(np.max(a)) + 1 if np.size(a) else 2
+    if groups > 2:
+        raise ValueError(f"method {method!r} (AIF360) supports two groups, a in {{0, 1}}; got "
+                         f"{groups} groups. The fine-tuning methods work with any number.")
+
+
 def _fitter(method: str):
     def fit(model: nn.Module, split: Split, *, measure: Measure, lam: float, seed: int) -> Fit:
+        _two_groups(method, split.a)
         scores = scores_of(model, split.X)
         threshold = accuracy_threshold(scores, split)
         postprocessor = fit_baseline(method, scores, split.y, split.a, measure=measure,
