@@ -14,6 +14,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from ._validation import error_summary
+
 #: The format's name and version, written into every file.
 FORMAT = "posthoc-result/1"
 _METADATA = "posthoc.json"
@@ -83,9 +85,8 @@ def load_program(program: bytes | str | Path, *, source: str | Path | None = Non
     except ValueError:
         raise
     except Exception as exc:  # noqa: BLE001 - torch raises many kinds for a foreign file
-        reason = (str(exc).splitlines() or [""])[0]
         raise ValueError(f"{source} is not a readable torch.export program "
-                         f"({type(exc).__name__}: {reason}).") from None
+                         f"({error_summary(exc)}).") from None
 
 
 def _check_part(archive: zipfile.ZipFile, name: str, source) -> None:

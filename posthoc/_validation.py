@@ -7,6 +7,7 @@ deep inside numpy, pandas or torch.
 
 from __future__ import annotations
 
+from importlib import metadata
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -20,6 +21,28 @@ BAD_LAM = "lam must be a number in [0, 1]; got {value!r}."
 UNKNOWN_CHOICE = "Unknown {name} {value!r}; valid values are: {valid}."
 BAD_INT = "{name} must be an integer {constraint}; got {value!r}."
 BAD_NUMBER = "{name} must be a number {constraint}; got {value!r}."
+
+
+def is_integer(value: Any) -> bool:
+    """Whether ``value`` is an integer (numpy's included), and not a bool."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def error_summary(error: BaseException) -> str:
+    """``"TypeName: first line of the message"``, for an error raised deep inside a
+    dependency and reported in one line of ours."""
+    return f"{type(error).__name__}: {(str(error).splitlines() or [''])[0]}"
+
+
+def package_versions(names: Iterable[str]) -> dict[str, str]:
+    """The installed version of each package in ``names`` (``"unknown"`` if absent)."""
+    versions = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "unknown"
+    return versions
 
 
 def as_tensor(name: str, value: Any, *, dtype: torch.dtype | None = None) -> torch.Tensor:

@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from ._paths import user_folder
-from ._validation import check_positive_int, check_probability, check_seeds
+from ._validation import check_positive_int, check_probability, check_seeds, error_summary
 from ._workers import exit_with_parent
 from .data import Dataset, Split
 from .networks import PaperNet
@@ -350,9 +350,8 @@ def _load_cached(path: Path) -> tuple[dict, TrainingLog] | None:
         if not isinstance(state, dict):
             raise TypeError(f"its state_dict is a {type(state).__name__}")
     except Exception as exc:  # noqa: BLE001 - anything unreadable is retrained
-        reason = (str(exc).splitlines() or [""])[0]
         warnings.warn(f"network cache file {path} is unreadable or not a posthoc network "
-                      f"({type(exc).__name__}: {reason}); training the network again.",
+                      f"({error_summary(exc)}); training the network again.",
                       RuntimeWarning, stacklevel=3)
         return None
     log.from_cache = True

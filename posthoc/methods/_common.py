@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import warnings
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import torch
 from torch import nn
 
 from .. import _archive
+from .._validation import error_summary, package_versions
 from ..data import Split
 from ..metrics import MEASURES, Measure
 
@@ -175,13 +175,12 @@ class DebiasResult:
                 "options": _plain(self.options), "details": _plain(self.details),
                 "postprocessor": None if post is None else {"kind": post.kind,
                                                             "params": post.to_params()},
-                "versions": _versions()}
+                "versions": package_versions(("posthoc", "torch", "numpy"))}
         try:
             program = _archive.export_program(self.model, self.n_features)
         except Exception as exc:  # noqa: BLE001 - torch.export raises many kinds
-            reason = (str(exc).splitlines() or [""])[0]
             raise ValueError(f"the model of this result cannot be exported with "
-                             f"torch.export ({type(exc).__name__}: {reason}).") from None
+                             f"torch.export ({error_summary(exc)}).") from None
         return _archive.write(path, info, program)
 
 
@@ -225,12 +224,3 @@ def _plain(value: Any) -> Any:
         return getattr(value, "__name__", repr(value))
     return value
 
-
-def _versions() -> dict[str, str]:
-    versions = {}
-    for name in ("posthoc", "torch", "numpy"):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "unknown"
-    return versions

@@ -18,6 +18,7 @@ import numpy as np
 from torch import nn
 
 from .._registry import Registry
+from .._validation import is_integer
 
 #: The families of methods, in the book's order.
 FAMILIES = ("reference", "fine-tuning", "post-processing")
@@ -37,10 +38,6 @@ class Kind:
     convert: Callable[[Any], Any] = lambda value: value
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
 def _is_number(value: Any) -> bool:
     return (isinstance(value, (int, float, np.integer, np.floating))
             and not isinstance(value, bool) and math.isfinite(float(value)))
@@ -48,7 +45,7 @@ def _is_number(value: Any) -> bool:
 
 def integer(minimum: int = 1) -> Kind:
     """An integer >= ``minimum``."""
-    return Kind(f"an integer >= {minimum}", lambda v: _is_int(v) and v >= minimum,
+    return Kind(f"an integer >= {minimum}", lambda v: is_integer(v) and v >= minimum,
                 (minimum - 1, 2.5, True, "3"), int)
 
 
@@ -71,7 +68,7 @@ def one_of(*values: str) -> Kind:
 
 
 GRID = Kind("an integer >= 2 (the number of thresholds in [0, 1]) or None (every cut point)",
-            lambda v: v is None or (_is_int(v) and v >= 2), (1, 2.5, "501", True),
+            lambda v: v is None or (is_integer(v) and v >= 2), (1, 2.5, "501", True),
             lambda v: None if v is None else int(v))
 NAMES = Kind("a non-empty list of layer names, or None for every layer",
              lambda v: v is None or (isinstance(v, (list, tuple)) and len(v) > 0

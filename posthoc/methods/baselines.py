@@ -13,11 +13,12 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+import torch
 from torch import nn
 
 from .._logging import without_root_records
 from ..data import Split
-from ..metrics import Measure
+from ..metrics import Measure, n_groups
 from ._common import scores_of
 from ._spec import Fit, MethodSpec
 from .default import accuracy_threshold
@@ -186,7 +187,7 @@ def release_metric_caches() -> int:
 
 def _two_groups(method: str, a: np.ndarray) -> None:
     """AIF360's post-processors know a privileged and an unprivileged group only."""
-    groups = int(np.max(a)) + 1 if np.size(a) else 2
+    groups = n_groups(torch.as_tensor(np.asarray(a)))
     if groups > 2:
         raise ValueError(f"method {method!r} (AIF360) supports two groups, a in {{0, 1}}; got "
                          f"{groups} groups. The fine-tuning methods work with any number.")

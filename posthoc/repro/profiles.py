@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from .._paths import user_folder
+from .._validation import is_integer
 from ..data import CONFIGURATIONS
 from ..methods import METHODS
 from ..metrics import MEASURES
@@ -180,7 +181,7 @@ def _list_of(valid) -> Callable[[Any], bool]:
 
 
 def _is_int(v: Any, minimum: int) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool) and v >= minimum
+    return is_integer(v) and v >= minimum
 
 
 def _parameter_checks(chapter: str) -> dict[str, tuple[Callable[[Any], bool], str]]:

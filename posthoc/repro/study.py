@@ -21,7 +21,6 @@ import sys
 import tempfile
 import time
 import warnings
-from importlib import metadata
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -33,7 +32,7 @@ import torch
 from tqdm import tqdm
 
 from .. import __version__
-from .._validation import check_choice, check_positive_int, check_seed
+from .._validation import check_choice, check_positive_int, check_seed, package_versions
 from .._workers import exit_with_parent, single_threaded
 from ..data import CONFIGURATIONS, load_dataset
 from ..debias import debias, evaluate
@@ -320,11 +319,9 @@ def prepare_networks(cells: Sequence[Cell], settings: Settings, *, progress: boo
 VERSIONED = ("torch", "numpy", "pandas", "scikit-learn", "numba", "aif360")
 
 
-def package_versions() -> str:
+def versions_json() -> str:
     """posthoc's version and those of :data:`VERSIONED`, as a JSON object."""
-    return json.dumps({"posthoc": __version__,
-                       **{name: metadata.version(name) for name in VERSIONED}},
-                      sort_keys=True)
+    return json.dumps({"posthoc": __version__, **package_versions(VERSIONED)}, sort_keys=True)
 
 
 def run_cell(cell: Cell, settings: Settings, *, data_dir: str | Path | None = None) -> dict:
@@ -352,7 +349,7 @@ def run_cell(cell: Cell, settings: Settings, *, data_dir: str | Path | None = No
         for key, value in evaluation.items():
             row[f"{split_name}_{key}"] = value
     row.update({"version": __version__, "commit": commit, "torch_threads": threads,
-                "versions": package_versions(),
+                "versions": versions_json(),
                 "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S")})
     return row
 
