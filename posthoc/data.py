@@ -67,22 +67,44 @@ class Configuration:
     protected_attribute: str
     description: str
     privileged: str
+    #: What AIF360's numeric labels 1 and 0 mean, and which one AIF360 calls favourable.
+    label_one: str = ""
+    label_zero: str = ""
+    favourable_label: int = 1
 
 
+_INCOME = ("income above $50K", "income at most $50K")
+_DEPOSIT = ("subscribes a term deposit", "does not subscribe a term deposit")
+_REOFFENDS = ("reoffends within two years", "does not reoffend within two years")
 CONFIGURATIONS: dict[str, Configuration] = {
     "adult-sex": Configuration(
         "adult-sex", "adult", "sex", "Adult Census Income (ACI), protected attribute sex",
-        "male (a = 1) is privileged"),
+        "male (a = 1) is privileged", *_INCOME, 1),
     "bank-age": Configuration(
         "bank-age", "bank", "age", "Bank Marketing (BM), protected attribute age",
-        "age >= 25 (a = 1) is privileged, as in the paper"),
+        "age >= 25 (a = 1) is privileged, as in the paper", *_DEPOSIT, 1),
     "compas-race": Configuration(
         "compas-race", "compas", "race", "COMPAS, protected attribute race",
-        "Caucasian (a = 1) is privileged"),
+        "Caucasian (a = 1) is privileged", *_REOFFENDS, 0),
     "compas-sex": Configuration(
         "compas-sex", "compas", "sex", "COMPAS, protected attribute sex",
-        "female (a = 1) is privileged (AIF360's default)"),
+        "female (a = 1) is privileged (AIF360's default)", *_REOFFENDS, 0),
 }
+
+#: How a configuration's labels become ``y``: ``"aif360"`` keeps AIF360's numeric label (the
+#: authors trained on it, so on COMPAS y = 1 means the person reoffends and the paper's
+#: measures compare rates of predicted reoffending); ``"favourable"`` recodes so that y = 1
+#: is the outcome AIF360 calls favourable (on COMPAS, not reoffending). Adult and Bank are
+#: the same under both.
+LABEL_CODINGS = ("aif360", "favourable")
+
+
+def label_meaning(name: str, labels: str = "aif360") -> str:
+    """What y = 1 means in configuration ``name`` under the label coding ``labels``."""
+    config = CONFIGURATIONS[check_choice("name", name, CONFIGURATIONS)]
+    check_choice("labels", labels, LABEL_CODINGS)
+    recoded = labels == "favourable" and config.favourable_label == 0
+    return config.label_zero if recoded else config.label_one
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,7 +116,8 @@ class Split:
     X : array of shape (n, d)
         Features, converted to float32; must be finite.
     y : array of shape (n,)
-        Labels, 0 or 1 (1 is the favourable outcome).
+        Labels, 0 or 1. The measures compare the rates of predicting 1 (see
+        :func:`load_dataset` for what 1 means in the paper's configurations).
     a : array of shape (n,)
         Protected attribute: 0 or 1 (1 is the privileged group), or group codes 0, 1, ...,
         g - 1 for more than two groups (an attribute with more values, or an intersection).
@@ -303,6 +326,9 @@ class Dataset:
     valid: Split
     test: Split
     data_dir: Path = field(repr=False, default=Path("."))
+    #: The label coding (see :func:`load_dataset`) and what y = 1 means under it.
+    labels: str = "aif360"
+    positive: str = ""
 
     @property
     def n_features(self) -> int:
@@ -310,7 +336,8 @@ class Dataset:
 
     def __repr__(self) -> str:
         return (f"Dataset({self.name!r}: {len(self.train)} train / {len(self.valid)} valid / "
-                f"{len(self.test)} test rows, {self.n_features} features; {self.privileged})")
+                f"{len(self.test)} test rows, {self.n_features} features; {self.privileged}"
+                + (f"; y = 1: {self.positive}" if self.positive else "") + ")")
 
 
 # --------------------------------------------------------------------------- data folder
@@ -469,7 +496,7 @@ def load_aif360(name: str, *, data_dir: Path | str | None = None, download: bool
     return train, valid, test
 
 
-def load_dataset(name: str, *, data_dir: Path | str | None = None,
+def load_dataset(name: str, *, labels: str = "aif360", data_dir: Path | str | None = None,
                  download: bool = True) -> Dataset:
     """Load one of the paper's configurations, split and standardised.
 
@@ -477,6 +504,11 @@ def load_dataset(name: str, *, data_dir: Path | str | None = None,
     ----------
     name : {"adult-sex", "bank-age", "compas-race", "compas-sex"}
         The configuration.
+    labels : {"aif360", "favourable"}, default "aif360"
+        The label coding (:data:`LABEL_CODINGS`). ``"aif360"`` keeps AIF360's numeric label,
+        as the authors did: on COMPAS, y = 1 means the person reoffends (AIF360's favourable
+        label is 0). ``"favourable"`` makes y = 1 the favourable outcome. Adult and Bank are
+        the same under both; :func:`label_meaning` says what y = 1 means.
     data_dir : path, optional
         Folder with the raw files (``adult/``, ``bank/``, ``compas/``). Defaults to
         ``$POSTHOC_DATA``, else ``~/.cache/posthoc/data``.
@@ -502,6 +534,7 @@ def load_dataset(name: str, *, data_dir: Path | str | None = None,
     (3700, 401)
     """
     config = CONFIGURATIONS[check_choice("name", name, CONFIGURATIONS)]
+    check_choice("labels", labels, LABEL_CODINGS)
     train, valid, test = load_aif360(name, data_dir=data_dir, download=download)
     column = train.protected_attribute_names.index(config.protected_attribute)
     mean = train.features.mean(axis=0)
@@ -510,7 +543,8 @@ def load_dataset(name: str, *, data_dir: Path | str | None = None,
 
     def to_split(part) -> Split:
         X = (part.features - mean) / std
-        y = (part.labels.ravel() == part.favorable_label).astype(np.int64)
+        positive = part.favorable_label if labels == "favourable" else 1.0
+        y = (part.labels.ravel() == positive).astype(np.int64)
         a = (part.protected_attributes[:, column]
              == part.privileged_protected_attributes[column][0]).astype(np.int64)
         return Split(X, y, a)
@@ -519,7 +553,8 @@ def load_dataset(name: str, *, data_dir: Path | str | None = None,
     return Dataset(name=config.name, description=config.description,
                    protected_attribute=config.protected_attribute, privileged=config.privileged,
                    feature_names=list(train.feature_names), train=to_split(train),
-                   valid=to_split(valid), test=to_split(test), data_dir=folder)
+                   valid=to_split(valid), test=to_split(test), data_dir=folder,
+                   labels=labels, positive=label_meaning(name, labels))
 
 
 def available() -> list[str]:
@@ -527,7 +562,7 @@ def available() -> list[str]:
     return list(CONFIGURATIONS)
 
 
-__all__ = ["CHECKSUMS", "CONFIGURATIONS", "Dataset", "Split", "available", "default_data_dir",
-           "ensure_files", "load_aif360", "load_dataset"]
+__all__ = ["CHECKSUMS", "CONFIGURATIONS", "Dataset", "LABEL_CODINGS", "Split", "available",
+           "default_data_dir", "ensure_files", "label_meaning", "load_aif360", "load_dataset"]
 
 

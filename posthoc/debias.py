@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import numpy as np
 from torch import nn
 
 from ._validation import check_lam, check_seed
 from .data import Split
+from .diagnostics import is_constant
 from .methods import METHODS, DebiasResult, frozen_copy, scores_of
 from .metrics import MEASURES, Measure, accuracy, bias, check_measure, objective
 
@@ -87,15 +89,19 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
 
 
 def evaluate(result: DebiasResult, split: Split) -> dict[str, float]:
-    """Bias, accuracy and objective of ``result`` on ``split``, and the bias under each
-    registered measure (``bias_spd``, ``bias_eod``, ``bias_aod``, ...)."""
+    """Bias, accuracy and objective of ``result`` on ``split``, the share of predicted 1s
+    (``positive_rate``), whether every prediction is one class (``constant``: its bias is 0
+    under every measure), and the bias under each registered measure (``bias_spd``,
+    ``bias_eod``, ``bias_aod``, ...)."""
     if not isinstance(result, DebiasResult):
         raise ValueError(f"result must be a DebiasResult; got {type(result).__name__}.")
     predictions = result.predict_split(split)
     row = {"bias": float(bias(predictions, split.y, split.a, result.measure)),
            "accuracy": float(accuracy(predictions, split.y)),
            "objective": float(objective(predictions, split.y, split.a, result.measure,
-                                        lam=result.lam))}
+                                        lam=result.lam)),
+           "positive_rate": float(np.mean(predictions)) if len(predictions) else float("nan"),
+           "constant": is_constant(predictions)}
     for name in MEASURES:
         row[f"bias_{name}"] = float(bias(predictions, split.y, split.a, name))
     return row

@@ -37,7 +37,7 @@ from .data import Dataset, Split
 from .networks import PaperNet
 
 #: Bump when the training algorithm changes, so that cached networks are not reused.
-TRAINING_VERSION = 1
+TRAINING_VERSION = 2
 BATCH_SIZE = 64
 MAX_EPOCHS = 1001
 CHECK_EVERY = 10          # early-stopping check interval, in epochs
@@ -244,7 +244,8 @@ class _StackedNets:
         grad = torch.zeros_like(flat) if grad is None else grad
         grads = self.views(grad)
         g_out = ((_rowwise(torch.sigmoid, logits) - y) / rows).unsqueeze(-1)  # (S, B, 1)
-        grads[-2].copy_(torch.bmm(h.transpose(1, 2), g_out))
+        # A sum, not a matrix-vector bmm: bmm of one network takes another kernel (see _head).
+        torch.sum(h * g_out, 1, out=grads[-2][..., 0])
         torch.sum(g_out, 1, out=grads[-1])
         g = torch.bmm(g_out, head_weight.transpose(1, 2))
         for layer in range(self.depth, -1, -1):

@@ -193,14 +193,16 @@ def test_the_chapters_defaults_make_exactly_the_study_grid(profile):
     assert from_chapters == set(cells) and len(cells) == len(set(cells))
 
 
-def test_the_committed_paper_results_are_exactly_the_paper_grid():
+def test_every_committed_paper_result_is_a_cell_of_todays_paper_grid():
+    # Cells computed under another coding, objective or training algorithm have other names:
+    # none may stay in the committed store beside today's.
     from pathlib import Path
 
     from posthoc.repro.study import profile_grid
 
     store = ResultStore(Path(__file__).resolve().parents[1] / "results" / "paper")
     cells, settings = profile_grid("paper")
-    assert {cell_id(cell, settings) for cell in cells} == store.done()
+    assert store.done() <= {cell_id(cell, settings) for cell in cells}
 
 
 def test_a_budget_equal_to_the_default_leaves_the_cell_names_alone():

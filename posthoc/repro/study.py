@@ -10,6 +10,7 @@ and a rerun skips what is done.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import multiprocessing
@@ -34,11 +35,12 @@ from tqdm import tqdm
 from .. import __version__
 from .._validation import check_choice, check_positive_int, check_seed, package_versions
 from .._workers import exit_with_parent, single_threaded
-from ..data import CONFIGURATIONS, load_dataset
+from ..data import CONFIGURATIONS, LABEL_CODINGS, load_dataset
+from ..diagnostics import network_health
 from ..debias import debias, evaluate
 from ..methods import METHODS
 from ..metrics import MEASURES
-from ..training import train_network, train_networks
+from ..training import TRAINING_VERSION, train_network, train_networks
 from .profiles import (ARCHITECTURES, PROFILES, chapter_defaults, check_profile, resolve,
                        results_folder)
 
@@ -67,11 +69,28 @@ class Settings:
     lam: float = 0.75
     max_epochs: int = 1001
     method_options: dict = field(default_factory=dict)  # {method: {option: value}}
+    #: The label coding (``posthoc.data.LABEL_CODINGS``); the paper's is AIF360's.
+    labels: str = "aif360"
+    #: The objective the methods minimise; ``epsilon`` is its bias tolerance, if it has one.
+    objective: str = "weighted"
+    epsilon: float | None = None
+
+    def __post_init__(self) -> None:
+        check_choice("labels", self.labels, LABEL_CODINGS)
+        check_choice("objective", self.objective, OBJECTIVES)
 
     def key(self) -> dict:
+        """Everything that determines a cell's numbers besides the cell, including the
+        training algorithm's version (its networks)."""
         return {"lam": self.lam, "max_epochs": self.max_epochs,
                 "method_options": {m: dict(sorted(o.items()))
-                                   for m, o in sorted(self.method_options.items())}}
+                                   for m, o in sorted(self.method_options.items())},
+                "labels": self.labels, "objective": self.objective, "epsilon": self.epsilon,
+                "training": TRAINING_VERSION}
+
+
+#: The objectives a study can use.
+OBJECTIVES = ("weighted",)
 
 
 def cell_id(cell: Cell, settings: Settings) -> str:
@@ -89,9 +108,12 @@ def grid(*, configs: Iterable[str], seeds: Iterable[int], measures: Iterable[str
             for m in measures for meth in methods]
 
 
-def _commit() -> str:
-    """The checkout's commit, with ``-dirty`` if the package differs from it; ``unknown``
-    outside a git checkout."""
+@functools.cache
+def code_commit() -> str:
+    """The commit of the code this process runs: the checkout's commit when first asked
+    (the package is imported by then), with ``-dirty`` if the package differed from it;
+    ``unknown`` outside a git checkout. Asked once per process, so a commit made while a
+    long run goes on does not relabel the cells its processes compute."""
     here = Path(__file__).resolve().parent
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
@@ -288,7 +310,9 @@ def stored_table(profile: str, name: str, parameters: dict, compute: Callable[[]
     (Table 3's model comparison, Table 1's seed rows, Appendix A's perturbation studies)."""
     if results is None:
         results = results_folder(profile)
-    text = json.dumps({"name": name, "parameters": parameters}, sort_keys=True, default=str)
+    # The training algorithm's version is part of the name: its networks change the table.
+    text = json.dumps({"name": name, "parameters": parameters, "training": TRAINING_VERSION},
+                      sort_keys=True, default=str)
     store = ResultStore(Path(results) / "tables")
     identifier = f"{name}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
     path = store.folder / f"{identifier}.parquet"
@@ -310,7 +334,8 @@ def prepare_networks(cells: Sequence[Cell], settings: Settings, *, progress: boo
     for (dataset, arch), seeds in groups.items():
         config = next(c.config for c in cells
                       if CONFIGURATIONS[c.config].dataset == dataset and c.arch == arch)
-        train_networks(load_dataset(config, data_dir=data_dir), seeds=sorted(seeds),
+        train_networks(load_dataset(config, labels=settings.labels, data_dir=data_dir),
+                       seeds=sorted(seeds),
                        max_epochs=settings.max_epochs, progress=progress,
                        **ARCHITECTURES[arch])
 
@@ -327,20 +352,25 @@ def versions_json() -> str:
 def run_cell(cell: Cell, settings: Settings, *, data_dir: str | Path | None = None) -> dict:
     """Run one cell and return its tidy row. The cell runs on one torch and one numba
     thread, so that its numbers do not depend on the number of workers or cores; the row
-    records that thread count, the package versions and the commit of the code (``-dirty``
-    when the package had uncommitted changes) as the cell started."""
-    commit = _commit()
-    dataset = load_dataset(cell.config, data_dir=data_dir)
+    records that thread count, the package versions, the commit of the code that runs it
+    (:func:`code_commit`), the network's health at its default threshold on the validation
+    split (``network_failed``: see :mod:`posthoc.diagnostics`), and whether the debiased
+    classifier is constant on each split."""
+    dataset = load_dataset(cell.config, labels=settings.labels, data_dir=data_dir)
     with single_threaded() as threads:
         network = train_network(dataset, seed=cell.seed, max_epochs=settings.max_epochs,
                                 progress=False, **ARCHITECTURES[cell.arch])
+        health = network_health(network, dataset.valid)
         result = debias(network, dataset.valid, cell.method, measure=cell.measure,
                         lam=settings.lam, seed=cell.seed,
                         **settings.method_options.get(cell.method, {}))
         evaluations = {split: evaluate(result, getattr(dataset, split))
                        for split in ("valid", "test")}
     row: dict[str, Any] = {**asdict(cell), "lam": settings.lam,
-                           "max_epochs": settings.max_epochs,
+                           "max_epochs": settings.max_epochs, "labels": settings.labels,
+                           "objective": settings.objective,
+                           "epsilon": (float("nan") if settings.epsilon is None
+                                       else settings.epsilon),
                            "method_options": json.dumps(
                                settings.method_options.get(cell.method, {}), sort_keys=True),
                            "threshold": float(result.threshold),
@@ -348,7 +378,10 @@ def run_cell(cell: Cell, settings: Settings, *, data_dir: str | Path | None = No
     for split_name, evaluation in evaluations.items():
         for key, value in evaluation.items():
             row[f"{split_name}_{key}"] = value
-    row.update({"version": __version__, "commit": commit, "torch_threads": threads,
+    row.update({"network_valid_accuracy": health["accuracy"],
+                "network_valid_positive_rate": health["positive_rate"],
+                "network_failed": health["failed"]})
+    row.update({"version": __version__, "commit": code_commit(), "torch_threads": threads,
                 "versions": versions_json(),
                 "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S")})
     return row
@@ -357,6 +390,7 @@ def run_cell(cell: Cell, settings: Settings, *, data_dir: str | Path | None = No
 def _init_worker(parent_pid: int) -> None:
     torch.set_num_threads(1)
     exit_with_parent(parent_pid)
+    code_commit()                                 # the code this worker imported
 
 
 def _run_cell_task(cell: Cell, settings: Settings, identifier: str,
@@ -375,6 +409,7 @@ def run_grid(cells: Sequence[Cell], settings: Settings, store: ResultStore, *,
     Either way the results come back here and are written one by one, atomically.
     """
     check_positive_int("workers", workers)
+    code_commit()                                 # the code this process imported
     cells = list(dict.fromkeys(cells))            # a cell given twice is computed once
     identifiers = [cell_id(cell, settings) for cell in cells]
     done = store.done()
@@ -445,7 +480,7 @@ def run_grid(cells: Sequence[Cell], settings: Settings, store: ResultStore, *,
                            "cells_computed": len(computed), "cells_in_grid": len(cells),
                            "cells_held_elsewhere": held_elsewhere, "workers": workers,
                            "scheduler": scheduler, "cores": os.cpu_count(),
-                           "commit": _commit()})
+                           "commit": code_commit()})
     rows = store.load()
     if rows.empty:
         return rows
