@@ -9,7 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PROFILE ?= quick
 # In the book's order: the ablation reuses the main comparison's results.
-NOTEBOOKS := $(addprefix notebooks/,$(addsuffix .py,need_for_networks sensitivity main_comparison ablations reproducibility own_model))
+NOTEBOOKS := $(addprefix notebooks/,$(addsuffix .py,need_for_networks sensitivity main_comparison ablations reproducibility own_model teaching))
 NBVAL_DIR := _build/nbval
 WHEEL_DIR := _build/wheel
 
@@ -45,7 +45,7 @@ notebooks: install data
 	  $(VENV)/bin/jupytext --quiet --to ipynb --output _build/src/$$name.ipynb $$src; \
 	  $(VENV)/bin/papermill --no-progress-bar --log-level WARNING -k python3 \
 	    -p profile $(PROFILE) _build/src/$$name.ipynb book/$$name.ipynb; \
-	  $(PY) -m posthoc.repro.book book/$$name.ipynb; \
+	  $(PY) -m posthoc.repro.book --profile $(PROFILE) book/$$name.ipynb; \
 	  echo "$$name: $$(( $$(date +%s) - start )) s"; \
 	done
 
@@ -66,6 +66,7 @@ nbval: install
 	  $(VENV)/bin/jupytext --quiet --to ipynb --output $(NBVAL_DIR)/src-$$name.ipynb $$src; \
 	  $(VENV)/bin/papermill --no-progress-bar --log-level WARNING -k python3 \
 	    -p profile quick $(NBVAL_DIR)/src-$$name.ipynb $(NBVAL_DIR)/$$name.ipynb; \
+	  $(PY) -m posthoc.repro.book --times-only --profile quick $(NBVAL_DIR)/$$name.ipynb; \
 	  rm $(NBVAL_DIR)/src-$$name.ipynb; \
 	done
 	$(PY) -m pytest -q -p no:cacheprovider --nbval --nbval-current-env \

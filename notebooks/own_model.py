@@ -228,3 +228,57 @@ print("the same numbers as in Python:",
 # {cite}`bird2020fairlearn`. The command line runs the methods that work on an exported program
 # (`default`, `random` and the post-processors); layer-wise optimisation and adversarial
 # fine-tuning need the `nn.Module` with its `nn.Linear` layers, so use them from Python.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise runs in well under two minutes with the quick profile; the solutions are
+# hidden until you open them.
+
+# %% [markdown]
+# ```{exercise}
+# :label: ex-own-lambda
+#
+# *Beginner.* Run the same debiasing with λ = 0.9 and λ = 0.25 and print the test bias, accuracy and
+# positive rate of each. Where does the classifier become constant?
+# ```
+#
+# ```{solution-start} ex-own-lambda
+# :class: dropdown
+# ```
+
+# %%
+for weight in (0.25, 0.9):
+    other = posthoc.debias(model, valid, "random", measure=settings["measure"], lam=weight,
+                           seed=settings["seed"], trials=settings["trials"])
+    row = posthoc.evaluate(other, test)
+    print(f"lambda {weight}: bias {row['bias']:+.4f}, accuracy {row['accuracy']:.4f}, "
+          f"positive rate {row['positive_rate']:.3f}, constant {row['constant']}")
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise}
+# :label: ex-own-measure
+#
+# *Intermediate.* Debias for equal opportunity instead (`measure="eod"`), then evaluate the result under all
+# three measures (`bias_spd`, `bias_eod`, `bias_aod` in `posthoc.evaluate`'s output). Does
+# lowering one measure lower the others?
+# ```
+#
+# ```{solution-start} ex-own-measure
+# :class: dropdown
+# ```
+
+# %%
+eod = posthoc.debias(model, valid, "random", measure="eod", lam=settings["lam"],
+                     seed=settings["seed"], trials=settings["trials"])
+pd.DataFrame([{"debiased for": name, **{k: posthoc.evaluate(r, test)[k]
+                                        for k in ("bias_spd", "bias_eod", "bias_aod")}}
+              for name, r in ((settings["measure"], result), ("eod", eod))]).round(4)
+
+# %% [markdown]
+# ```{solution-end}
+# ```

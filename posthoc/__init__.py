@@ -1,7 +1,9 @@
 """posthoc: post-hoc methods for debiasing neural networks.
 
 The public API: data (:func:`load_dataset`, :class:`Dataset`, :class:`Split`), measures
-(:data:`MEASURES`, :func:`bias`, :func:`objective`, :func:`best_threshold`), the paper's
+(:data:`MEASURES`, :func:`bias`, :func:`objective`, :func:`best_threshold`), the objectives
+the methods minimise (:class:`Objective`: the paper's weighted one or its final version's
+constrained one), the paper's
 network (:class:`PaperNet`) and its trainer (:func:`train_network`, :func:`train_networks`),
 and the post-hoc methods (:data:`METHODS`, :func:`debias`, :func:`evaluate`). New methods
 and measures join through :func:`register_method` and :func:`register_measure`.
@@ -16,13 +18,15 @@ from .methods import METHODS, DebiasResult, Fit, MethodSpec, Option, load_result
 from .metrics import (MEASURES, BestThreshold, GroupCounts, MeasureSpec, accuracy,
                       best_threshold, bias, objective, register_measure)
 from .networks import PaperNet
+from .objectives import Objective
 from .training import TrainingLog, train_network, train_networks
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CONFIGURATIONS", "DebiasResult", "Fit", "GroupCounts", "MEASURES", "METHODS",
-    "BestThreshold", "Dataset", "MeasureSpec", "MethodSpec", "Option", "PaperNet", "Split",
+    "BestThreshold", "Dataset", "MeasureSpec", "MethodSpec", "Objective", "Option", "PaperNet",
+    "Split",
     "TrainingLog", "__version__", "accuracy", "available", "best_threshold", "bias", "debias",
     "evaluate", "load_dataset", "load_result", "objective", "register_measure", "register_method",
     "train_network", "train_networks",

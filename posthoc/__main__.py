@@ -60,9 +60,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--measure", default="spd", help="one of: " + ", ".join(MEASURES))
     run.add_argument("--lam", type=float, default=0.75, help="weight of |bias| (default 0.75)")
     run.add_argument("--seed", type=int, default=0, help="seed of the method (default 0)")
+    run.add_argument("--objective", default="weighted", choices=["weighted", "constrained"],
+                     help="weighted: lam*|bias| + (1-lam)*(1-accuracy) (the paper's); "
+                          "constrained: balanced accuracy while |bias| < epsilon")
+    run.add_argument("--epsilon", type=float, default=None,
+                     help="the constrained objective's bias tolerance (default 0.05)")
     run.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
                      help="a method option, e.g. --option trials=50 (repeatable)")
     run.add_argument("--out", required=True, help="where to write the result file")
+    run.add_argument("--quiet", action="store_true",
+                     help="no progress bar (the long methods show one on stderr)")
     score = commands.add_parser("evaluate", help="score a saved result on a CSV split")
     score.add_argument("--result", required=True, help="a file written by posthoc debias")
     _split_arguments(score)
@@ -114,7 +121,8 @@ def _debias(args: argparse.Namespace) -> int:
         raise _Usage(f"model file {args.model} does not exist.")
     split = _read_split(args)
     result = debias(model, split, args.method, measure=args.measure, lam=args.lam,
-                    seed=args.seed, **_options(args.option))
+                    seed=args.seed, objective=args.objective, epsilon=args.epsilon,
+                    progress=not args.quiet, **_options(args.option))
     path = result.save(args.out)
     print(f"{result.method} on {len(split)} rows: validation objective "
           f"{result.objective:.4f}, threshold {result.threshold:.4f}; saved to {path}",

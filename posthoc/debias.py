@@ -8,15 +8,20 @@ from typing import Any
 import numpy as np
 from torch import nn
 
+from ._progress import shown
 from ._validation import check_lam, check_seed
 from .data import Split
 from .diagnostics import is_constant
 from .methods import METHODS, DebiasResult, frozen_copy, scores_of
-from .metrics import MEASURES, Measure, accuracy, bias, check_measure, objective
+from .metrics import MEASURES, Measure, accuracy, bias, check_measure
+from .objectives import Objective, as_objective
 
 
 def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "spd",
-           lam: float = 0.75, seed: int = 0, **options: Any) -> DebiasResult:
+           lam: float = 0.75, seed: int = 0, objective: str | Objective = "weighted",
+           epsilon: float | None = None, margin: float | None = None,
+           resamples: int | None = None, progress: bool = False,
+           **options: Any) -> DebiasResult:
     """Debias ``model`` post hoc with the validation ``split``.
 
     Parameters
@@ -38,7 +43,18 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
     lam : float in [0, 1], default 0.75
         Weight of |bias| in the objective.
     seed : int, default 0
-        Seed of every random draw of the method.
+        Seed of every random draw of the method (and of the bootstrap resamples).
+    objective : {"weighted", "constrained"} or posthoc.Objective, default "weighted"
+        ``"weighted"`` is the paper's λ·|bias| + (1 − λ)·(1 − accuracy). ``"constrained"``
+        is its final version's: 1 − balanced accuracy while |bias| < ``epsilon``, else 1,
+        each candidate scored over ``resamples`` bootstrap resamples of ``split`` with the
+        bound ``epsilon - margin``. The post-processing methods and ``default`` do not
+        optimise an objective; their result is reported under it.
+    epsilon, margin, resamples : optional
+        The constrained objective's tolerance (default 0.05), bootstrap margin (the method's:
+        0.01, 0.02 for adversarial fine-tuning) and number of resamples (default 5).
+    progress : bool, default False
+        Show the long methods' progress (trials, layers or epochs) on stderr.
     **options
         The method's options, for example ``trials`` (random), ``calls`` (layerwise),
         ``epochs`` (adversarial), ``grid`` (thresholds tried; ``None`` for every cut point).
@@ -73,18 +89,29 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
     lam, seed = check_lam(lam), check_seed(seed)
     if not isinstance(split, Split):
         raise ValueError(f"split must be a posthoc.Split; got {type(split).__name__}.")
+    constrained = objective == "constrained" or getattr(objective, "constrained", False)
+    criterion = as_objective(objective, lam=lam, epsilon=epsilon, resamples=resamples,
+                             margin=margin if margin is not None or not constrained
+                             else spec.margin, seed=seed)
+    if criterion.constrained and callable(measure):
+        raise ValueError("objective 'constrained' takes a registered measure name (see "
+                         "posthoc.register_measure); got a callable.")
     settings = spec.resolve(options)
     copy = frozen_copy(model)
     scores_of(copy, split.X)     # the model takes the split's width and outputs probabilities
     start = time.perf_counter()
-    fitted = spec.fit(copy, split, measure=measure, lam=lam, seed=seed, **settings)
+    if spec.uses_objective:
+        settings = {**settings, "objective": criterion}
+    with shown(progress):
+        fitted = spec.fit(copy, split, measure=measure, lam=lam, seed=seed, **settings)
+    settings.pop("objective", None)
     result = DebiasResult(method=spec.name, measure=measure, lam=lam,
                           threshold=float(fitted.threshold), objective=float("nan"),
                           runtime_s=time.perf_counter() - start, model=fitted.model,
                           postprocessor=fitted.postprocessor, details=fitted.details,
-                          seed=seed, options=settings, n_features=split.X.shape[1])
-    result.objective = float(objective(result.predict_split(split), split.y, split.a,
-                                       measure, lam=lam))
+                          seed=seed, options=settings, n_features=split.X.shape[1],
+                          criterion=criterion)
+    result.objective = result.objective_of(split)
     return result
 
 
@@ -98,8 +125,7 @@ def evaluate(result: DebiasResult, split: Split) -> dict[str, float]:
     predictions = result.predict_split(split)
     row = {"bias": float(bias(predictions, split.y, split.a, result.measure)),
            "accuracy": float(accuracy(predictions, split.y)),
-           "objective": float(objective(predictions, split.y, split.a, result.measure,
-                                        lam=result.lam)),
+           "objective": result.objective_of(split),
            "positive_rate": float(np.mean(predictions)) if len(predictions) else float("nan"),
            "constant": is_constant(predictions)}
     for name in MEASURES:

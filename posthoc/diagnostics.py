@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._validation import check_lam
 from .data import Split
 from .methods import scores_of
 
@@ -26,6 +27,22 @@ def majority_share(split: Split) -> float:
     """The accuracy of predicting the more frequent label for everyone."""
     share = float(np.mean(split.y)) if len(split) else 0.0
     return max(share, 1.0 - share)
+
+
+def constant_objective(split: Split, *, lam: float = 0.75) -> float:
+    """The weighted objective λ·|bias| + (1 − λ)·(1 − accuracy) of the best constant
+    classifier on ``split``: bias 0 and the majority share's accuracy, so
+    (1 − λ)·(1 − majority share). A debiased classifier scores better than predicting one
+    class for everyone only below this value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> split = Split(np.zeros((4, 1)), [1, 0, 0, 0], [0, 1, 0, 1])
+    >>> constant_objective(split, lam=0.75)
+    0.0625
+    """
+    return float((1 - check_lam(lam)) * (1 - majority_share(split)))
 
 
 def is_constant(predictions: np.ndarray) -> bool:
@@ -58,5 +75,5 @@ def network_health(model: nn.Module, split: Split, *,
             "failed": bool(is_constant(predictions) or accuracy <= majority + MAJORITY_MARGIN)}
 
 
-__all__ = ["DEFAULT_THRESHOLD", "MAJORITY_MARGIN", "is_constant", "majority_share",
+__all__ = ["DEFAULT_THRESHOLD", "MAJORITY_MARGIN", "constant_objective", "is_constant", "majority_share",
            "network_health"]

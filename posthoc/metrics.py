@@ -170,12 +170,16 @@ def group_counts(pred: torch.Tensor, y: torch.Tensor, group: torch.Tensor) -> Gr
     return GroupCounts(tp=tp, fp=fp, tn=negatives.sum(-1) - fp, fn=positives.sum(-1) - tp)
 
 
-def cumulative_counts(sorted_y: torch.Tensor, sorted_a: torch.Tensor) -> GroupCounts:
+def cumulative_counts(sorted_y: torch.Tensor, sorted_a: torch.Tensor,
+                      weights: torch.Tensor | None = None) -> GroupCounts:
     """The counts of predicting the top k positive, for every k = 0..n: ``sorted_y`` and
     ``sorted_a`` are labels and groups in descending order of score, shape (B, n); each
-    count has shape (B, n + 1, g). One cumulative sum gives the whole curve."""
+    count has shape (B, n + 1, g). One cumulative sum gives the whole curve. ``weights``
+    (B, n), in the same order, counts each row that many times (a bootstrap resample)."""
     members = torch.stack([sorted_a == k for k in range(n_groups(sorted_a))],
                           dim=-1).to(torch.float64)
+    if weights is not None:
+        members = members * weights.to(torch.float64).unsqueeze(-1)
     y = sorted_y.to(torch.float64).unsqueeze(-1)
     positives, negatives = members * y, members * (1 - y)
     zero = torch.zeros(members.shape[:-2] + (1, members.shape[-1]), dtype=torch.float64)
@@ -386,9 +390,16 @@ def _candidate_cuts(desc: torch.Tensor, grid: int | None):
     return above, thresholds
 
 
-def _values_at_cuts(order, y_rows, a_rows, labels, candidates, measure, lam):
+def _values_at_cuts(order, y_rows, a_rows, labels, candidates, measure, lam, objective=None):
     """The objective at every candidate cut, +inf where the cut is unreachable."""
-    if callable(measure):
+    if objective is not None and objective.constrained:
+        if callable(measure):
+            raise ValueError("objective 'constrained' takes a registered measure name (see "
+                             "posthoc.register_measure); got a callable.")
+        curve = objective.sorted_curve(torch.gather(y_rows, 1, order),
+                                       torch.gather(a_rows, 1, order), order, measure)
+        values = torch.gather(curve, 1, candidates.clamp(min=0))
+    elif callable(measure):
         values = _callable_at_cuts(order, *labels, candidates, measure, lam)
     else:
         counts = cumulative_counts(torch.gather(y_rows, 1, order), torch.gather(a_rows, 1, order))
@@ -410,7 +421,7 @@ def _pick_best(values: torch.Tensor, desc: torch.Tensor, thresholds: torch.Tenso
 
 def best_threshold(scores: ArrayLike, y_true: ArrayLike, a: ArrayLike,
                    measure: Measure = "spd", *, lam: float = 0.75, grid: int | None = None,
-                   return_objective: bool = False):
+                   return_objective: bool = False, objective: Any = None):
     """The threshold t minimising the objective of the predictions ``scores > t``.
 
     Without ``grid``, every distinct cut point is considered: the scores are sorted once and
@@ -435,6 +446,9 @@ def best_threshold(scores: ArrayLike, y_true: ArrayLike, a: ArrayLike,
         Number of evenly spaced thresholds in [0, 1] to try instead of every cut point.
     return_objective : bool, default False
         Also return the objective at the threshold.
+    objective : posthoc.Objective, optional
+        The objective to minimise; without it, the weighted objective with ``lam``. A
+        weighted :class:`~posthoc.Objective` uses its own ``lam``.
 
     Returns
     -------
@@ -449,12 +463,13 @@ def best_threshold(scores: ArrayLike, y_true: ArrayLike, a: ArrayLike,
     0.55
     """
     measure = check_measure(measure)
-    lam = check_lam(lam)
+    lam = check_lam(lam) if objective is None else objective.lam
     grid = _check_grid(grid)
     flat, y_rows, a_rows, labels, batch_shape = _score_rows(scores, y_true, a)
     desc, order = torch.sort(flat, dim=-1, descending=True, stable=True)
     candidates, thresholds = _candidate_cuts(desc, grid)
-    values = _values_at_cuts(order, y_rows, a_rows, labels, candidates, measure, lam)
+    values = _values_at_cuts(order, y_rows, a_rows, labels, candidates, measure, lam,
+                             objective)
     threshold, best_value = _pick_best(values, desc, thresholds)
     result_threshold = _wrap(threshold.reshape(batch_shape), scores)
     if return_objective:

@@ -1,10 +1,14 @@
-"""posthoc.repro.book: papermill's injected parameters are removed from the built chapters."""
+"""posthoc.repro.book: papermill's injected parameters are removed from the built chapters,
+and each chapter's execution time is recorded for the teaching page."""
 
 from __future__ import annotations
 
-import nbformat
+import math
 
-from posthoc.repro.book import hide_injected_parameters, main
+import nbformat
+import pytest
+
+from posthoc.repro.book import chapter_times, hide_injected_parameters, main, record_times
 
 
 def test_the_injected_parameters_cell_is_marked_for_removal(tmp_path):
@@ -20,4 +24,29 @@ def test_the_injected_parameters_cell_is_marked_for_removal(tmp_path):
     tags = [cell.metadata.get("tags", []) for cell in nbformat.read(path, as_version=4).cells]
     assert tags == [["parameters"], ["injected-parameters", "remove-cell"], []]
     assert hide_injected_parameters(path) == 0          # once is enough
-    assert main([str(tmp_path / "missing.ipynb")]) == 2
+    with pytest.raises(SystemExit) as exit_:
+        main([str(tmp_path / "missing.ipynb")])
+    assert exit_.value.code == 2
+
+
+def _executed(path, seconds):
+    notebook = nbformat.v4.new_notebook()
+    if seconds is not None:
+        notebook.metadata["papermill"] = {"duration": seconds}
+    nbformat.write(notebook, path)
+    return path
+
+
+def test_chapter_times_are_recorded_per_profile_and_the_latest_run_kept(tmp_path):
+    store = tmp_path / "results"
+    first = [_executed(tmp_path / "sensitivity.ipynb", 14.04),
+             _executed(tmp_path / "ablations.ipynb", None)]
+    record_times("quick", first, results=store / "quick")
+    record_times("quick", [_executed(tmp_path / "sensitivity.ipynb", 12.0)],
+                 results=store / "quick")
+    record_times("paper", [_executed(tmp_path / "sensitivity.ipynb", 300.0)],
+                 results=store / "paper")
+    times = chapter_times(results=store)
+    assert times.loc["sensitivity"].tolist() == [12.0, 300.0]
+    assert math.isnan(times.loc["ablations", "quick"])
+    assert math.isnan(times.loc["ablations", "paper"])

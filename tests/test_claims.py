@@ -2,99 +2,154 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pytest
 
-from posthoc.repro.claims import (ablation_lead_claim, adversarial_claim, fine_tuning_claim,
-                                  layerwise_claim, network_claim, random_claim, runtime_claim,
-                                  spread_claim)
+from posthoc.repro.claims import (Verdict, adversarial_claim, best_methods, bootstrap_interval,
+                                  few_parameters_claim, fine_tuning_claim, layerwise_claim,
+                                  network_claim, random_claim, regression_claim, runtime_claim,
+                                  singular_values_claim, spread_claim, verdict_table)
 
-
-def test_a_verdict_prints_its_criterion_and_evidence():
-    verdict = random_claim(pd.DataFrame({"Random": [1, 2, 3]}))
-    assert verdict.verdict == "SUPPORTED" and verdict.supported is True
-    text = str(verdict)
-    assert text.startswith("SUPPORTED") and "criterion: " in text and verdict.evidence in text
+FINE = ("random", "layerwise", "adversarial")
+POST = ("roc", "eqodds", "calibeqodds")
 
 
-def test_fine_tuning_claim_judges_family_means_by_hand():
-    families = pd.DataFrame({"fine-tuning mean": [0.10, 0.20, 0.30],
-                             "post-processing mean": [0.15, 0.25, 0.28],
-                             "fine-tuning wins": [True, False, False]})
-    verdict = fine_tuning_claim(families)
-    # Gaps +0.05, +0.05, -0.02: above in 2 of 3, mean +0.027; best beats best in 1 of 3.
-    assert verdict.verdict == "SUPPORTED"
-    assert "in 2 of 3 settings (mean gap +0.027)" in verdict.evidence
-    assert "in 1 of 3" in verdict.evidence
-    families["post-processing mean"] = [0.15, 0.18, 0.28]   # gaps +0.05, -0.02, -0.02
-    assert fine_tuning_claim(families).verdict == "NOT SUPPORTED"
-    assert fine_tuning_claim(families.iloc[:0]).verdict == "UNDECIDED"
-
-
-def test_adversarial_claim_counts_first_places_on_the_other_networks():
-    index = pd.MultiIndex.from_tuples(
-        [("adult-sex", "default"), ("adult-sex", "width-64"), ("adult-sex", "depth-20"),
-         ("bank-age", "default"), ("bank-age", "width-64"), ("bank-age", "depth-20")],
-        names=["config", "arch"])
-    ranks_ = pd.DataFrame({"Adversarial": [1, 1, 3, 2, 1, 2]}, index=index)
-    for other in ("Default", "Random", "ROC", "EqOdds", "CalibEqOdds"):
-        ranks_[other] = 2
-    verdict = adversarial_claim(ranks_)
-    # Variants: ranks 1, 3, 1, 2 -> first on 2 of 4 (not most); the paper's network: 1, 2.
-    assert verdict.verdict == "NOT SUPPORTED"
-    assert "best of 6 on 2 of 4 settings" in verdict.evidence
-    assert "(mean rank 1.75)" in verdict.evidence and "its mean rank is 1.50" in verdict.evidence
-    ranks_.iloc[2, 0] = 1
-    assert adversarial_claim(ranks_).verdict == "SUPPORTED"
-    only_default = ranks_[ranks_.index.get_level_values("arch") == "default"]
-    assert adversarial_claim(only_default).verdict == "UNDECIDED"
-    assert adversarial_claim(ranks_.drop(columns="Adversarial")).verdict == "UNDECIDED"
-
-
-def test_spread_claim_by_hand():
-    ratios = pd.DataFrame({"spd": [6.0, 12.0, 1.0], "eod": [9.0, 30.0, 0.8],
-                           "aod": [4.0, 15.0, 1.2]},
-                          index=pd.Index(["adult-sex", "bank-age", "compas-race"], name="config"))
-    verdict = spread_claim(ratios)
-    # Medians 6, 15, 1: at least 5 in 2 of 3 configurations; 3 of 9 ratios reach 10.
-    assert verdict.verdict == "SUPPORTED"
-    assert "(median 6.0)" in verdict.evidence and "(median 15.0)" in verdict.evidence
-    assert "ratios of 10 or more: 3 of 9" in verdict.evidence
-    ratios.loc["bank-age"] = [4.0, 4.5, 3.0]
-    assert spread_claim(ratios).verdict == "NOT SUPPORTED"
-    assert spread_claim(ratios.iloc[:0]).verdict == "UNDECIDED"
-
-
-def test_random_claim_counts_the_best_two():
-    order = pd.DataFrame({"Random": [1, 3, 2, 4], "EqOdds": [2, 1, 1, 1]})
-    verdict = random_claim(order)      # best two in 2 of 4: half
-    assert verdict.verdict == "SUPPORTED"
-    assert "in 1 of 4 settings and is among the best two in 2" in verdict.evidence
-    order["Random"] = [1, 3, 3, 4]
-    assert random_claim(order).verdict == "NOT SUPPORTED"
-    assert random_claim(order.drop(columns="Random")).verdict == "UNDECIDED"
-
-
-def _layerwise_rows(spread_lw: float) -> pd.DataFrame:
+def _rows(objectives: dict, *, constant: dict | None = None) -> pd.DataFrame:
+    """Study rows from {(config, arch, measure, method): per-seed test objectives}."""
+    constant = constant or {}
     rows = []
-    for seed in range(4):
-        for method, value in (("default", 0.30 + 0.01 * seed), ("random", 0.20),
-                              ("layerwise", 0.25 + spread_lw * (seed % 2))):
-            rows.append({"config": "adult-sex", "arch": "default", "measure": "spd",
-                         "seed": seed, "method": method, "test_objective": value})
+    for (config, arch, measure, method), values in objectives.items():
+        for seed, value in enumerate(values):
+            rows.append({"config": config, "arch": arch, "measure": measure, "seed": seed,
+                         "method": method, "test_objective": value,
+                         "test_constant": constant.get((config, arch, measure, method), False)})
     return pd.DataFrame(rows)
 
 
-def test_layerwise_claim_needs_a_good_setting_and_a_larger_spread():
-    order = pd.DataFrame({"LayerwiseOpt": [2], "Random": [1]})
-    supported = layerwise_claim(_layerwise_rows(0.1), order)
-    assert supported.verdict == "SUPPORTED"
-    assert "beats random perturbation on 0 of 4 networks" in supported.evidence
-    # Layer-wise constant over seeds: no larger spread than random's (0).
-    assert layerwise_claim(_layerwise_rows(0.0), order).verdict == "NOT SUPPORTED"
-    assert layerwise_claim(_layerwise_rows(0.1), order.assign(LayerwiseOpt=[3])).verdict == (
-        "NOT SUPPORTED")
-    one_seed = _layerwise_rows(0.1).query("seed == 0")
-    assert layerwise_claim(one_seed, order).verdict == "UNDECIDED"
+def test_a_verdict_is_one_of_three_levels_and_prints_the_papers_words():
+    verdict = Verdict("x is y", "Section 1", "partly supported", "c", "e")
+    assert str(verdict).startswith("PARTLY SUPPORTED: “x is y” (Section 1)")
+    assert list(verdict_table([verdict]).columns) == ["claim", "where", "verdict", "criterion",
+                                                       "evidence"]
+    with pytest.raises(ValueError, match="verdict must be one of"):
+        Verdict("x", "y", "SUPPORTED", "c", "e")
+
+
+def test_bootstrap_interval_of_a_constant_is_the_constant_and_brackets_the_mean():
+    assert bootstrap_interval([0.2] * 5) == pytest.approx((0.2, 0.2))
+    values = np.array([0.1, 0.4, 0.2, 0.9, 0.3])
+    low, high = bootstrap_interval(values)
+    assert values.min() <= low < values.mean() < high <= values.max()
+    assert np.isnan(bootstrap_interval([1.0])[0])
+
+
+def _duel(post_values: dict) -> pd.DataFrame:
+    objectives = {("adult-sex", "default", "spd", m): [0.10, 0.11, 0.12, 0.13] for m in FINE}
+    for method, values in post_values.items():
+        objectives[("adult-sex", "default", "spd", method)] = values
+    return _rows(objectives)
+
+
+def test_fine_tuning_claim_counts_significant_paired_gains():
+    worse = [0.20, 0.21, 0.22, 0.23]               # every network 0.10 worse: significant
+    assert fine_tuning_claim(_duel({m: worse for m in POST})).verdict == "supported"
+    # CalibEqOdds 0.05 better on every network: 6 gains and 3 losses of 9 pairs.
+    better = [0.05, 0.06, 0.07, 0.08]
+    verdict = fine_tuning_claim(_duel({"roc": worse, "eqodds": worse, "calibeqodds": better}))
+    assert verdict.verdict == "partly supported"
+    assert "6 of 9 pairs are significant gains and 3 significant losses" in verdict.evidence
+    # Gains of +0.1 and -0.1 on alternate networks: no interval excludes 0.
+    mixed = [0.20, 0.01, 0.22, 0.03]
+    assert fine_tuning_claim(_duel({m: mixed for m in POST})).verdict == "not supported"
+    one_seed = _duel({m: worse for m in POST}).query("seed == 0")
+    assert fine_tuning_claim(one_seed).verdict == "undecided"
+
+
+def _settings_rows(random_best_in: int, *, constant_random: bool = False) -> pd.DataFrame:
+    objectives, constant = {}, {}
+    for index, config in enumerate(["adult-sex", "bank-age", "compas-race", "compas-sex"]):
+        key = (config, "default", "spd")
+        objectives[key + ("default",)] = [0.30, 0.30]
+        objectives[key + ("eqodds",)] = [0.20, 0.20]
+        objectives[key + ("random",)] = [0.10, 0.10] if index < random_best_in else [0.25, 0.25]
+        constant[key + ("random",)] = constant_random
+    return _rows(objectives, constant=constant)
+
+
+def test_random_claim_needs_the_best_in_a_third_of_the_settings():
+    assert random_claim(_settings_rows(2)).verdict == "supported"            # 2 of 4
+    verdict = random_claim(_settings_rows(1))
+    assert verdict.verdict == "partly supported"
+    assert "the best in 1 of 4 settings and among the best two in 4" in verdict.evidence
+    # A constant classifier's win does not count, nor its place among the best two.
+    constant = random_claim(_settings_rows(4, constant_random=True))
+    assert constant.verdict == "not supported"
+    assert "the best in 0 of 4 settings and among the best two in 0" in constant.evidence
+    assert "in 4 settings the lowest mean objective belongs to a constant" in constant.evidence
+
+
+def test_a_tie_has_no_best_method():
+    rows = _rows({("adult-sex", "default", "spd", "random"): [0.1, 0.1],
+                  ("adult-sex", "default", "spd", "adversarial"): [0.1, 0.1 + 1e-13]})
+    assert best_methods(rows)["best"].iloc[0] == ""
+
+
+def _layerwise_rows(spread_lw: float, level: float = 0.15) -> pd.DataFrame:
+    objectives = {}
+    for config in ("adult-sex", "bank-age"):
+        key = (config, "default", "spd")
+        objectives[key + ("default",)] = [0.30, 0.31, 0.32, 0.33]
+        objectives[key + ("random",)] = [0.20, 0.20, 0.20, 0.20]
+        objectives[key + ("layerwise",)] = [level + spread_lw * (s % 2) for s in range(4)]
+    return _rows(objectives)
+
+
+def test_layerwise_claim_needs_two_good_settings_and_a_larger_spread():
+    assert layerwise_claim(_layerwise_rows(0.1)).verdict == "supported"
+    # No spread over seeds: it performs well but is not susceptible to the network.
+    assert layerwise_claim(_layerwise_rows(0.0)).verdict == "partly supported"
+    # Worst of the three and no spread.
+    assert layerwise_claim(_layerwise_rows(0.0, level=0.5)).verdict == "not supported"
+    assert layerwise_claim(_layerwise_rows(0.1).query("seed == 0")).verdict == "undecided"
+
+
+def _ablation_rows(adversarial: dict) -> pd.DataFrame:
+    objectives = {}
+    for config in ("adult-sex", "bank-age"):
+        for arch in ("default", "dropout-0.5", "width-64", "depth-20"):
+            key = (config, arch, "spd")
+            objectives[key + ("random",)] = [0.20, 0.20]
+            objectives[key + ("adversarial",)] = [adversarial[arch]] * 2
+    return _rows(objectives)
+
+
+def test_adversarial_claim_by_network_kind():
+    better = {"default": 0.25, "dropout-0.5": 0.10, "width-64": 0.10, "depth-20": 0.10}
+    assert adversarial_claim(_ablation_rows(better)).verdict == "supported"
+    only_dropout = {**better, "width-64": 0.25, "depth-20": 0.25}
+    verdict = adversarial_claim(_ablation_rows(only_dropout))
+    assert verdict.verdict == "partly supported"
+    assert "higher dropout (dropout 0.5): the best in 2 of 2 settings" in verdict.evidence
+    never = {arch: 0.25 for arch in better}
+    assert adversarial_claim(_ablation_rows(never)).verdict == "not supported"
+    # Ties between two results do not count as wins.
+    tied = {arch: 0.20 for arch in better}
+    assert "the best in 0 of" in adversarial_claim(_ablation_rows(tied)).evidence
+
+
+def test_spread_claim_by_hand():
+    def rows(scale_bias):
+        accuracy = [0.85, 0.86, 0.84, 0.85]
+        deviation = np.array([0.0, 0.01, -0.01, 0.0])
+        return pd.DataFrame({"config": "adult-sex", "seed": range(4), "accuracy": accuracy,
+                             **{m: -0.2 + scale_bias * deviation for m in ("spd", "eod", "aod")}})
+
+    assert spread_claim(rows(12.0)).verdict == "supported"          # ratio 12
+    verdict = spread_claim(rows(5.0))                                 # ratio 5: half an order
+    assert verdict.verdict == "partly supported" and "r = 5.0" in verdict.evidence
+    assert spread_claim(rows(2.0)).verdict == "not supported"
+    assert spread_claim(rows(12.0).iloc[:1]).verdict == "undecided"
 
 
 def test_runtime_claim_compares_fine_tuning_with_the_fast_post_processors():
@@ -102,10 +157,12 @@ def test_runtime_claim_compares_fine_tuning_with_the_fast_post_processors():
                           ("ACI (sex)", "paper"): [30.0, 0.015, 0.14, 156.8]},
                          index=["ROC", "EqOdds", "CalibEqOdds", "Random"])
     verdict = runtime_claim(table)
-    assert verdict.verdict == "SUPPORTED" and "EqOdds and CalibEqOdds at most 0.030 s" in (
-        verdict.evidence)
+    assert verdict.verdict == "supported"
+    assert "EqOdds and CalibEqOdds at most 0.030 s" in verdict.evidence
+    table.loc["Random", ("ACI (sex)", "ours")] = 0.025
+    assert runtime_claim(table).verdict == "partly supported"
     table.loc["Random", ("ACI (sex)", "ours")] = 0.01
-    assert runtime_claim(table).verdict == "NOT SUPPORTED"
+    assert runtime_claim(table).verdict == "not supported"
 
 
 def test_network_claim_allows_one_std_on_compas_only():
@@ -116,15 +173,36 @@ def test_network_claim_allows_one_std_on_compas_only():
 
     # COMPAS: network mean 0.64, std 0.028; the forest 0.65: within one std.
     compas = runs("compas", [0.62, 0.66], [0.65, 0.65])
-    assert network_claim(compas).verdict == "SUPPORTED"
+    assert network_claim(compas).verdict == "supported"
+    assert "compas accuracy d = -0.010" in network_claim(compas).evidence
     # The same gap on Adult is not allowed.
-    assert network_claim(runs("adult", [0.62, 0.66], [0.65, 0.65])).verdict == "NOT SUPPORTED"
-    assert "compas accuracy -0.010" in network_claim(compas).evidence
+    assert network_claim(runs("adult", [0.62, 0.66], [0.65, 0.65])).verdict == "not supported"
+    both = pd.concat([compas, runs("adult", [0.62, 0.66], [0.65, 0.65])])
+    assert network_claim(both).verdict == "partly supported"
 
 
-def test_ablation_lead_claim():
-    order = pd.DataFrame({"Random": [1, 3, 2], "Adversarial": [2, 2, 3], "ROC": [3, 1, 1]})
-    verdict = ablation_lead_claim(order)     # fine-tuning ahead in 1 of 3
-    assert verdict.verdict == "NOT SUPPORTED" and "in 1 of 3" in verdict.evidence
-    order["ROC"] = [3, 4, 4]
-    assert ablation_lead_claim(order).verdict == "SUPPORTED"
+def test_regression_claim_distinguishes_the_two_protocols():
+    studies = pd.DataFrame({"r2": [0.05, 0.03], "r2_authors": [0.85, 0.87]})
+    assert regression_claim(studies, (0.861, 0.09)).verdict == "partly supported"
+    assert regression_claim(studies.assign(r2=[0.8, 0.9]), (0.861, 0.09)).verdict == "supported"
+    assert regression_claim(studies.assign(r2_authors=0.1), (0.861, 0.09)).verdict == (
+        "not supported")
+
+
+def test_appendix_claims_against_gaussian_noise():
+    rng = np.random.default_rng(0)
+    noise_share = np.full(100, 0.24)
+    noise_share[:5] = 0.22
+    gaussian = pd.DataFrame({"coef": [rng.standard_normal(1000) for _ in range(3)]})
+    assert few_parameters_claim(gaussian, noise_share).verdict == "not supported"
+    sparse = np.zeros(1000)
+    sparse[:10] = 1.0
+    concentrated = pd.DataFrame({"coef": [sparse + 0.001 * rng.standard_normal(1000)
+                                          for _ in range(3)]})
+    assert few_parameters_claim(concentrated, noise_share).verdict == "supported"
+    # Noise's largest singular value ranges over 1.01-1.05 across draws.
+    noise = np.stack([[top, 1.0, 0.99, 0.97] for top in np.linspace(1.01, 1.05, 20)])
+    assert singular_values_claim(np.array([1.02, 1.0, 0.99, 0.98]), noise).verdict == (
+        "partly supported")
+    assert singular_values_claim(np.array([1.9, 0.3, 0.2, 0.1]), noise).verdict == (
+        "not supported")

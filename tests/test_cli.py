@@ -148,3 +148,24 @@ def test_a_truncated_result_file_is_named(files, tmp_path, capsys):
         posthoc.load_result(tmp_path / "cut.zip")
     with pytest.raises(FileNotFoundError, match=r"result file .*none\.zip does not exist"):
         posthoc.load_result(tmp_path / "none.zip")
+
+
+def test_a_long_method_shows_its_progress_on_stderr_unless_quiet(files, capsys):
+    command = ["debias", "--model", str(files / "model.pt2"), *_common(files, "valid.csv"),
+               "--method", "random", "--option", "trials=8", "--out", str(files / "r.zip")]
+    assert main(command) == 0
+    assert "random perturbation: trials" in capsys.readouterr().err
+    assert main(command + ["--quiet"]) == 0
+    assert "random perturbation: trials" not in capsys.readouterr().err
+
+
+def test_the_constrained_objective_from_the_command_line(files, capsys):
+    out = files / "constrained.zip"
+    assert main(["debias", "--model", str(files / "model.pt2"), *_common(files, "valid.csv"),
+                 "--method", "random", "--option", "trials=8", "--objective", "constrained",
+                 "--epsilon", "0.1", "--quiet", "--out", str(out)]) == 0
+    loaded = posthoc.load_result(out)
+    assert loaded.criterion.constrained and loaded.criterion.epsilon == 0.1
+    assert main(["debias", "--model", str(files / "model.pt2"), *_common(files, "valid.csv"),
+                 "--method", "random", "--epsilon", "0.1", "--out", str(out)]) == 2
+    assert "epsilon only apply to objective='constrained'" in capsys.readouterr().err

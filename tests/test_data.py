@@ -272,3 +272,24 @@ def test_split_from_a_frame_with_several_groups_and_an_intersection():
     with pytest.raises(ValueError, match=r"privileged= and multigroup=True exclude each other"):
         Split.from_frame(frame, label="y", protected="race", multigroup=True, privileged="a",
                          features=["x"])
+
+
+def test_label_codings_against_aif360s_labels(data_dir, datasets):
+    # "aif360" keeps AIF360's numeric label (COMPAS: 1 = reoffends, favourable label 0);
+    # "favourable" makes 1 the favourable outcome. Adult and Bank: the same under both.
+    from posthoc import load_dataset
+    from posthoc.data import label_meaning
+
+    train, _, _ = load_aif360("compas-race", data_dir=data_dir)
+    assert train.favorable_label == 0.0
+    compas = datasets["compas-race"]
+    assert compas.labels == "aif360" and compas.positive == "reoffends within two years"
+    assert np.array_equal(compas.train.y, (train.labels.ravel() == 1).astype(np.int64))
+    recoded = load_dataset("compas-race", labels="favourable", data_dir=data_dir)
+    assert np.array_equal(recoded.train.y, 1 - compas.train.y)
+    assert np.array_equal(recoded.train.X, compas.train.X)
+    assert label_meaning("compas-race", "favourable") == "does not reoffend within two years"
+    adult = load_dataset("adult-sex", labels="favourable", data_dir=data_dir)
+    assert np.array_equal(adult.test.y, datasets["adult-sex"].test.y)
+    with pytest.raises(ValueError, match="labels"):
+        load_dataset("adult-sex", labels="raw", data_dir=data_dir)

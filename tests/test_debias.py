@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch import nn
@@ -204,3 +205,77 @@ def test_fine_tuning_works_with_more_than_two_groups_and_aif360_refuses(problem)
         with pytest.raises(ValueError, match=rf"method '{method}' \(AIF360\) supports two "
                                              r"groups, a in \{0, 1\}; got 3 groups"):
             debias(net, three, method)
+
+
+def test_random_perturbation_as_the_authors_code_kept_its_state(problem):
+    # The authors' loop kept the best trial's state_dict uncopied: unless the last trial was
+    # the best, the result is the original network at the best trial's threshold.
+    net, valid, test = problem
+    ours = debias(net, valid, "random", measure="spd", seed=2, trials=12)
+    theirs = debias(net, valid, "random", measure="spd", seed=2, trials=12,
+                    best_state="uncopied")
+    assert ours.details["trial"] != 11 and theirs.threshold == ours.threshold
+    assert theirs.details["weights"] == "original" and ours.details["weights"] == "best trial"
+    with torch.no_grad():
+        original = net(torch.from_numpy(test.X)).numpy()
+    assert np.array_equal(theirs.predict(test.X), (original > ours.threshold).astype(int))
+    assert not np.array_equal(ours.predict(test.X), theirs.predict(test.X))
+
+
+@pytest.mark.parametrize("method", ["roc", "calibeqodds"])
+def test_inverted_baselines_match_aif360_told_the_other_favourable_label(problem, method):
+    from aif360.algorithms.postprocessing import (CalibratedEqOddsPostprocessing,
+                                                  RejectOptionClassification)
+    from aif360.datasets import BinaryLabelDataset
+
+    from posthoc.methods.baselines import PostProcessor, fit_baseline
+
+    net, valid, test = problem
+    with torch.no_grad():
+        valid_scores = net(torch.from_numpy(valid.X)).double().numpy()
+        test_scores = net(torch.from_numpy(test.X)).double().numpy()
+
+    def dataset(y, a, scores=None, labels=None):
+        frame = pd.DataFrame({"a": a.astype(float), "y": y.astype(float)})
+        data = BinaryLabelDataset(df=frame, label_names=["y"], protected_attribute_names=["a"],
+                                  favorable_label=0.0, unfavorable_label=1.0)
+        if scores is not None:
+            data.scores, data.labels = scores.reshape(-1, 1), labels.reshape(-1, 1)
+        return data
+
+    groups = dict(unprivileged_groups=[{"a": 0}], privileged_groups=[{"a": 1}])
+    algorithm = (RejectOptionClassification(
+        low_class_thresh=0.01, high_class_thresh=0.99, num_class_thresh=100, num_ROC_margin=50,
+        metric_name="Statistical parity difference", metric_ub=0.05, metric_lb=-0.05, **groups)
+        if method == "roc" else CalibratedEqOddsPostprocessing(cost_constraint="fpr", seed=4,
+                                                                **groups))
+    algorithm.fit(dataset(valid.y, valid.a), dataset(valid.y, valid.a, valid_scores,
+                                                     (valid_scores > 0.5).astype(float)))
+    direct = algorithm.predict(dataset(test.y, test.a, test_scores,
+                                       (test_scores > 0.5).astype(float))).labels.ravel()
+    ours = fit_baseline(method, valid_scores, valid.y, valid.a, measure="spd", seed=4,
+                        threshold=0.5, favourable=0)
+    assert np.array_equal(ours.predict(test_scores, test.a), direct.astype(int))
+    again = PostProcessor.from_params(ours.to_params())
+    assert again.favourable == 0
+    assert np.array_equal(again.predict(test_scores, test.a), direct.astype(int))
+
+
+def test_equalised_odds_fitted_and_evaluated_on_the_true_labels(problem):
+    from aif360.algorithms.postprocessing import EqOddsPostprocessing
+
+    from posthoc.methods.baselines import fit_baseline
+
+    net, valid, test = problem
+    with torch.no_grad():
+        valid_scores = net(torch.from_numpy(valid.X)).double().numpy()
+        test_scores = net(torch.from_numpy(test.X)).double().numpy()
+    algorithm = EqOddsPostprocessing(seed=1, unprivileged_groups=[{"a": 0}],
+                                     privileged_groups=[{"a": 1}])
+    algorithm.fit(_aif360_dataset(valid.y, valid.a),
+                  _aif360_dataset(valid.y, valid.a, scores=valid_scores, labels=valid.y))
+    direct = algorithm.predict(_aif360_dataset(test.y, test.a, scores=test_scores,
+                                               labels=test.y)).labels.ravel()
+    ours = fit_baseline("eqodds", valid_scores, valid.y, valid.a, measure="spd", seed=1,
+                        threshold=0.5, labels=valid.y)
+    assert np.array_equal(ours.predict(test_scores, test.a, labels=test.y), direct.astype(int))

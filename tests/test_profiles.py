@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -66,10 +67,25 @@ def test_table3_puts_ours_beside_the_paper():
 
 
 def test_compare_models_on_compas(datasets):
-    runs = compare_models(datasets["compas-race"], seeds=[0], max_epochs=3, n_estimators=5,
+    data = datasets["compas-race"]
+    runs = compare_models(data, seeds=[0], max_epochs=3, n_estimators=5,
                           models=["logistic_regression", "random_forest"])
-    assert list(runs["model"]) == ["logistic_regression", "random_forest"]
+    assert list(runs["model"]) == ["logistic_regression"] * 2 + ["random_forest"] * 2
+    assert list(runs["protocol"]) == ["paper", "authors_code"] * 2
     lr = runs.iloc[0]
     assert 0.6 < lr["accuracy"] < 0.75 and 0.65 < lr["roc_auc"] < 0.8
+    assert lr["threshold"] == 0.5
+    # The authors' protocol: the forest's threshold is its best validation accuracy on the
+    # 1001-point grid, found here one threshold at a time.
+    from sklearn.ensemble import RandomForestClassifier
+    forest = RandomForestClassifier(n_estimators=5, random_state=0, n_jobs=1).fit(
+        data.train.X, data.train.y)
+    scores = forest.predict_proba(data.valid.X)[:, 1]
+    accuracies = [((scores > t) == data.valid.y).mean() for t in np.linspace(0, 1, 1001)]
+    assert runs.iloc[3]["threshold"] == pytest.approx(np.linspace(0, 1, 1001)[
+        int(np.argmax(accuracies))])
+    test_scores = forest.predict_proba(data.test.X)[:, 1]
+    assert runs.iloc[3]["accuracy"] == pytest.approx(
+        ((test_scores > runs.iloc[3]["threshold"]) == data.test.y).mean())
     with pytest.raises(ValueError, match="model 'svm'"):
         compare_models(datasets["compas-race"], seeds=[0], models=["svm"])

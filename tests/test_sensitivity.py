@@ -79,6 +79,7 @@ def test_perturbation_summary_by_hand():
     from posthoc.repro.sensitivity import perturbation_summary
 
     studies = pd.DataFrame({"seed": [3, 4], "base_spd": [0.1, -0.2], "r2": [0.5, 0.1],
+                            "r2_authors": [0.9, 0.8],
                             "spd": [np.array([0.0, 0.2]), np.array([0.1, 0.1])],
                             "coef": [np.array([3.0, 1.0, 0.0, 0.0]), np.ones(4)]})
     summary = perturbation_summary(studies)
@@ -87,3 +88,31 @@ def test_perturbation_summary_by_hand():
     # |coef| 3, 1, 0, 0: the largest alone holds 75% (1 of 4 parameters for half), two 100%.
     assert summary["params for 50% of |coef|"].tolist() == [0.25, 0.5]
     assert summary["params for 90% of |coef|"].tolist() == [0.5, 1.0]
+
+
+def test_the_authors_r2_scores_mostly_fitted_rows():
+    # A target of pure noise, more parameters than rows: a linear model predicts nothing, yet
+    # the authors' overlapping split scores it on rows it was mostly fitted on.
+    from sklearn.linear_model import LinearRegression
+
+    from posthoc.repro.sensitivity import authors_r2
+
+    rng = np.random.default_rng(0)
+    deltas, target = rng.normal(size=(200, 500)), rng.normal(size=200)
+    overlapping = authors_r2(deltas, target, seed=1)
+    held_out = LinearRegression().fit(deltas[:160], target[:160]).score(deltas[160:],
+                                                                         target[160:])
+    assert overlapping > 0.6 and held_out < 0.1
+
+
+def test_soft_spd_and_noise_statistics_by_hand():
+    from posthoc.repro.sensitivity import (noise_concentration, noise_singular_values,
+                                           soft_spd)
+
+    scores = np.array([[0.2, 0.4, 0.9, 0.7], [0.5, 0.5, 0.5, 0.5]])
+    # Unprivileged (a = 0): rows 0 and 1; privileged: rows 2 and 3.
+    assert soft_spd(scores, np.array([0, 0, 1, 1])).tolist() == pytest.approx([-0.5, 0.0])
+    # Half of a Gaussian vector's total |value| sits in about its largest 24%.
+    assert 0.23 < noise_concentration(20000, draws=5).mean() < 0.25
+    values = noise_singular_values(10, 20000, draws=3)
+    assert values.shape == (3, 10) and np.all(np.abs(values - 1) < 0.05)

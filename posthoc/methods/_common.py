@@ -16,6 +16,8 @@ from .. import _archive
 from .._validation import error_summary, package_versions
 from ..data import Split
 from ..metrics import MEASURES, Measure
+from ..metrics import objective as weighted_objective
+from ..objectives import Objective
 
 #: Post-processor classes by ``kind``: each has ``kind``, ``to_params()`` (plain numbers) and
 #: a classmethod ``from_params(params)``, so that a saved result holds no pickle.
@@ -107,7 +109,10 @@ class DebiasResult:
     threshold : float
         Predictions are ``scores > threshold`` (fine-tuning methods and ``default``).
     objective : float
-        Validation objective of the result.
+        Validation objective of the result, under :attr:`criterion`.
+    criterion : posthoc.Objective
+        The objective the method minimised (weighted with ``lam``, or constrained with its
+        tolerance ε).
     runtime_s : float
         Wall time of the method, in seconds.
     model : nn.Module
@@ -130,6 +135,20 @@ class DebiasResult:
     seed: int = 0
     options: dict = field(default_factory=dict)
     n_features: int | None = None
+    criterion: Any = None
+
+    def __post_init__(self) -> None:
+        if self.criterion is None:          # the paper's weighted objective with lam
+            self.criterion = Objective("weighted", lam=self.lam, seed=self.seed)
+
+    def objective_of(self, split: Split) -> float:
+        """The result's objective (its :attr:`criterion`) on ``split``, with no
+        resampling."""
+        predictions = self.predict_split(split)
+        if not self.criterion.constrained:
+            return float(weighted_objective(predictions, split.y, split.a, self.measure,
+                                            lam=self.criterion.lam))
+        return self.criterion.value(predictions, split.y, split.a, self.measure)
 
     def scores(self, X: np.ndarray | torch.Tensor) -> np.ndarray:
         """The (fine-tuned) model's probabilities."""
@@ -171,6 +190,7 @@ class DebiasResult:
         post = self.postprocessor
         info = {"method": self.method, "measure": self.measure, "lam": self.lam,
                 "seed": self.seed, "threshold": self.threshold, "objective": self.objective,
+                "criterion": self.criterion.to_dict(),
                 "runtime_s": self.runtime_s, "n_features": self.n_features,
                 "options": _plain(self.options), "details": _plain(self.details),
                 "postprocessor": None if post is None else {"kind": post.kind,
@@ -206,7 +226,9 @@ def load_result(path: str | Path) -> DebiasResult:
                             runtime_s=float(info["runtime_s"]), model=model,
                             postprocessor=post, details=info["details"],
                             seed=int(info["seed"]), options=info["options"],
-                            n_features=int(info["n_features"]))
+                            n_features=int(info["n_features"]),
+                            criterion=(Objective(**info["criterion"]) if "criterion" in info
+                                       else None))
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"{path} is not a valid posthoc result file "
                          f"({type(exc).__name__}: {exc}).") from None

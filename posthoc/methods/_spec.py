@@ -118,7 +118,10 @@ class MethodSpec:
     ``fit(model, split, *, measure, lam, seed, **options) -> Fit`` receives a private copy of
     the model (in eval mode) that it may change, the validation split, a checked measure
     (a registered name, or a callable unless ``builtin_measures_only``), ``lam``, ``seed``,
-    and every option of ``options`` with its checked value.
+    and every option of ``options`` with its checked value. A method that minimises an
+    objective declares ``uses_objective`` and then also receives ``objective``, a
+    :class:`posthoc.Objective` (the weighted one with ``lam``, or the constrained one);
+    ``margin`` is its default bootstrap margin under the constrained objective.
     """
 
     name: str
@@ -129,6 +132,8 @@ class MethodSpec:
     colour: str = "#7f7f7f"
     builtin_measures_only: bool = False
     description: str = ""
+    uses_objective: bool = False
+    margin: float = 0.01
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:

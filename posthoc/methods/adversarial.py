@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._progress import steps
 from ..data import Split
 from ..metrics import Measure, best_threshold, measure_bias
 from ._common import scores_of
@@ -57,8 +58,13 @@ def _soft_bias(scores: torch.Tensor, y: torch.Tensor, a: torch.Tensor, measure: 
 
 def adversarial_fine_tuning(model: nn.Module, split: Split, *, measure: Measure, lam: float,
                             seed: int, epochs: int, critic_steps: int, actor_steps: int,
-                            batch_size: int) -> nn.Module:
-    """Fine-tune ``model`` (already a private copy) in place and return it in eval mode."""
+                            batch_size: int, objective=None) -> nn.Module:
+    """Fine-tune ``model`` (already a private copy) in place and return it in eval mode.
+
+    The actor minimises λ·|critic| + (1 − λ)·BCE (the paper's weighted objective), or, under
+    the constrained objective, the final version's max(1, λ·(|critic| − ε + margin) + 1)·BCE:
+    cross-entropy alone while the predicted bias is inside the bound, scaled up outside it.
+    """
     X = torch.from_numpy(split.X)
     y = torch.from_numpy(split.y).float()
     a = torch.from_numpy(split.a)
@@ -72,7 +78,7 @@ def adversarial_fine_tuning(model: nn.Module, split: Split, *, measure: Measure,
             critic = Critic(batch_size * head.in_features)
             critic_optimiser = torch.optim.Adam(critic.parameters())
             actor_optimiser = torch.optim.Adam(model.parameters())
-            for _ in range(epochs):
+            for _ in steps(range(epochs), desc="adversarial fine-tuning: epochs"):
                 model.eval()
                 critic.train()
                 for _ in range(critic_steps):
@@ -95,8 +101,12 @@ def adversarial_fine_tuning(model: nn.Module, split: Split, *, measure: Measure,
                     model(X[rows])                     # the penultimate activations' own pass
                     predicted_bias = critic(captured["penultimate"])
                     out = model(X[rows]).reshape(-1)
-                    loss = (lam * predicted_bias.abs()
-                            + (1 - lam) * F.binary_cross_entropy(out, y[rows]))
+                    cross_entropy = F.binary_cross_entropy(out, y[rows])
+                    if objective is not None and objective.constrained:
+                        excess = predicted_bias.abs() - objective.epsilon + objective.margin
+                        loss = torch.clamp(lam * excess + 1, min=1.0) * cross_entropy
+                    else:
+                        loss = lam * predicted_bias.abs() + (1 - lam) * cross_entropy
                     loss.backward()
                     actor_optimiser.step()
                 for p in critic.parameters():
@@ -107,19 +117,21 @@ def adversarial_fine_tuning(model: nn.Module, split: Split, *, measure: Measure,
 
 
 def fit(model: nn.Module, split: Split, *, measure: Measure, lam: float, seed: int,
-        grid: int | None, epochs: int, critic_steps: int, actor_steps: int,
+        objective, grid: int | None, epochs: int, critic_steps: int, actor_steps: int,
         batch_size: int) -> Fit:
     """Algorithm 3 on ``model`` (a private copy), then its best validation threshold."""
     model = adversarial_fine_tuning(model, split, measure=measure, lam=lam, seed=seed,
                                     epochs=epochs, critic_steps=critic_steps,
-                                    actor_steps=actor_steps, batch_size=batch_size)
+                                    actor_steps=actor_steps, batch_size=batch_size,
+                                    objective=objective)
     threshold = best_threshold(scores_of(model, split.X), split.y, split.a, measure, lam=lam,
-                               grid=grid)
+                               grid=grid, objective=objective)
     return Fit(model=model, threshold=float(threshold))
 
 
 SPEC = MethodSpec(
     name="adversarial", label="Adversarial", family="fine-tuning", fit=fit, colour="#2ca02c",
+    uses_objective=True, margin=0.02,
     options=(Option("grid", 1001, GRID, "thresholds tried (the authors' 1001)"),
              Option("epochs", 16, integer(1), "rounds of critic then actor steps"),
              Option("critic_steps", 201, integer(1), "critic minibatches per epoch"),

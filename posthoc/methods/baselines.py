@@ -37,14 +37,16 @@ def _quiet_import():
 
 
 def _aif360_dataset(y: np.ndarray, a: np.ndarray, scores: np.ndarray | None = None,
-                    labels: np.ndarray | None = None):
-    """A BinaryLabelDataset holding labels, the protected attribute ``a`` and scores."""
+                    labels: np.ndarray | None = None, *, favourable: int = 1):
+    """A BinaryLabelDataset holding labels, the protected attribute ``a`` and scores, with
+    ``favourable`` as its favourable label (AIF360 reads the scores as P(favourable))."""
     with _quiet_import():
         from aif360.datasets import BinaryLabelDataset
 
     frame = pd.DataFrame({"a": np.asarray(a, dtype=float), "y": np.asarray(y, dtype=float)})
     dataset = BinaryLabelDataset(df=frame, label_names=["y"], protected_attribute_names=["a"],
-                                 favorable_label=1.0, unfavorable_label=0.0)
+                                 favorable_label=float(favourable),
+                                 unfavorable_label=float(1 - favourable))
     if scores is not None:
         dataset.scores = np.asarray(scores, dtype=float).reshape(-1, 1)
     if labels is not None:
@@ -68,12 +70,13 @@ class PostProcessor:
                               "unpriv_mix_rate")}
 
     def __init__(self, method: str, algorithm, threshold: float, *, measure: str = "spd",
-                 seed: int = 0):
+                 seed: int = 0, favourable: int = 1):
         self.method = method
         self.algorithm = algorithm
         self.threshold = threshold
         self.measure = measure
         self.seed = seed
+        self.favourable = favourable
 
     def to_params(self) -> dict:
         """The fitted post-processor as plain numbers (what :meth:`from_params` rebuilds it
@@ -85,7 +88,8 @@ class PostProcessor:
                 value = value.x
             fitted[name] = np.asarray(value, dtype=float).tolist()
         return {"method": self.method, "threshold": float(self.threshold),
-                "measure": self.measure, "seed": int(self.seed), "fitted": fitted}
+                "measure": self.measure, "seed": int(self.seed),
+                "favourable": int(self.favourable), "fitted": fitted}
 
     @classmethod
     def from_params(cls, params: dict) -> "PostProcessor":
@@ -100,27 +104,41 @@ class PostProcessor:
                 value = float(value)
             setattr(algorithm, name, value)
         return cls(method, algorithm, params["threshold"], measure=params["measure"],
-                   seed=params["seed"])
+                   seed=params["seed"], favourable=params.get("favourable", 1))
 
-    def predict(self, scores: np.ndarray, a: np.ndarray) -> np.ndarray:
+    def predict(self, scores: np.ndarray, a: np.ndarray,
+                labels: np.ndarray | None = None) -> np.ndarray:
+        """0/1 predictions from ``scores`` and ``a``; equalised odds post-processes
+        ``labels`` when given, else the scores thresholded at :attr:`threshold`."""
         scores = np.asarray(scores, dtype=float)
         a = np.asarray(a)
         if a.shape != scores.shape:
             raise ValueError(f"a must have one entry per row (length {scores.shape[0]}); "
                              f"got shape {a.shape}.")
         _two_groups(self.method, a)
-        labels = (scores > self.threshold).astype(float)
+        labels = ((scores > self.threshold) if labels is None else np.asarray(labels)
+                  ).astype(float)
         # The true labels are not used by predict; zeros stand in for them.
-        dataset = _aif360_dataset(np.zeros_like(scores), a, scores=scores, labels=labels)
+        dataset = _aif360_dataset(np.zeros_like(scores), a, scores=scores, labels=labels,
+                                  favourable=self.favourable)
         return self.algorithm.predict(dataset).labels.ravel().astype(np.int64)
 
 
 def fit_baseline(method: str, scores: np.ndarray, y: np.ndarray, a: np.ndarray, *,
-                 measure: Measure, seed: int, threshold: float) -> PostProcessor:
-    """Fit ``"roc"``, ``"eqodds"`` or ``"calibeqodds"`` on validation scores."""
+                 measure: Measure, seed: int, threshold: float, favourable: int = 1,
+                 labels: np.ndarray | None = None) -> PostProcessor:
+    """Fit ``"roc"``, ``"eqodds"`` or ``"calibeqodds"`` on validation scores.
+
+    ``favourable`` is the label AIF360 is told is favourable; AIF360 reads the scores as
+    its probability, so ``favourable=0`` with scores of P(y = 1) runs the algorithm inverted
+    (what the authors' code did on COMPAS). ``labels`` replaces the 0/1 predictions the
+    post-processor is fitted on (the authors' equalised odds received the true labels).
+    """
     algorithm = _algorithm(method, measure, seed)
-    truth = _aif360_dataset(y, a)
-    predicted = _aif360_dataset(y, a, scores=scores, labels=(scores > threshold).astype(float))
+    truth = _aif360_dataset(y, a, favourable=favourable)
+    predictions = (scores > threshold) if labels is None else np.asarray(labels)
+    predicted = _aif360_dataset(y, a, scores=scores, labels=predictions.astype(float),
+                                favourable=favourable)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # AIF360's pandas deprecation chatter
@@ -128,7 +146,8 @@ def fit_baseline(method: str, scores: np.ndarray, y: np.ndarray, a: np.ndarray, 
     finally:
         release_metric_caches()
     return PostProcessor(method, algorithm, threshold,
-                         measure=measure if isinstance(measure, str) else "spd", seed=seed)
+                         measure=measure if isinstance(measure, str) else "spd", seed=seed,
+                         favourable=favourable)
 
 
 def _algorithm(method: str, measure: Measure, seed: int):

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, vmap
 
+from .._progress import steps
 from ..data import Split
 from ..metrics import Measure, best_threshold
 from ._common import set_mode
@@ -84,7 +85,8 @@ def linear_layers(model: nn.Module) -> list[tuple[str, nn.Linear]]:
 
 
 def _score_candidates(model: nn.Module, weight_name: str, candidates: torch.Tensor,
-                      split: Split, measure: Measure, lam: float, grid: int | None):
+                      split: Split, measure: Measure, lam: float, grid: int | None,
+                      objective=None):
     """Objective and threshold of each candidate weight matrix, in one batched pass."""
     params = {name: p.detach() for name, p in model.named_parameters()}
     buffers = {name: b for name, b in model.named_buffers()}
@@ -97,14 +99,14 @@ def _score_candidates(model: nn.Module, weight_name: str, candidates: torch.Tens
     with torch.no_grad():
         scores = vmap(one)(candidates)
     found = best_threshold(scores, split.y, split.a, measure, lam=lam, grid=grid,
-                           return_objective=True)
+                           return_objective=True, objective=objective)
     return found.objective.numpy(), found.threshold.numpy()
 
 
 def layerwise_optimisation(model: nn.Module, split: Split, *, measure: Measure, lam: float,
                            seed: int, calls: int, n_points: int, grid: int | None,
                            layers: Sequence[str] | None, optimiser: str,
-                           optimiser_factory=None) -> dict:
+                           optimiser_factory=None, objective=None) -> dict:
     """Run Algorithm 2 on ``model`` (a private copy, modified in place to the best result).
 
     Returns the best layer, its objective and threshold, and the best objective per layer.
@@ -126,7 +128,7 @@ def layerwise_optimisation(model: nn.Module, split: Split, *, measure: Measure, 
         factory = optimiser_factory
     best = {"objective": np.inf, "layer": None, "threshold": 0.0, "weight": None}
     per_layer = {}
-    for index, (name, layer) in enumerate(chosen):
+    for index, (name, layer) in enumerate(steps(chosen, desc="layer-wise: layers")):
         weight_name = f"{name}.weight" if name else "weight"
         shape = tuple(layer.weight.shape)
         search = factory(int(np.prod(shape)), seed + index)
@@ -139,7 +141,7 @@ def layerwise_optimisation(model: nn.Module, split: Split, *, measure: Measure, 
             candidates = torch.tensor(np.asarray(points), dtype=torch.float32).reshape(
                 (len(points),) + shape)
             values, thresholds = _score_candidates(model, weight_name, candidates, split,
-                                                   measure, lam, grid)
+                                                   measure, lam, grid, objective)
             search.tell([list(map(float, p)) for p in points], [float(v) for v in values])
             evaluated += len(points)
             k = int(np.argmin(values))
@@ -156,18 +158,20 @@ def layerwise_optimisation(model: nn.Module, split: Split, *, measure: Measure, 
 
 
 def fit(model: nn.Module, split: Split, *, measure: Measure, lam: float, seed: int,
-        grid: int | None, calls: int, n_points: int, layers: Sequence[str] | None,
-        optimiser: str, optimiser_factory) -> Fit:
+        objective, grid: int | None, calls: int, n_points: int,
+        layers: Sequence[str] | None, optimiser: str, optimiser_factory) -> Fit:
     """Algorithm 2 on ``model`` (a private copy), which ends with the best layer's weights."""
     found = layerwise_optimisation(model, split, measure=measure, lam=lam, seed=seed, grid=grid,
                                    calls=calls, n_points=n_points, layers=layers,
-                                   optimiser=optimiser, optimiser_factory=optimiser_factory)
+                                   optimiser=optimiser, optimiser_factory=optimiser_factory,
+                                   objective=objective)
     return Fit(model=model, threshold=found["threshold"],
                details={"layer": found["layer"], "layer_objectives": found["layer_objectives"]})
 
 
 SPEC = MethodSpec(
     name="layerwise", label="LayerwiseOpt", family="fine-tuning", fit=fit, colour="#17becf",
+    uses_objective=True,
     options=(Option("grid", 501, GRID, "thresholds tried per candidate (the authors' 501)"),
              Option("calls", 100, integer(1), "objective evaluations per layer"),
              Option("n_points", 100, integer(1), "candidates scored by the acquisition per step"),

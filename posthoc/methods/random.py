@@ -17,10 +17,11 @@ from sklearn.metrics import accuracy_score
 from torch import nn
 from torch.func import functional_call, vmap
 
+from .._progress import steps
 from ..data import Split
 from ..metrics import MEASURES, Measure, best_threshold, call_measure, group_counts
 from ._common import set_mode
-from ._spec import GRID, Fit, MethodSpec, Option, integer, number
+from ._spec import GRID, Fit, MethodSpec, Option, integer, number, one_of
 
 
 def draw_noise(model: nn.Module, *, trials: int, seed: int) -> list[dict[str, torch.Tensor]]:
@@ -73,7 +74,7 @@ def batched_scores(model: nn.Module, stacked: dict[str, torch.Tensor], X: torch.
     trials = next(iter(stacked.values())).shape[0]
     parts = []
     with torch.no_grad():
-        for start in range(0, trials, chunk):
+        for start in steps(range(0, trials, chunk), desc="random perturbation: trials"):
             part = {name: value[start:start + chunk] for name, value in stacked.items()}
             parts.append(vmap(one)(part))
     return torch.cat(parts)
@@ -81,7 +82,7 @@ def batched_scores(model: nn.Module, stacked: dict[str, torch.Tensor], X: torch.
 
 def random_perturbation(model: nn.Module, split: Split, *, measure: Measure, lam: float,
                         seed: int, trials: int, std: float, grid: int | None,
-                        chunk: int) -> dict:
+                        chunk: int, objective=None) -> dict:
     """Run Algorithm 1 on ``model`` (already a private copy) with the validation ``split``.
 
     Returns a dict with the best trial's index, threshold, objective and parameters.
@@ -91,7 +92,7 @@ def random_perturbation(model: nn.Module, split: Split, *, measure: Measure, lam
     stacked = perturbed_parameters(model, noise, std=std)
     scores = batched_scores(model, stacked, X, chunk=chunk)
     found = best_threshold(scores, split.y, split.a, measure, lam=lam, grid=grid,
-                           return_objective=True)
+                           return_objective=True, objective=objective)
     trial = int(torch.argmin(found.objective))
     return {"trial": trial, "threshold": float(found.threshold[trial]),
             "objective": float(found.objective[trial]),
@@ -136,23 +137,38 @@ def random_perturbation_loop(model: nn.Module, split: Split, *, measure: Measure
 
 
 def fit(model: nn.Module, split: Split, *, measure: Measure, lam: float, seed: int,
-        trials: int, std: float, grid: int | None, chunk: int) -> Fit:
-    """Algorithm 1 on ``model`` (a private copy), which ends with the best trial's weights."""
+        objective, trials: int, std: float, grid: int | None, chunk: int,
+        best_state: str) -> Fit:
+    """Algorithm 1 on ``model`` (a private copy), which ends with the best trial's weights.
+
+    With ``best_state="uncopied"`` it ends as the authors' code did: their loop kept the
+    best trial's ``state_dict()`` without copying it, so the next trial overwrote it, and
+    unless the last trial was the best, the result is the original network at the best
+    trial's threshold.
+    """
     found = random_perturbation(model, split, measure=measure, lam=lam, seed=seed,
-                                trials=trials, std=std, grid=grid, chunk=chunk)
-    with torch.no_grad():
-        for name, param in model.named_parameters():
-            param.copy_(found["parameters"][name])
+                                trials=trials, std=std, grid=grid, chunk=chunk,
+                                objective=objective)
+    kept = best_state == "copied" or found["trial"] == trials - 1
+    if kept:
+        with torch.no_grad():
+            for name, param in model.named_parameters():
+                param.copy_(found["parameters"][name])
     return Fit(model=model, threshold=found["threshold"],
-               details={"trial": found["trial"], "trial_objectives": found["trial_objectives"]})
+               details={"trial": found["trial"], "trial_objectives": found["trial_objectives"],
+                        "weights": "best trial" if kept else "original"})
 
 
 SPEC = MethodSpec(
     name="random", label="Random", family="fine-tuning", fit=fit, colour="#1f77b4",
+    uses_objective=True,
     options=(Option("trials", 201, integer(1), "perturbed copies tried"),
              Option("std", 0.1, number(0.0), "standard deviation of the multiplicative noise"),
              Option("grid", 501, GRID, "thresholds tried per trial (the authors' 501)"),
-             Option("chunk", 4, integer(1), "trials per batched forward pass (speed only)")),
+             Option("chunk", 4, integer(1), "trials per batched forward pass (speed only)"),
+             Option("best_state", "copied", one_of("copied", "uncopied"),
+                    "'uncopied' ends as the authors' code did: the original weights at the "
+                    "best trial's threshold, unless the last trial was the best")),
     description="random perturbation (Algorithm 1): multiplicative noise on every weight, "
                 "the best of many trials")
 

@@ -16,6 +16,7 @@ from scipy.stats import wilcoxon
 from .._validation import check_choice
 from ..methods import METHODS, methods_of
 from .paper import PAPER_LABELS, format_mean_std, paper_numbers
+from .sensitivity import AUTHORS_SPREAD
 
 SPLITS = ("valid", "test")
 #: Mean objectives closer than this count as tied (they are means of the same numbers).
@@ -62,17 +63,21 @@ def _relabel(table: pd.DataFrame) -> pd.DataFrame:
 
 def summary(rows: pd.DataFrame, split: str = "test") -> pd.DataFrame:
     """Mean and standard deviation over seeds of objective, |bias| and accuracy, with the
-    number of seeds, per configuration, architecture, measure and method."""
+    number of seeds and the share of seeds whose result is a constant classifier
+    (``constant``; 0 when the rows do not record it), per configuration, architecture,
+    measure and method."""
     _check(rows, split)
+    constant = (rows[f"{split}_constant"].astype(float) if f"{split}_constant" in rows
+                else 0.0)
     frame = rows.assign(abs_bias=rows[f"{split}_bias"].abs(),
                         objective=rows[f"{split}_objective"],
-                        accuracy=rows[f"{split}_accuracy"])
+                        accuracy=rows[f"{split}_accuracy"], constant=constant)
     keys = ["config", "arch", "measure", "method"]
     out = frame.groupby(keys).agg(
         seeds=("seed", "nunique"), objective=("objective", "mean"),
         objective_std=("objective", "std"), abs_bias=("abs_bias", "mean"),
         abs_bias_std=("abs_bias", "std"), accuracy=("accuracy", "mean"),
-        accuracy_std=("accuracy", "std")).reset_index()
+        accuracy_std=("accuracy", "std"), constant=("constant", "mean")).reset_index()
     return out
 
 
@@ -270,10 +275,24 @@ def against_paper(ours_mean: float, ours_std: float | None, paper_mean: float,
             "within_2_sigma": bool(abs(difference) <= 2 * sigma)}
 
 
+#: The columns of ``comparison.csv`` (:func:`paper_comparison`).
+COMPARISON_COLUMNS = ["table", "config", "quantity", "model", "protocol", "paper", "paper_std",
+                      "ours", "ours_std", "difference", "within_2_sigma", "n_failed_networks"]
+
+
 def paper_comparison(table1_rows: pd.DataFrame, table3_runs: pd.DataFrame,
                      appendix_rows: pd.DataFrame, *, regression_config: str) -> pd.DataFrame:
     """Every number of Tables 1 and 3 and Appendix A the paper reports, ours beside it
-    (:func:`against_paper`), one row each; numbers the paper does not report are left out.
+    (:func:`against_paper`), one row per number and protocol (:data:`COMPARISON_COLUMNS`).
+
+    ``protocol`` says how ours was computed: ``paper`` is the paper's setup as we implement
+    it, ``authors_code`` the behaviour of the authors' code where it differs (Table 3's
+    thresholds and logistic regression; Appendix A's soft SPD scored on rows it was mostly
+    fitted on), ``held_out`` our Appendix A regression scored on deltas it never saw.
+    ``n_failed_networks`` counts the networks among ours that never trained.
+
+    The paper's Appendix A prints mean ± 2.2 std (the authors' notebook), so its σ is the
+    printed value divided by 2.2 there.
 
     ``table1_rows``: :func:`posthoc.repro.sensitivity.seed_table`; ``table3_runs``:
     :func:`posthoc.repro.models.model_runs`; ``appendix_rows``:
@@ -283,26 +302,38 @@ def paper_comparison(table1_rows: pd.DataFrame, table3_runs: pd.DataFrame,
     paper = paper_numbers()
     lines = []
 
-    def compare(table, config, quantity, model, values, shown_as=None):
+    def compare(table, config, quantity, model, protocol, values, failed=0, shown_as=None,
+                spread=1.0):
         ref = paper[(paper["table"] == table) & (paper["config"] == config)
                     & (paper["quantity"] == quantity) & (paper["model_or_method"] == model)]
         if ref.empty or len(values) == 0:
             return
         std = float(np.std(values, ddof=1)) if len(values) > 1 else np.nan
+        printed = ref["std"].iloc[0]
+        line = against_paper(float(np.mean(values)), std, float(ref["mean"].iloc[0]),
+                             printed / spread)
+        line["paper_std"] = printed
         lines.append({"table": table, "config": shown_as or config, "quantity": quantity,
-                      "model": model,
-                      **against_paper(float(np.mean(values)), std, float(ref["mean"].iloc[0]),
-                                      ref["std"].iloc[0])})
+                      "model": model, "protocol": protocol, **line,
+                      "n_failed_networks": int(failed)})
 
     for config, group in table1_rows.groupby("config"):
+        failed = group["failed"].sum() if "failed" in group else 0
         for quantity in ("aod", "eod", "spd", "accuracy"):
-            compare("table1", config, quantity, "network", group[quantity].to_numpy())
-    for (dataset, model), group in table3_runs.groupby(["dataset", "model"]):
+            compare("table1", config, quantity, "network", "paper", group[quantity].to_numpy(),
+                    failed)
+    runs = table3_runs if "protocol" in table3_runs else table3_runs.assign(protocol="paper")
+    for (dataset, model, protocol), group in runs.groupby(["dataset", "model", "protocol"]):
+        failed = group["failed"].sum() if model == "network" and "failed" in group else 0
         for quantity in ("accuracy", "roc_auc"):
-            compare("table3", dataset, quantity, model, group[quantity].to_numpy())
-    compare("appendixA", "all", "r2_delta_to_spd", "network", appendix_rows["r2"].to_numpy(),
-            shown_as=regression_config)
-    return pd.DataFrame(lines)
+            compare("table3", dataset, quantity, model, protocol, group[quantity].to_numpy(),
+                    failed)
+    for protocol, column in (("held_out", "r2"), ("authors_code", "r2_authors")):
+        if column in appendix_rows:
+            compare("appendixA", "all", "r2_delta_to_spd", "network", protocol,
+                    appendix_rows[column].to_numpy(), shown_as=regression_config,
+                    spread=AUTHORS_SPREAD)
+    return pd.DataFrame(lines, columns=COMPARISON_COLUMNS)
 
 
 def paper_time_estimate(rows: pd.DataFrame) -> float:
@@ -312,7 +343,7 @@ def paper_time_estimate(rows: pd.DataFrame) -> float:
     return float(sum(per_cell.get((m, c), 0.0) for m, c in zip(rows["method"], rows["config"])))
 
 
-__all__ = ["ARCH_LABELS", "against_paper", "paired_test_table", "paper_comparison",
+__all__ = ["ARCH_LABELS", "COMPARISON_COLUMNS", "against_paper", "paired_test_table", "paper_comparison",
            "paper_time_estimate", "significantly_lower", "bootstrap_ci", "describe",
            "fine_tuning_vs_post_processing", "interval_table", "labelled", "method_label",
            "ordered_methods",

@@ -43,11 +43,22 @@ def _bars(ax, stats: pd.DataFrame, group: str, groups: list[str], labels: dict) 
     methods = ordered_methods(stats["method"])
     width = 0.8 / len(methods)
     x = np.arange(len(groups))
+    hatched = False
     for i, method in enumerate(methods):
         part = stats[stats["method"] == method].set_index(group).reindex(groups)
-        ax.bar(x - 0.4 + (i + 0.5) * width, part["objective"], width,
-               yerr=part["objective_std"].fillna(0.0), capsize=2, color=colour(method),
-               label=method_label(method), error_kw={"elinewidth": 0.8})
+        bars = ax.bar(x - 0.4 + (i + 0.5) * width, part["objective"], width,
+                      yerr=part["objective_std"].fillna(0.0), capsize=2, color=colour(method),
+                      label=method_label(method), error_kw={"elinewidth": 0.8})
+        # A result that predicts one class on most seeds is hatched: its bias is 0 by
+        # construction, not by debiasing.
+        for bar, share in zip(bars, part.get("constant", pd.Series(0.0, index=part.index))):
+            if share > 0.5:
+                bar.set_hatch("///")
+                bar.set_edgecolor("black")
+                hatched = True
+    if hatched:
+        ax.bar(np.nan, np.nan, color="white", edgecolor="black", hatch="///",
+               label="constant classifier (most seeds)")
     ax.set_xticks(x, [labels.get(g, g) for g in groups])
     ax.set_ylabel("objective φ (lower is better)")
     ax.grid(axis="y", alpha=0.3)
@@ -62,8 +73,14 @@ def _panels(axes, n: int, width: float, height: float):
     return list(grid[:, 0])
 
 
-def _finish(axes, **legend):
-    axes[0].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), **legend)
+def _finish(axes, handles=None):
+    if handles is None:              # every panel's entries, each label once, in order
+        entries = {}
+        for ax in axes:
+            for handle, label in zip(*ax.get_legend_handles_labels()):
+                entries.setdefault(label, handle)
+        handles = list(entries.values())
+    axes[0].legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     axes[0].figure.tight_layout()
     return axes[0].figure
 

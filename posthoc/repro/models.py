@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
-import torch
 
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.metrics import roc_auc_score
 
 from .._validation import check_choice, check_seeds
 from ..data import Dataset, load_dataset
+from ..diagnostics import network_health
+from ..methods import scores_of
 from ..training import train_networks
 from .paper import format_mean_std, paper_numbers
 from .study import stored_table
@@ -23,39 +25,71 @@ MODEL_LABELS = {"logistic_regression": "logistic regression", "network": "neural
                 "random_forest": "random forest"}
 
 
-def _scores_table(dataset: Dataset, model: str, seed: int, scores: np.ndarray) -> dict:
+#: How Table 3's models are fitted and thresholded: ``"paper"`` as we read the paper
+#: (``LogisticRegression`` with scikit-learn's defaults, scores thresholded at 0.5) and
+#: ``"authors_code"`` as the authors' analysis notebook did (``LogisticRegressionCV`` and,
+#: for every model, the threshold of best validation accuracy on a grid of 1001 points).
+PROTOCOLS = ("paper", "authors_code")
+THRESHOLD_GRID = np.linspace(0.0, 1.0, 1001)
+
+
+def best_accuracy_threshold(scores: np.ndarray, y: np.ndarray) -> float:
+    """The threshold of the 1001-point grid with the highest accuracy (the first if tied),
+    computed for all thresholds at once."""
+    predicted = scores[None, :] > THRESHOLD_GRID[:, None]
+    return float(THRESHOLD_GRID[int(np.argmax((predicted == (y[None, :] == 1)).mean(1)))])
+
+
+def _rows(dataset: Dataset, model: str, seed: int, protocol: str, valid_scores: np.ndarray,
+          test_scores: np.ndarray, failed: bool = False) -> dict:
     y = dataset.test.y
+    threshold = (best_accuracy_threshold(valid_scores, dataset.valid.y)
+                 if protocol == "authors_code" else 0.5)
     return {"config": dataset.name, "dataset": dataset.name.split("-")[0], "model": model,
-            "seed": seed, "accuracy": float(((scores > 0.5) == y).mean()),
-            "roc_auc": float(roc_auc_score(y, scores))}
+            "seed": seed, "protocol": protocol, "threshold": threshold,
+            "accuracy": float(((test_scores > threshold) == y).mean()),
+            "roc_auc": float(roc_auc_score(y, test_scores)), "failed": failed}
+
+
+def _probabilities(fitted, split) -> np.ndarray:
+    return fitted.predict_proba(split.X)[:, 1]
 
 
 def compare_models(dataset: Dataset, *, seeds: Sequence[int], models: Sequence[str] = MODELS,
                    max_epochs: int = 1001, n_estimators: int = 100,
-                   progress: bool = False) -> pd.DataFrame:
-    """Accuracy and ROC AUC on the test split of each model and seed (one row per run).
+                   protocols: Sequence[str] = PROTOCOLS, progress: bool = False
+                   ) -> pd.DataFrame:
+    """Accuracy and ROC AUC on the test split of each model, seed and protocol (one row per
+    run; see :data:`PROTOCOLS`).
 
-    Logistic regression (scikit-learn defaults, more iterations) and a random forest
+    Logistic regression (more iterations than scikit-learn's default) and a random forest
     (``n_estimators`` trees, the seed as ``random_state``) are fitted on the training split;
     the network is the paper's, trained by :func:`posthoc.train_networks` (all seeds at once,
-    cached). Accuracy thresholds the scores at 0.5.
+    cached), and ``failed`` flags a network that never trained
+    (:func:`posthoc.diagnostics.network_health`).
     """
     seeds = check_seeds("seeds", seeds)
     models = [check_choice("model", m, MODELS) for m in models]
+    protocols = [check_choice("protocol", p, PROTOCOLS) for p in protocols]
     rows = []
-    X_train, y_train, X_test = dataset.train.X, dataset.train.y, dataset.test.X
+    X_train, y_train = dataset.train.X, dataset.train.y
     if "logistic_regression" in models:
-        for seed in seeds:
-            fitted = LogisticRegression(max_iter=2000, random_state=seed).fit(X_train, y_train)
-            rows.append(_scores_table(dataset, "logistic_regression", seed,
-                                      fitted.predict_proba(X_test)[:, 1]))
+        for seed, protocol in itertools.product(seeds, protocols):
+            estimator = (LogisticRegressionCV(max_iter=2000) if protocol == "authors_code"
+                         else LogisticRegression(max_iter=2000, random_state=seed))
+            fitted = estimator.fit(X_train, y_train)
+            rows.append(_rows(dataset, "logistic_regression", seed, protocol,
+                              _probabilities(fitted, dataset.valid),
+                              _probabilities(fitted, dataset.test)))
     if "network" in models:
         networks = train_networks(dataset, seeds=seeds, max_epochs=max_epochs,
                                   progress=progress)
-        with torch.no_grad():
-            for seed, net in zip(seeds, networks):
-                rows.append(_scores_table(dataset, "network", seed,
-                                          net(torch.from_numpy(X_test)).numpy()))
+        for seed, net in zip(seeds, networks):
+            failed = network_health(net, dataset.valid)["failed"]
+            valid_scores, test_scores = scores_of(net, dataset.valid.X), scores_of(
+                net, dataset.test.X)
+            rows += [_rows(dataset, "network", seed, protocol, valid_scores, test_scores,
+                           failed) for protocol in protocols]
     if "random_forest" in models:
         for seed in seeds:
             fitted = RandomForestClassifier(n_estimators=n_estimators, random_state=seed,
@@ -63,28 +97,34 @@ def compare_models(dataset: Dataset, *, seeds: Sequence[int], models: Sequence[s
             # Parallel prediction sums the trees in completion order, which changes the last
             # bits between runs; one thread sums them in a fixed order.
             fitted.set_params(n_jobs=1)
-            rows.append(_scores_table(dataset, "random_forest", seed,
-                                      fitted.predict_proba(X_test)[:, 1]))
+            valid_scores = _probabilities(fitted, dataset.valid)
+            test_scores = _probabilities(fitted, dataset.test)
+            rows += [_rows(dataset, "random_forest", seed, protocol, valid_scores, test_scores)
+                     for protocol in protocols]
     return pd.DataFrame(rows)
 
 
 def model_runs(profile: str, *, configs: Sequence[str], seeds: Sequence[int],
                max_epochs: int, n_estimators: int, results=None) -> pd.DataFrame:
-    """:func:`compare_models` for every configuration, kept in the profile's results store
-    (computed once per parameters, then read)."""
+    """:func:`compare_models` for every configuration and both protocols, kept in the
+    profile's results store (computed once per parameters, then read)."""
     parameters = {"configs": list(configs), "seeds": list(seeds), "max_epochs": max_epochs,
-                  "n_estimators": n_estimators}
+                  "n_estimators": n_estimators, "protocols": list(PROTOCOLS)}
     return stored_table(profile, "table3_runs", parameters, lambda: pd.concat([
         compare_models(load_dataset(name), seeds=seeds, max_epochs=max_epochs,
                        n_estimators=n_estimators) for name in configs], ignore_index=True),
         results=results)
 
 
-def table3(runs: pd.DataFrame) -> pd.DataFrame:
-    """Table 3 from :func:`compare_models` rows: ours (mean ± std over seeds) beside the paper's.
+def table3(runs: pd.DataFrame, protocol: str = "authors_code") -> pd.DataFrame:
+    """Table 3 from :func:`compare_models` rows of one ``protocol``: ours (mean ± std over
+    seeds) beside the paper's.
 
     One row per dataset and quantity, one column pair (ours, paper) per model.
     """
+    check_choice("protocol", protocol, PROTOCOLS)
+    if "protocol" in runs:
+        runs = runs[runs["protocol"] == protocol]
     paper = paper_numbers("table3")
     summary = (runs.melt(id_vars=["dataset", "model", "seed"],
                          value_vars=["accuracy", "roc_auc"], var_name="quantity")
@@ -105,29 +145,37 @@ def table3(runs: pd.DataFrame) -> pd.DataFrame:
     return table.reindex(columns=order, level=0)
 
 
-def majority_networks(runs: pd.DataFrame, datasets: dict[str, Dataset], *,
-                      tolerance: float = 0.01) -> pd.DataFrame:
-    """Per configuration: the test split's majority-class accuracy and the seeds whose
-    network's test accuracy lies within ``tolerance`` of it (networks that never left their
-    initial plateau predict one class for almost everybody)."""
+def failed_networks(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per configuration: how many networks failed (predict one class at 0.5, or are within
+    half a point of the majority share on the validation split) and their seeds, with the
+    network's test accuracy over every network and over those that trained (the authors'
+    thresholds)."""
+    nets = runs[runs["model"] == "network"]
+    if "protocol" in nets:
+        nets = nets[nets["protocol"] == "authors_code"]
     rows = []
-    for name, dataset in datasets.items():
-        share = float(dataset.test.y.mean())
-        majority = max(share, 1 - share)
-        nets = runs[(runs["config"] == name) & (runs["model"] == "network")]
-        stuck = nets[(nets["accuracy"] - majority).abs() < tolerance]["seed"].tolist()
-        rows.append({"config": name, "majority accuracy": majority, "networks": len(nets),
-                     "at the majority rate": len(stuck), "seeds": stuck})
+    for name, group in nets.groupby("config", sort=False):
+        trained = group[~group["failed"]]
+        rows.append({"config": name, "networks": len(group),
+                     "failed": int(group["failed"].sum()),
+                     "failed seeds": group.loc[group["failed"], "seed"].tolist(),
+                     "accuracy, all": format_mean_std(group["accuracy"].mean(),
+                                                      group["accuracy"].std()),
+                     "accuracy, trained": (format_mean_std(trained["accuracy"].mean(),
+                                                           trained["accuracy"].std())
+                                           if len(trained) else "–")})
     return pd.DataFrame(rows)
 
 
-def best_models(runs: pd.DataFrame) -> pd.DataFrame:
-    """The model with the highest mean accuracy and ROC AUC, per dataset."""
+def best_models(runs: pd.DataFrame, protocol: str = "authors_code") -> pd.DataFrame:
+    """The model with the highest mean accuracy and ROC AUC, per dataset (one protocol)."""
+    if "protocol" in runs:
+        runs = runs[runs["protocol"] == check_choice("protocol", protocol, PROTOCOLS)]
     best = (runs.groupby(["dataset", "model"])[["accuracy", "roc_auc"]].mean()
             .groupby("dataset").idxmax().map(lambda pair: MODEL_LABELS[pair[1]]))
     best.columns = ["best accuracy", "best ROC AUC"]
     return best
 
 
-__all__ = ["MODELS", "MODEL_LABELS", "best_models", "compare_models", "majority_networks",
-           "model_runs", "table3"]
+__all__ = ["MODELS", "MODEL_LABELS", "PROTOCOLS", "best_accuracy_threshold", "best_models",
+           "compare_models", "failed_networks", "model_runs", "table3"]

@@ -59,6 +59,10 @@ class Profile:
     n_boot: int = 2000
     regression_config: str = "adult-sex"
     own_model_epochs: int = 5                # the own-model chapter's training epochs
+    # The authors'-code switches: networks, configurations and measures they are run on.
+    switch_seeds: tuple[int, ...] = (0,)
+    switch_configs: tuple[str, ...] = ("compas-race",)
+    switch_measures: tuple[str, ...] = ("spd",)
 
     def option(self, method: str, name: str) -> Any:
         """The value of a method's option in this profile."""
@@ -75,7 +79,9 @@ PROFILES: dict[str, Profile] = {
     "paper": Profile(
         "paper", "the paper's settings: 10 seeds, 1001-epoch budget, full method budgets",
         network_seeds=tuple(range(10)), study_seeds=tuple(range(10)), max_epochs=1001,
-        n_estimators=100, n_deltas=1000, own_model_epochs=30),
+        n_estimators=100, n_deltas=1000, own_model_epochs=30, switch_seeds=(0, 1, 2),
+        switch_configs=("adult-sex", "bank-age", "compas-race", "compas-sex"),
+        switch_measures=("spd", "eod", "aod")),
 }
 
 
@@ -131,6 +137,7 @@ CHAPTERS: dict[str, Callable[[Profile], dict[str, Any]]] = {
     "own_model": lambda p: {"epochs": p.own_model_epochs, "method": "random",
                             "measure": "spd", "lam": 0.5, "seed": 0,
                             **_method_budgets(p, "trials")},
+    "teaching": lambda p: {},
 }
 
 
@@ -163,8 +170,8 @@ def resolve_notebook(chapter: str, namespace: Mapping[str, Any]) -> dict[str, An
     ValueError: Parameter lam=2 is not allowed; expected one of the chapter's parameters: n_boot, workers.
     """
     parameters = {name: value for name, value in namespace.items()
-                  if not name.startswith("_") and name not in _KERNEL_NAMES
-                  and isinstance(value, _LITERALS)}
+                  if not name.startswith("_") and not name.isupper()   # constants imported
+                  and name not in _KERNEL_NAMES and isinstance(value, _LITERALS)}
     if "profile" not in parameters:
         _fail("profile", None, "one of " + ", ".join(map(repr, PROFILES)))
     return resolve(chapter, parameters.pop("profile"), **parameters)

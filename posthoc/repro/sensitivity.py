@@ -10,9 +10,11 @@ import pandas as pd
 import torch
 from torch import nn
 
-from sklearn.linear_model import RidgeCV
+from sklearn.linear_model import LinearRegression, RidgeCV
+from sklearn.metrics import r2_score
 
 from ..data import Dataset, Split, load_dataset
+from ..diagnostics import network_health
 from ..methods import scores_of
 from ..methods.default import accuracy_threshold
 from ..methods.random import batched_scores, noise_matrix, perturbed_parameters
@@ -32,14 +34,16 @@ def seed_rows(dataset: Dataset, networks: Sequence[nn.Module],
     """Bias under each measure and accuracy on the test split, one row per network.
 
     Each network is thresholded where its validation accuracy is highest (the ``default``
-    result of the study).
+    result of the study); ``failed`` flags a network that never trained
+    (:func:`posthoc.diagnostics.network_health` on the validation split).
     """
     rows = []
     for seed, network in zip(seeds, networks):
         threshold = default_threshold(network, dataset.valid)
         pred = (scores_of(network, dataset.test.X) > threshold).astype(np.int64)
         row = {"config": dataset.name, "seed": seed, "threshold": threshold,
-               "accuracy": accuracy(pred, dataset.test.y)}
+               "accuracy": accuracy(pred, dataset.test.y),
+               "failed": network_health(network, dataset.valid)["failed"]}
         for measure in MEASURES:
             row[measure] = bias(pred, dataset.test.y, dataset.test.a, measure)
         rows.append(row)
@@ -59,7 +63,8 @@ def seed_table(profile: str, *, configs: Sequence[str], seeds: Sequence[int],
             frames.append(seed_rows(dataset, networks, seeds))
         return pd.concat(frames, ignore_index=True)
 
-    parameters = {"configs": list(configs), "seeds": list(seeds), "max_epochs": max_epochs}
+    parameters = {"configs": list(configs), "seeds": list(seeds), "max_epochs": max_epochs,
+                  "columns": 2}
     return stored_table(profile, "table1_rows", parameters, compute, results=results)
 
 
@@ -74,35 +79,44 @@ def perturbation_table(profile: str, *, config: str, seeds: Sequence[int], max_e
         for seed, network in zip(seeds, networks):
             study = perturbation_study(network, dataset, n_deltas=n_deltas, seed=seed)
             rows.append({"config": config, "seed": seed, "r2": study["r2"],
-                         "alpha": study["alpha"], "base_spd": study["base_spd"],
-                         "spd": study["spd"].astype(np.float64),
-                         "coef": study["coef"].astype(np.float64)})
+                         "r2_authors": study["r2_authors"], "alpha": study["alpha"],
+                         "base_spd": study["base_spd"],
+                         **{key: study[key].astype(np.float64) for key in ARRAYS}})
         return pd.DataFrame(rows)
 
     parameters = {"config": config, "seeds": list(seeds), "max_epochs": max_epochs,
-                  "n_deltas": n_deltas}
+                  "n_deltas": n_deltas, "columns": 2}
     table = stored_table(profile, "appendix_a", parameters, compute, results=results)
-    table["spd"] = [np.asarray(v, dtype=np.float64) for v in table["spd"]]
-    table["coef"] = [np.asarray(v, dtype=np.float64) for v in table["coef"]]
+    for key in ARRAYS:
+        table[key] = [np.asarray(v, dtype=np.float64) for v in table[key]]
     return table
 
 
+#: The array columns of :func:`perturbation_table`.
+ARRAYS = ("spd", "soft_spd", "coef")
+
+
 def table1(rows: pd.DataFrame) -> pd.DataFrame:
-    """Table 1 from :func:`seed_rows`: mean ± std over seeds, ours beside the paper's."""
+    """Table 1 from :func:`seed_rows`: one row per configuration and quantity, ours over
+    every network and over the networks that trained (mean ± std over seeds), the number of
+    failed networks, and the paper's."""
     paper = paper_numbers("table1")
-    out = {}
+    failed = rows["failed"] if "failed" in rows else pd.Series(False, index=rows.index)
+    lines = []
     for config, group in rows.groupby("config", sort=False):
+        trained = group[~failed.loc[group.index].to_numpy()]
         for quantity in ("aod", "eod", "spd", "accuracy"):
             ref = paper[(paper["config"] == config) & (paper["quantity"] == quantity)]
-            out[(config, quantity)] = {
+            lines.append({
+                "config": config, "quantity": quantity,
                 "ours": format_mean_std(group[quantity].mean(), group[quantity].std()),
+                "ours, trained networks": (format_mean_std(trained[quantity].mean(),
+                                                           trained[quantity].std())
+                                           if len(trained) else "–"),
+                "failed networks": f"{len(group) - len(trained)} of {len(group)}",
                 "paper": (format_mean_std(ref["mean"].iloc[0], ref["std"].iloc[0])
-                          if len(ref) else "–")}
-    table = pd.DataFrame(out).T
-    table.index.names = ["config", "quantity"]
-    return table.unstack("quantity").swaplevel(0, 1, axis=1).reindex(
-        columns=pd.MultiIndex.from_product([["aod", "eod", "spd", "accuracy"],
-                                            ["ours", "paper"]]))
+                          if len(ref) else "–")})
+    return pd.DataFrame(lines).set_index(["config", "quantity"])
 
 
 def spread_ratios(rows: pd.DataFrame) -> pd.DataFrame:
@@ -135,14 +149,61 @@ def perturbation_study(network: nn.Module, dataset: Dataset, *, n_deltas: int = 
     scores = batched_scores(model, stacked, torch.from_numpy(dataset.test.X), chunk=chunk)
     pred = (scores > threshold).to(torch.int64)
     spd = np.asarray(bias(pred, dataset.test.y, dataset.test.a, "spd"))
+    soft = soft_spd(scores.numpy(), dataset.test.a)
     deltas = (noise * std + 1).numpy()
     n_fit = int(round(n_deltas * (1 - holdout)))
     regression = RidgeCV(alphas=np.logspace(-3, 3, 13)).fit(deltas[:n_fit], spd[:n_fit])
     base = (scores_of(model, dataset.test.X) > threshold).astype(np.int64)
-    return {"spd": spd, "coef": regression.coef_.copy(),
+    return {"spd": spd, "soft_spd": soft, "coef": regression.coef_.copy(),
             "r2": float(regression.score(deltas[n_fit:], spd[n_fit:])),
+            "r2_authors": authors_r2(deltas, soft, seed=seed),
             "alpha": float(regression.alpha_),
             "base_spd": float(bias(base, dataset.test.y, dataset.test.a, "spd"))}
+
+
+def soft_spd(scores: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """SPD of the scores themselves, with no threshold (the authors' Appendix A): the mean
+    score of the unprivileged group minus the privileged group's, per row of ``scores``."""
+    scores = np.atleast_2d(scores)
+    a = np.asarray(a)
+    return scores[:, a == 0].mean(1) - scores[:, a == 1].mean(1)
+
+
+#: The authors' Appendix A protocol: fit on the first 800 of one permutation of the deltas,
+#: score on the last 200 of a second permutation, report mean ± 2.2 std over networks.
+AUTHORS_FIT, AUTHORS_SCORE, AUTHORS_SPREAD = 0.8, 0.2, 2.2
+
+
+def authors_r2(deltas: np.ndarray, target: np.ndarray, *, seed: int) -> float:
+    """R² under the authors' protocol: ``LinearRegression`` fitted on the first 80% of one
+    random permutation of the rows and scored on the last 20% of a second, independent
+    permutation, so that about 80% of the scored rows were also fitted."""
+    rng = np.random.default_rng(seed)
+    n = len(target)
+    fit = rng.permutation(n)[:int(round(n * AUTHORS_FIT))]
+    score = rng.permutation(n)[n - int(round(n * AUTHORS_SCORE)):]
+    model = LinearRegression().fit(deltas[fit], target[fit])
+    return float(r2_score(target[score], model.predict(deltas[score])))
+
+
+def noise_concentration(n_parameters: int, *, draws: int = 200, share: float = 0.5,
+                        seed: int = 0) -> np.ndarray:
+    """:func:`concentration` at ``share`` of ``draws`` Gaussian vectors of length
+    ``n_parameters``: what the statistic gives when no parameter matters more than another."""
+    rng = np.random.default_rng(seed)
+    return np.array([concentration(rng.standard_normal(n_parameters), (share,))[share]
+                     for _ in range(draws)])
+
+
+def noise_singular_values(n_vectors: int, n_parameters: int, *, draws: int = 50,
+                          seed: int = 0) -> np.ndarray:
+    """:func:`coefficient_singular_values` of ``n_vectors`` Gaussian vectors, ``draws``
+    times: (draws, n_vectors). Independent random directions in many dimensions are nearly
+    orthogonal, so these lie close to 1 too."""
+    rng = np.random.default_rng(seed)
+    return np.stack([coefficient_singular_values(list(rng.standard_normal((n_vectors,
+                                                                           n_parameters))))
+                     for _ in range(draws)])
 
 
 def perturbation_summary(studies: pd.DataFrame) -> pd.DataFrame:
@@ -152,7 +213,8 @@ def perturbation_summary(studies: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "seed": studies["seed"], "SPD unperturbed": studies["base_spd"],
         "SPD std over deltas": [np.std(spd) for spd in studies["spd"]],
-        "held-out R²": studies["r2"],
+        "held-out R²": studies["r2"], "authors' R² (soft SPD, overlapping)":
+            studies["r2_authors"],
         "params for 50% of |coef|": [concentration(c)[0.5] for c in studies["coef"]],
         "params for 90% of |coef|": [concentration(c)[0.9] for c in studies["coef"]]})
 
@@ -182,7 +244,8 @@ def coefficient_singular_values(coefs: Sequence[np.ndarray]) -> np.ndarray:
     return np.linalg.svd(np.stack(kept), compute_uv=False)
 
 
-__all__ = ["coefficient_singular_values", "concentration", "default_threshold",
-           "perturbation_study", "perturbation_summary", "perturbation_table", "seed_rows",
-           "seed_table",
-           "spread_ratios", "table1"]
+__all__ = ["ARRAYS", "AUTHORS_SPREAD", "authors_r2", "coefficient_singular_values",
+           "concentration", "default_threshold", "noise_concentration",
+           "noise_singular_values", "perturbation_study", "perturbation_summary",
+           "perturbation_table", "seed_rows", "seed_table", "soft_spd", "spread_ratios",
+           "table1"]

@@ -40,6 +40,7 @@ from ..diagnostics import network_health
 from ..debias import debias, evaluate
 from ..methods import METHODS
 from ..metrics import MEASURES
+from ..objectives import OBJECTIVES
 from ..training import TRAINING_VERSION, train_network, train_networks
 from .profiles import (ARCHITECTURES, PROFILES, chapter_defaults, check_profile, resolve,
                        results_folder)
@@ -89,8 +90,6 @@ class Settings:
                 "training": TRAINING_VERSION}
 
 
-#: The objectives a study can use.
-OBJECTIVES = ("weighted",)
 
 
 def cell_id(cell: Cell, settings: Settings) -> str:
@@ -302,6 +301,31 @@ class ResultStore:
         return len(rows)
 
 
+def save_csv(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write ``frame`` to the CSV file ``path`` atomically (a temporary file, then renamed),
+    so that a reader never sees half a table."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    os.close(handle)
+    try:
+        frame.to_csv(temporary, index=False)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+    return path
+
+
+def dirty_cells(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows computed by code with uncommitted changes (``commit`` ending in ``-dirty``)
+    or outside a checkout (``unknown``): their code cannot be recovered from the history."""
+    if rows.empty or "commit" not in rows:
+        return rows.iloc[0:0]
+    commit = rows["commit"].astype(str)
+    return rows[commit.str.endswith("-dirty") | (commit == "unknown")]
+
+
 def stored_table(profile: str, name: str, parameters: dict, compute: Callable[[], pd.DataFrame],
                  *, results: str | Path | None = None) -> pd.DataFrame:
     """The table ``compute()`` returns, computed once per ``parameters`` and kept in the
@@ -361,9 +385,11 @@ def run_cell(cell: Cell, settings: Settings, *, data_dir: str | Path | None = No
         network = train_network(dataset, seed=cell.seed, max_epochs=settings.max_epochs,
                                 progress=False, **ARCHITECTURES[cell.arch])
         health = network_health(network, dataset.valid)
+        constrained = ({"epsilon": settings.epsilon} if settings.objective == "constrained"
+                       and settings.epsilon is not None else {})
         result = debias(network, dataset.valid, cell.method, measure=cell.measure,
-                        lam=settings.lam, seed=cell.seed,
-                        **settings.method_options.get(cell.method, {}))
+                        lam=settings.lam, seed=cell.seed, objective=settings.objective,
+                        **constrained, **settings.method_options.get(cell.method, {}))
         evaluations = {split: evaluate(result, getattr(dataset, split))
                        for split in ("valid", "test")}
     row: dict[str, Any] = {**asdict(cell), "lam": settings.lam,
@@ -631,6 +657,7 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
-__all__ = ["Cell", "ResultStore", "STUDY_CHAPTERS", "Settings", "chapter_grid",
-           "chapter_rows", "cell_id", "grid", "main", "prepare_networks", "profile_grid",
-           "run_cell", "run_grid", "stored_table", "study_rows"]
+__all__ = ["Cell", "ResultStore", "STUDY_CHAPTERS", "Settings", "cell_id",
+           "chapter_grid", "chapter_rows", "code_commit", "dirty_cells", "grid", "main",
+           "prepare_networks", "profile_grid", "run_cell", "run_grid", "save_csv",
+           "stored_table", "study_rows"]
