@@ -49,7 +49,7 @@
 profile = "quick"  # "quick": 1 seed, 40-epoch networks, small budgets; "paper": 10 seeds, the paper's settings
 configs = None  # configurations; None: adult-sex, bank-age, compas-race, compas-sex
 measures = None  # bias measures; None: spd, eod, aod
-methods = None  # methods; None: default and the six post-hoc methods
+methods = None  # methods; None: default and the paper's six post-hoc methods
 seeds = None  # network seeds; None: [0] (quick) or 0-9 (paper)
 lam = None  # weight of |bias| in the objective; None: 0.75
 trials = None  # random perturbation trials; None: 20 (quick) or 201 (paper)

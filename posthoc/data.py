@@ -71,6 +71,11 @@ class Configuration:
     label_one: str = ""
     label_zero: str = ""
     favourable_label: int = 1
+    #: More than two groups: the intersection of these binary protected attributes
+    #: (codes 0..2^k - 1, the first attribute the most significant bit), or every value of
+    #: the raw file's column ``raw_column`` (codes in order of the values' names).
+    intersection: tuple[str, ...] = ()
+    raw_column: str = ""
 
 
 _INCOME = ("income above $50K", "income at most $50K")
@@ -89,7 +94,16 @@ CONFIGURATIONS: dict[str, Configuration] = {
     "compas-sex": Configuration(
         "compas-sex", "compas", "sex", "COMPAS, protected attribute sex",
         "female (a = 1) is privileged (AIF360's default)", *_REOFFENDS, 0),
+    "adult-sex-race": Configuration(
+        "adult-sex-race", "adult", "sex", "Adult Census Income, sex x race (four groups)",
+        "four groups, sex x race (AIF360's binary attributes: male, white)", *_INCOME, 1,
+        intersection=("sex", "race")),
+    "compas-race-all": Configuration(
+        "compas-race-all", "compas", "race", "COMPAS, every value of race (six groups)",
+        "six groups, the raw file's values of race", *_REOFFENDS, 0, raw_column="race"),
 }
+#: The paper's four configurations (the others have more than two groups).
+PAPER_CONFIGURATIONS = ("adult-sex", "bank-age", "compas-race", "compas-sex")
 
 #: How a configuration's labels become ``y``: ``"aif360"`` keeps AIF360's numeric label (the
 #: authors trained on it, so on COMPAS y = 1 means the person reoffends and the paper's
@@ -329,6 +343,8 @@ class Dataset:
     #: The label coding (see :func:`load_dataset`) and what y = 1 means under it.
     labels: str = "aif360"
     positive: str = ""
+    #: The name of each group code 0, 1, ... of ``a``.
+    group_names: tuple[str, ...] = ("unprivileged", "privileged")
 
     @property
     def n_features(self) -> int:
@@ -536,25 +552,59 @@ def load_dataset(name: str, *, labels: str = "aif360", data_dir: Path | str | No
     config = CONFIGURATIONS[check_choice("name", name, CONFIGURATIONS)]
     check_choice("labels", labels, LABEL_CODINGS)
     train, valid, test = load_aif360(name, data_dir=data_dir, download=download)
-    column = train.protected_attribute_names.index(config.protected_attribute)
     mean = train.features.mean(axis=0)
     std = train.features.std(axis=0)
     std[std == 0] = 1.0  # constant columns stay 0 after centring, as with StandardScaler
+
+    folder = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
+    groups, group_names = _group_coder(config, folder)
 
     def to_split(part) -> Split:
         X = (part.features - mean) / std
         positive = part.favorable_label if labels == "favourable" else 1.0
         y = (part.labels.ravel() == positive).astype(np.int64)
-        a = (part.protected_attributes[:, column]
-             == part.privileged_protected_attributes[column][0]).astype(np.int64)
-        return Split(X, y, a)
+        return Split(X, y, groups(part))
 
-    folder = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
     return Dataset(name=config.name, description=config.description,
                    protected_attribute=config.protected_attribute, privileged=config.privileged,
                    feature_names=list(train.feature_names), train=to_split(train),
                    valid=to_split(valid), test=to_split(test), data_dir=folder,
-                   labels=labels, positive=label_meaning(name, labels))
+                   labels=labels, positive=label_meaning(name, labels),
+                   group_names=group_names)
+
+
+def _binary(part, attribute: str) -> np.ndarray:
+    """1 where AIF360's binary protected ``attribute`` is privileged."""
+    column = part.protected_attribute_names.index(attribute)
+    return (part.protected_attributes[:, column]
+            == part.privileged_protected_attributes[column][0]).astype(np.int64)
+
+
+#: How the book names the two values of a binary protected attribute (0, 1).
+_GROUP_LABELS = {("adult", "sex"): ("female", "male"), ("adult", "race"): ("non-white", "white")}
+
+
+def _group_coder(config: Configuration, folder: Path):
+    """A function giving each AIF360 split's group codes, and the groups' names."""
+    if config.intersection:
+        k = len(config.intersection)
+        labels = [_GROUP_LABELS.get((config.dataset, attribute),
+                                    (f"unprivileged {attribute}", f"privileged {attribute}"))
+                  for attribute in config.intersection]
+        names = tuple(", ".join(labels[i][(code >> (k - 1 - i)) & 1] for i in range(k))
+                      for code in range(2 ** k))
+        return (lambda part: sum(_binary(part, attribute) << (k - 1 - i)
+                                 for i, attribute in enumerate(config.intersection)), names)
+    if config.raw_column:
+        raw = pd.read_csv(folder / _FILES[config.dataset][0], index_col="id",
+                          usecols=["id", config.raw_column])[config.raw_column]
+        raw.index = raw.index.astype(str)
+        names = tuple(sorted(raw.unique()))
+        codes = {value: code for code, value in enumerate(names)}
+        return (lambda part: raw.loc[list(part.instance_names)].map(codes)
+                .to_numpy(dtype=np.int64), names)
+    return (lambda part: _binary(part, config.protected_attribute),
+            ("unprivileged", "privileged"))
 
 
 def available() -> list[str]:
@@ -562,7 +612,8 @@ def available() -> list[str]:
     return list(CONFIGURATIONS)
 
 
-__all__ = ["CHECKSUMS", "CONFIGURATIONS", "Dataset", "LABEL_CODINGS", "Split", "available",
+__all__ = ["CHECKSUMS", "CONFIGURATIONS", "Dataset", "LABEL_CODINGS", "PAPER_CONFIGURATIONS",
+           "Split", "available",
            "default_data_dir", "ensure_files", "label_meaning", "load_aif360", "load_dataset"]
 
 

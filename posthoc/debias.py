@@ -14,7 +14,7 @@ from .data import Split
 from .diagnostics import is_constant
 from .methods import METHODS, DebiasResult, frozen_copy, scores_of
 from .metrics import MEASURES, Measure, accuracy, bias, check_measure
-from .objectives import Objective, as_objective
+from .objectives import NoCertifiedCandidate, Objective, as_objective
 
 
 def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "spd",
@@ -44,15 +44,18 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
         Weight of |bias| in the objective.
     seed : int, default 0
         Seed of every random draw of the method (and of the bootstrap resamples).
-    objective : {"weighted", "constrained"} or posthoc.Objective, default "weighted"
-        ``"weighted"`` is the paper's λ·|bias| + (1 − λ)·(1 − accuracy). ``"constrained"``
-        is its final version's: 1 − balanced accuracy while |bias| < ``epsilon``, else 1,
-        each candidate scored over ``resamples`` bootstrap resamples of ``split`` with the
-        bound ``epsilon - margin``. The post-processing methods and ``default`` do not
-        optimise an objective; their result is reported under it.
+    objective : {"weighted", "constrained", "certified"} or posthoc.Objective
+        ``"weighted"`` (the default) is the paper's λ·|bias| + (1 − λ)·(1 − accuracy).
+        ``"constrained"`` is its final version's: 1 − balanced accuracy while |bias| <
+        ``epsilon``, else 1, each candidate scored over ``resamples`` bootstrap resamples of
+        ``split`` with the bound ``epsilon - margin``. ``"certified"`` keeps only candidates
+        whose upper bootstrap bound on |bias| (95% by default, over 100 resamples) is at most
+        ``epsilon`` and raises :class:`posthoc.objectives.NoCertifiedCandidate` when the
+        result's is not. The post-processing methods and ``default`` do not optimise an
+        objective; their result is reported (and certified) under it.
     epsilon, margin, resamples : optional
-        The constrained objective's tolerance (default 0.05), bootstrap margin (the method's:
-        0.01, 0.02 for adversarial fine-tuning) and number of resamples (default 5).
+        The tolerance (default 0.05), bootstrap margin (the method's: 0.01, 0.02 for
+        adversarial fine-tuning) and number of resamples (5; 100 for ``"certified"``).
     progress : bool, default False
         Show the long methods' progress (trials, layers or epochs) on stderr.
     **options
@@ -112,6 +115,16 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
                           seed=seed, options=settings, n_features=split.X.shape[1],
                           criterion=criterion)
     result.objective = result.objective_of(split)
+    if criterion.certified:
+        bound = criterion.certify(result.predict_split(split), split.y, split.a, measure)
+        if bound > criterion.epsilon:
+            raise NoCertifiedCandidate(
+                f"no candidate of method {spec.name!r} is certified: the best one's upper "
+                f"bound on |{measure}| at confidence {criterion.confidence:g} is {bound:.4f} on "
+                f"the validation split ({criterion.resamples} bootstrap resamples), above "
+                f"epsilon = {criterion.epsilon:g}. Allow a larger epsilon or a lower "
+                "confidence, or use objective='constrained'.")
+        result.details["bias_bound"] = bound
     return result
 
 

@@ -156,13 +156,17 @@ def n_groups(group: torch.Tensor) -> int:
     return max(2, int(group.max()) + 1) if group.numel() else 2
 
 
-def group_counts(pred: torch.Tensor, y: torch.Tensor, group: torch.Tensor) -> GroupCounts:
+def group_counts(pred: torch.Tensor, y: torch.Tensor, group: torch.Tensor,
+                 weights: torch.Tensor | None = None) -> GroupCounts:
     """Each group's counts of the predictions ``pred`` (..., n) against labels ``y`` and
-    group codes ``group`` ((n,) or (..., n)); soft predictions give soft counts."""
+    group codes ``group`` ((n,) or (..., n)); soft predictions give soft counts. ``weights``
+    (n,) counts each row that many times (a bootstrap resample)."""
     pred = pred.to(torch.float64)
     y = y.to(torch.float64)
     members = torch.stack([group == k for k in range(n_groups(group))],
                           dim=-2).to(torch.float64)                          # (..., g, n)
+    if weights is not None:
+        members = members * weights.to(torch.float64)
     positives = members * y.unsqueeze(-2)
     negatives = members * (1 - y).unsqueeze(-2)
     tp = (pred.unsqueeze(-2) * positives).sum(-1)

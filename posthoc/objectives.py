@@ -7,6 +7,11 @@ one.
   While searching, each candidate is scored as the mean over ``resamples`` bootstrap
   resamples of the validation split, each with the tighter bound ε − ``margin``, so that a
   candidate just inside ε on one sample does not win by luck.
+- ``"certified"``: only candidates whose upper bootstrap bound on |bias| (the ``confidence``
+  quantile of |bias| over ``resamples`` resamples of the validation split) is at most ε
+  qualify, and among them the one with the highest balanced accuracy wins. When none
+  qualifies, :func:`posthoc.debias` says so (:class:`NoCertifiedCandidate`) instead of
+  returning one.
 
 The threshold search stays one sort per candidate: a bootstrap resample is a vector of row
 weights (how often each row was drawn), and the weighted counts of every cut come from one
@@ -25,9 +30,17 @@ from ._validation import check_choice, check_lam, check_seed, is_integer
 from .metrics import (MEASURES, GroupCounts, Measure, _prepare, counts_accuracy,
                       cumulative_counts, group_counts)
 
-#: The objectives, and the final version's defaults of the constrained one.
-OBJECTIVES = ("weighted", "constrained")
+#: The objectives, the final version's defaults of the constrained one, and the certified
+#: selection's resamples and confidence level.
+OBJECTIVES = ("weighted", "constrained", "certified")
 EPSILON, MARGIN, RESAMPLES = 0.05, 0.01, 5
+CERTIFIED_RESAMPLES, CONFIDENCE = 100, 0.95
+#: Bytes of per-resample bias curves held at once by the certified search.
+_CHUNK_BYTES = 200 * 2 ** 20
+
+
+class NoCertifiedCandidate(ValueError):
+    """No candidate's upper bootstrap bound on |bias| is within ε."""
 
 
 def balanced_accuracy(c: GroupCounts) -> torch.Tensor:
@@ -60,18 +73,23 @@ class Objective:
         The weight of |bias| in the weighted objective.
     epsilon : float in (0, 1), default 0.05
         The constrained objective's bias tolerance.
-    margin : float in [0, epsilon), default 0.01
-        How much tighter than ``epsilon`` the bound is while searching (bootstrap scoring).
-    resamples : int >= 0, default 5
-        Bootstrap resamples of the validation split per candidate; 0 scores the split itself
-        with the bound ``epsilon``.
+    margin : float in [0, epsilon), optional
+        How much tighter than ``epsilon`` the bound is while searching (bootstrap scoring):
+        0.01 by default, 0 for the certified selection, whose bound is its own margin.
+    resamples : int >= 0, optional
+        Bootstrap resamples of the validation split per candidate: 5 by default for the
+        constrained objective (0 scores the split itself with the bound ``epsilon``), 100 for
+        the certified selection.
+    confidence : float in (0, 1), default 0.95
+        The certified selection's confidence level: the quantile of |bias| over the
+        resamples that must be at most ``epsilon``.
     seed : int, default 0
         Seed of the resamples (the same for every candidate, so they are compared on the same
         samples).
 
     Examples
     --------
-    >>> Objective("constrained").value([1, 0, 1, 0], [1, 0, 0, 0], [0, 0, 1, 1], "spd")
+    >>> Objective("constrained").value([1, 1, 0, 0], [1, 0, 0, 0], [0, 0, 1, 1], "spd")
     1.0
     >>> Objective("constrained").value([1, 0, 1, 0], [1, 0, 1, 0], [0, 0, 1, 1], "spd")
     0.0
@@ -80,27 +98,42 @@ class Objective:
     name: str = "weighted"
     lam: float = 0.75
     epsilon: float = EPSILON
-    margin: float = MARGIN
-    resamples: int = RESAMPLES
+    margin: float | None = None
+    resamples: int | None = None
     seed: int = 0
+    confidence: float = CONFIDENCE
 
     def __post_init__(self) -> None:
         check_choice("objective", self.name, OBJECTIVES)
         object.__setattr__(self, "lam", check_lam(self.lam))
         object.__setattr__(self, "epsilon", _check_fraction("epsilon", self.epsilon))
+        if self.margin is None:               # the certified bound needs no margin
+            object.__setattr__(self, "margin", 0.0 if self.certified else MARGIN)
         margin = _check_fraction("margin", self.margin, low_open=False)
         if margin >= self.epsilon:
             raise ValueError(f"margin must be smaller than epsilon ({self.epsilon}), so that "
                              f"the search bound epsilon - margin is positive; got {margin}.")
         object.__setattr__(self, "margin", margin)
+        if self.resamples is None:
+            object.__setattr__(self, "resamples", CERTIFIED_RESAMPLES if self.certified
+                               else RESAMPLES)
         if not is_integer(self.resamples) or self.resamples < 0:
             raise ValueError(f"resamples must be an integer >= 0; got {self.resamples!r}.")
+        if self.certified and self.resamples < 20:
+            raise ValueError(f"the certified selection needs at least 20 resamples for its "
+                             f"bound; got resamples={self.resamples}.")
         object.__setattr__(self, "resamples", int(self.resamples))
         object.__setattr__(self, "seed", check_seed(self.seed))
+        object.__setattr__(self, "confidence", _check_fraction("confidence", self.confidence))
 
     @property
     def constrained(self) -> bool:
-        return self.name == "constrained"
+        """Whether the objective has a bias tolerance (constrained or certified)."""
+        return self.name in ("constrained", "certified")
+
+    @property
+    def certified(self) -> bool:
+        return self.name == "certified"
 
     def to_dict(self) -> dict:
         """The objective as plain values (``Objective(**d)`` rebuilds it)."""
@@ -110,6 +143,9 @@ class Objective:
         """One line for reports: ``weighted (lam 0.75)`` or ``constrained (eps 0.05, ...)``."""
         if not self.constrained:
             return f"weighted (lam {self.lam:g})"
+        if self.certified:
+            return (f"certified (|bias| <= epsilon {self.epsilon:g} at confidence "
+                    f"{self.confidence:g}, {self.resamples} bootstrap resamples)")
         return (f"constrained (epsilon {self.epsilon:g}, {self.resamples} bootstrap "
                 f"resamples, margin {self.margin:g})")
 
@@ -148,6 +184,8 @@ class Objective:
         sorted by descending score (``order``: each row's original positions, (B, n)):
         (B, n + 1). The constrained objective is averaged over the bootstrap resamples with
         the bound ε − margin."""
+        if self.certified:
+            return self._certified_curve(sorted_y, sorted_a, order, measure)
         if not self.constrained or self.resamples == 0:
             return self.of_counts(cumulative_counts(sorted_y, sorted_a), measure)
         total = torch.zeros(sorted_y.shape[:-1] + (sorted_y.shape[-1] + 1,),
@@ -156,6 +194,33 @@ class Objective:
             counts = cumulative_counts(sorted_y, sorted_a, weights=weights[order])
             total += 1 - self._loss(counts, measure, self.epsilon - self.margin)
         return 1 - total / self.resamples
+
+
+    def _certified_curve(self, sorted_y, sorted_a, order, measure: str) -> torch.Tensor:
+        """1 − balanced accuracy where the bootstrap bound on |bias| is at most ε, else
+        +inf: every row's curve, a few rows at a time to bound the memory."""
+        weights = self.bootstrap_weights(sorted_y.shape[-1])
+        rows, n = sorted_y.shape
+        chunk = max(1, _CHUNK_BYTES // (8 * self.resamples * (n + 1)))
+        out = torch.empty(rows, n + 1, dtype=torch.float64)
+        for start in range(0, rows, chunk):
+            part = slice(start, start + chunk)
+            gaps = torch.stack([MEASURES[measure].of_counts(cumulative_counts(
+                sorted_y[part], sorted_a[part], weights=w[order[part]])).abs()
+                for w in weights])
+            bound = torch.quantile(gaps, self.confidence, dim=0, interpolation="higher")
+            loss = 1 - balanced_accuracy(cumulative_counts(sorted_y[part], sorted_a[part]))
+            out[part] = torch.where(bound <= self.epsilon, loss, torch.full_like(loss, torch.inf))
+        return out
+
+    def certify(self, y_pred, y_true, a, measure: str) -> float:
+        """The upper bootstrap bound (the ``confidence`` quantile over the resamples) on
+        |bias| of 0/1 predictions ``y_pred`` on one split."""
+        pred, y, group = _prepare(y_pred, y_true, a)
+        weights = self.bootstrap_weights(len(y))
+        gaps = torch.stack([MEASURES[measure].of_counts(group_counts(pred * 1.0, y, group, w))
+                            .abs() for w in weights])
+        return float(torch.quantile(gaps, self.confidence, interpolation="higher"))
 
 
 def as_objective(objective: Any = "weighted", *, lam: float = 0.75, epsilon: Any = None,
@@ -170,11 +235,13 @@ def as_objective(objective: Any = "weighted", *, lam: float = 0.75, epsilon: Any
     check_choice("objective", objective, OBJECTIVES)
     chosen = {k: v for k, v in (("epsilon", epsilon), ("margin", margin),
                                 ("resamples", resamples)) if v is not None}
+    if objective == "certified":
+        chosen.pop("margin", None)            # the certified selection has no margin
     if objective == "weighted" and chosen:
         raise ValueError(f"{', '.join(chosen)} only apply to objective='constrained'; the "
                          "weighted objective has lam only.")
     return Objective(objective, lam=lam, seed=seed, **chosen)
 
 
-__all__ = ["EPSILON", "MARGIN", "OBJECTIVES", "Objective", "RESAMPLES", "as_objective",
-           "balanced_accuracy"]
+__all__ = ["CERTIFIED_RESAMPLES", "CONFIDENCE", "EPSILON", "MARGIN", "NoCertifiedCandidate",
+           "OBJECTIVES", "Objective", "RESAMPLES", "as_objective", "balanced_accuracy"]

@@ -293,3 +293,27 @@ def test_label_codings_against_aif360s_labels(data_dir, datasets):
     assert np.array_equal(adult.test.y, datasets["adult-sex"].test.y)
     with pytest.raises(ValueError, match="labels"):
         load_dataset("adult-sex", labels="raw", data_dir=data_dir)
+
+
+def test_configurations_with_more_than_two_groups(data_dir, datasets):
+    from posthoc import load_dataset
+
+    # Adult, sex x race: AIF360's two binary attributes, sex the most significant bit.
+    both = load_dataset("adult-sex-race", data_dir=data_dir)
+    train, _, _ = load_aif360("adult-sex", data_dir=data_dir)
+    sex = train.protected_attributes[:, train.protected_attribute_names.index("sex")]
+    race = train.protected_attributes[:, train.protected_attribute_names.index("race")]
+    assert np.array_equal(both.train.a, (2 * sex + race).astype(np.int64))
+    assert both.group_names == ("female, non-white", "female, white", "male, non-white",
+                                "male, white")
+    assert np.array_equal(both.train.X, datasets["adult-sex"].train.X)
+    # COMPAS, every value of race, read from the raw file by person id.
+    every = load_dataset("compas-race-all", data_dir=data_dir)
+    raw = pd.read_csv(data_dir / "compas/compas-scores-two-years.csv", index_col="id")["race"]
+    compas, _, _ = load_aif360("compas-race", data_dir=data_dir)
+    names = [every.group_names[code] for code in every.train.a]
+    assert names == raw.loc[[int(i) for i in compas.instance_names]].tolist()
+    assert len(every.group_names) == 6
+    # Caucasian is the binary configuration's privileged group.
+    caucasian = every.group_names.index("Caucasian")
+    assert np.array_equal(every.train.a == caucasian, datasets["compas-race"].train.a == 1)

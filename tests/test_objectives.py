@@ -103,3 +103,46 @@ def test_every_method_runs_under_the_constrained_objective_and_saves_it(problem,
     assert loaded.criterion == result.criterion
     assert evaluate(loaded, test)["objective"] == pytest.approx(expected)
 
+
+
+def test_the_certified_search_keeps_candidates_whose_bootstrap_bound_is_within_epsilon():
+    rng = np.random.default_rng(1)
+    n = 200
+    scores = rng.random((2, n))
+    y, a = (rng.random(n) < 0.5).astype(int), (rng.random(n) < 0.5).astype(int)
+    objective = Objective("certified", epsilon=0.1, resamples=30, seed=2)
+    found = best_threshold(scores, y, a, "spd", grid=51, objective=objective,
+                           return_objective=True)
+    weights = objective.bootstrap_weights(n).numpy().astype(int)
+    for row in range(2):
+        best = (np.inf, None)
+        for t in np.linspace(0, 1, 51):
+            pred = (scores[row] > t).astype(int)
+            gaps = []
+            for w in weights:
+                rows = np.repeat(np.arange(n), w)
+                gaps.append(abs(bias(pred[rows], y[rows], a[rows], "spd")))
+            bound = np.quantile(gaps, 0.95, method="higher")
+            value = 1 - balanced_accuracy_score(y, pred) if bound <= 0.1 else np.inf
+            if value < best[0] - 1e-12:
+                best = (value, t)
+        assert found.objective[row] == pytest.approx(best[0])
+        if np.isfinite(best[0]):
+            assert found.threshold[row] == pytest.approx(best[1])
+        # The bound of the chosen predictions, computed on its own.
+        pred = (scores[row] > found.threshold[row]).astype(int)
+        if np.isfinite(best[0]):
+            assert objective.certify(pred, y, a, "spd") <= 0.1
+
+
+def test_debias_says_when_no_candidate_is_certified(problem):
+    from posthoc.objectives import NoCertifiedCandidate
+
+    net, valid, _ = problem
+    with pytest.raises(NoCertifiedCandidate, match="no candidate of method 'default' is "
+                                                   "certified.*above epsilon = 0.001"):
+        debias(net, valid, "default", objective="certified", epsilon=0.001)
+    result = debias(net, valid, "random", objective="certified", epsilon=0.2, trials=10)
+    assert result.details["bias_bound"] <= 0.2
+    with pytest.raises(ValueError, match="at least 20 resamples"):
+        debias(net, valid, "random", objective="certified", resamples=5, trials=3)

@@ -5,14 +5,16 @@ defaults and checks) and one ``fit`` function returning a :class:`Fit`; the regi
 below is the only other place a built-in method is named.
 """
 
-from . import adversarial, baselines, default, layerwise, random
+from . import adversarial, baselines, default, fairpredictor, layerwise, random, thresholdopt
 from ._common import POSTPROCESSOR_KINDS, DebiasResult, frozen_copy, load_result, scores_of
 from ._spec import (FAMILIES, METHODS, Fit, Kind, MethodSpec, Option, methods_of,
                     register_method)
 
-for _spec in (default.SPEC, random.SPEC, layerwise.SPEC, adversarial.SPEC, *baselines.SPECS):
+for _spec in (default.SPEC, random.SPEC, layerwise.SPEC, adversarial.SPEC, *baselines.SPECS,
+              thresholdopt.SPEC, fairpredictor.SPEC):
     register_method(_spec)
-POSTPROCESSOR_KINDS[baselines.PostProcessor.kind] = baselines.PostProcessor
+for _kind in (baselines.PostProcessor, thresholdopt.GroupThresholds, fairpredictor.GroupOffsets):
+    POSTPROCESSOR_KINDS[_kind.kind] = _kind
 
 __all__ = ["DebiasResult", "FAMILIES", "Fit", "Kind", "METHODS", "MethodSpec", "Option",
            "POSTPROCESSOR_KINDS", "frozen_copy", "load_result", "methods_of", "register_method",
