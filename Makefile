@@ -9,7 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PROFILE ?= quick
 # In the book's order: the ablation reuses the main comparison's results.
-NOTEBOOKS := $(addprefix notebooks/,$(addsuffix .py,need_for_networks sensitivity main_comparison ablations reproducibility own_model teaching))
+NOTEBOOKS := $(addprefix notebooks/,$(addsuffix .py,need_for_networks sensitivity main_comparison ablations reproducibility own_model beyond teaching))
 NBVAL_DIR := _build/nbval
 WHEEL_DIR := _build/wheel
 

@@ -34,7 +34,6 @@ n_boot = 2000  # bootstrap resamples of the seeds for the confidence intervals
 workers = None  # processes for missing study cells; None or 0: one per core
 
 # %% tags=["hide-input"]
-import numpy as np
 import pandas as pd
 
 from posthoc.repro.authors import switch_effects, switch_table

@@ -30,6 +30,7 @@
 # | Ablations | Vary one design choice at a time; see how dropout and BatchNorm interact; count degenerate results before ranking methods |
 # | Reproducibility | Put every reported number beside ours; separate the paper's description from the authors' code; measure the effect of each difference |
 # | Debias your own model | Apply post-hoc debiasing to any PyTorch model and pandas data, evaluate on held-out data, save, load and serve the result, from Python and the command line |
+# | Beyond the paper | See how the choice of objective decides which method "wins"; compare weight-level debiasing with today's group-threshold post-processing on one frontier; handle more than two groups; select a model with a stated confidence that its bias stays within a tolerance |
 #
 # ## Setting up a class
 #
@@ -67,7 +68,7 @@ from posthoc.repro.profiles import PROFILES, resolve_notebook
 
 settings = resolve_notebook("teaching", globals())
 chapters = ["need_for_networks", "sensitivity", "main_comparison", "ablations",
-            "reproducibility", "own_model"]
+            "reproducibility", "own_model", "beyond"]
 
 # %% [markdown]
 # ## How long each chapter takes

@@ -14,7 +14,7 @@ from .data import Split
 from .diagnostics import is_constant
 from .methods import METHODS, DebiasResult, frozen_copy, scores_of
 from .metrics import MEASURES, Measure, accuracy, bias, check_measure
-from .objectives import NoCertifiedCandidate, Objective, as_objective
+from .objectives import EPSILON, NoCertifiedCandidate, Objective, as_objective
 
 
 def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "spd",
@@ -55,7 +55,8 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
         objective; their result is reported (and certified) under it.
     epsilon, margin, resamples : optional
         The tolerance (default 0.05), bootstrap margin (the method's: 0.01, 0.02 for
-        adversarial fine-tuning) and number of resamples (5; 100 for ``"certified"``).
+        adversarial fine-tuning, at ε = 0.05, in proportion to ε otherwise) and number of
+        resamples (5; 100 for ``"certified"``).
     progress : bool, default False
         Show the long methods' progress (trials, layers or epochs) on stderr.
     **options
@@ -92,10 +93,12 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
     lam, seed = check_lam(lam), check_seed(seed)
     if not isinstance(split, Split):
         raise ValueError(f"split must be a posthoc.Split; got {type(split).__name__}.")
-    constrained = objective == "constrained" or getattr(objective, "constrained", False)
+    if margin is None and objective == "constrained":
+        # The final version's margins (0.01; 0.02 for adversarial fine-tuning) belong to its
+        # tolerance 0.05; another tolerance scales them in proportion.
+        margin = spec.margin * (EPSILON if epsilon is None else epsilon) / EPSILON
     criterion = as_objective(objective, lam=lam, epsilon=epsilon, resamples=resamples,
-                             margin=margin if margin is not None or not constrained
-                             else spec.margin, seed=seed)
+                             margin=margin, seed=seed)
     if criterion.constrained and callable(measure):
         raise ValueError("objective 'constrained' takes a registered measure name (see "
                          "posthoc.register_measure); got a callable.")
@@ -128,6 +131,12 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
     return result
 
 
+def evaluation_keys() -> list[str]:
+    """The keys of :func:`evaluate`'s dictionary, in order."""
+    return (["bias", "accuracy", "objective", "positive_rate", "constant"]
+            + [f"bias_{name}" for name in MEASURES])
+
+
 def evaluate(result: DebiasResult, split: Split) -> dict[str, float]:
     """Bias, accuracy and objective of ``result`` on ``split``, the share of predicted 1s
     (``positive_rate``), whether every prediction is one class (``constant``: its bias is 0
@@ -146,4 +155,4 @@ def evaluate(result: DebiasResult, split: Split) -> dict[str, float]:
     return row
 
 
-__all__ = ["debias", "evaluate"]
+__all__ = ["debias", "evaluate", "evaluation_keys"]

@@ -75,5 +75,5 @@ def network_health(model: nn.Module, split: Split, *,
             "failed": bool(is_constant(predictions) or accuracy <= majority + MAJORITY_MARGIN)}
 
 
-__all__ = ["DEFAULT_THRESHOLD", "MAJORITY_MARGIN", "constant_objective", "is_constant", "majority_share",
-           "network_health"]
+__all__ = ["DEFAULT_THRESHOLD", "MAJORITY_MARGIN", "constant_objective", "is_constant",
+           "majority_share", "network_health"]

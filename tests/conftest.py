@@ -35,3 +35,15 @@ def datasets(data_dir):
 
 def pytest_report_header(config):
     return f"posthoc data folder: {os.environ.get('POSTHOC_DATA', default_data_dir())}"
+
+
+@pytest.fixture(scope="session")
+def problem():
+    """A small trained network with a validation and a test split of a biased problem."""
+    from posthoc import train_networks
+    from problems import biased_problem
+
+    train, valid, test = biased_problem(600, 0), biased_problem(400, 1), biased_problem(400, 2)
+    net = train_networks((train, valid), seeds=[0], width=8, depth=2, max_epochs=30,
+                         cache=False, progress=False, workers=1)[0]
+    return net, valid, test

@@ -15,7 +15,8 @@ def test_switch_effects_pairs_the_two_protocols_by_network_and_measure():
         "protocol": ["paper", "authors_code"] * 2, "test_objective": [0.10, 0.13, 0.20, 0.21],
         "test_positive_rate": [0.2, 0.3, 0.2, 0.5]})
     effects = switch_effects(rows).iloc[0]
-    assert effects["paper"] == pytest.approx(0.15) and effects["authors_code"] == pytest.approx(0.17)
+    assert effects["paper"] == pytest.approx(0.15)
+    assert effects["authors_code"] == pytest.approx(0.17)
     assert effects["change"] == pytest.approx(0.02) and effects["networks"] == 2
     assert effects["authors_positive_rate"] == pytest.approx(0.4)
     assert effects["what the authors' code did"] == SWITCHES["random_uncopied"][0]

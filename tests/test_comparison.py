@@ -178,3 +178,21 @@ def test_paired_test_table_and_the_significant_count():
     assert table.loc[("adult-sex", "spd"), "Random vs EqOdds"] == "+ 0.002"
     # Significant and lower: only Random vs ROC (EqOdds is significant but higher).
     assert significantly_lower(tests) == 1
+
+
+def test_frontier_points_by_hand():
+    from posthoc.repro.figures import frontier_points, plot_frontier
+
+    rows = pd.DataFrame({"config": "adult-sex", "method": ["random"] * 3 + ["default"],
+                         "epsilon": [0.05, 0.05, 0.1, 0.05], "seed": [0, 1, 0, 0],
+                         "test_bias": [-0.02, 0.04, 0.08, 0.2],
+                         "test_accuracy": [0.80, 0.84, 0.85, 0.86],
+                         "test_constant": [False, False, False, True]})
+    points = frontier_points(rows).set_index(["method", "epsilon"])
+    two = points.loc[("random", 0.05)]
+    assert two["abs_bias"] == pytest.approx(0.03) and two["accuracy"] == pytest.approx(0.82)
+    assert two["networks"] == 2 and 0.02 <= two["abs_bias_low"] <= two["abs_bias_high"] <= 0.04
+    assert np.isnan(points.loc[("random", 0.1), "abs_bias_low"])     # one network
+    assert points.loc[("default", 0.05), "constant"] == 1.0
+    figure = plot_frontier(rows)
+    assert len(figure.axes) == 1 and figure.axes[0].get_title() == "ACI (sex)"

@@ -10,19 +10,9 @@ import pytest
 import torch
 from torch import nn
 
-from posthoc import train_networks
 from posthoc.debias import debias, evaluate
 from posthoc.methods.baselines import _aif360_dataset
 from posthoc.methods.random import random_perturbation, random_perturbation_loop
-from problems import biased_problem
-
-
-@pytest.fixture(scope="module")
-def problem():
-    train, valid, test = biased_problem(600, 0), biased_problem(400, 1), biased_problem(400, 2)
-    net = train_networks((train, valid), seeds=[0], width=8, depth=2, max_epochs=30,
-                         cache=False, progress=False, workers=1)[0]
-    return net, valid, test
 
 
 def _state(model):

@@ -53,6 +53,8 @@ def test_evaluate_reports_the_positive_rate_and_constant_predictions():
     split = _split([1, 0, 1, 0, 1, 0, 1, 0])
     result = debias(Fixed([0.8, 0.2] * 4), split, "default")
     row = evaluate(result, split)
+    from posthoc.debias import evaluation_keys
+    assert list(row) == evaluation_keys()
     assert row["positive_rate"] == 0.5 and row["constant"] is False
     flat = debias(Fixed([0.3] * 8), split, "default")
     row = evaluate(flat, split)

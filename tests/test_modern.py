@@ -10,15 +10,6 @@ import posthoc
 from posthoc import debias
 from posthoc.methods.fairpredictor import logits
 from posthoc.methods.thresholdopt import CONSTRAINTS, _Scores
-from problems import biased_problem
-
-
-@pytest.fixture(scope="module")
-def problem():
-    train, valid, test = biased_problem(600, 0), biased_problem(400, 1), biased_problem(400, 2)
-    net = posthoc.train_networks((train, valid), seeds=[0], width=8, depth=2, max_epochs=30,
-                                 cache=False, progress=False, workers=1)[0]
-    return net, valid, test
 
 
 def _scores(net, split):

@@ -11,7 +11,6 @@ from sklearn.metrics import balanced_accuracy_score
 import posthoc
 from posthoc import Objective, debias, evaluate
 from posthoc.metrics import best_threshold, bias
-from problems import biased_problem
 
 
 def test_the_batched_constrained_search_matches_explicit_resamples():
@@ -65,14 +64,6 @@ def test_bad_objective_options_are_named(kwargs, message):
         Objective(**options)
 
 
-@pytest.fixture(scope="module")
-def problem():
-    train, valid, test = biased_problem(600, 0), biased_problem(400, 1), biased_problem(400, 2)
-    net = posthoc.train_networks((train, valid), seeds=[0], width=8, depth=2, max_epochs=30,
-                                 cache=False, progress=False, workers=1)[0]
-    return net, valid, test
-
-
 def test_debias_refuses_options_of_the_other_objective(problem):
     net, valid, _ = problem
     with pytest.raises(ValueError, match="epsilon only apply to objective='constrained'"):
@@ -94,7 +85,8 @@ def test_every_method_runs_under_the_constrained_objective_and_saves_it(problem,
     result = debias(net, valid, method, objective="constrained", epsilon=0.1, seed=2,
                     **options)
     assert result.criterion.constrained and result.criterion.epsilon == 0.1
-    assert result.criterion.margin == (0.02 if method == "adversarial" else 0.01)
+    # The final version's margins at epsilon 0.05, in proportion at 0.1.
+    assert result.criterion.margin == pytest.approx(0.04 if method == "adversarial" else 0.02)
     predictions = result.predict(test.X, test.a)
     inside = abs(bias(predictions, test.y, test.a, "spd")) < 0.1
     expected = 1 - (balanced_accuracy_score(test.y, predictions) if inside else 0.0)

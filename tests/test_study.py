@@ -180,17 +180,45 @@ def test_profiles_and_the_command_line(data_dir, tmp_path, capsys):
 @pytest.mark.parametrize("profile", ["quick", "paper"])
 def test_the_chapters_defaults_make_exactly_the_study_grid(profile):
     from posthoc.repro.profiles import resolve
-    from posthoc.repro.study import STUDY_CHAPTERS, chapter_grid, profile_grid
+    from posthoc.repro.study import (PAPER_STUDY, STUDY_CHAPTERS, chapter_grid, chapter_grids,
+                                     profile_grid, profile_plan)
 
     cells, settings = profile_grid(profile)
     from_chapters = set()
-    for chapter in STUDY_CHAPTERS:
+    for chapter in PAPER_STUDY:
         # What the chapter's parameters cell resolves to when every parameter is None.
         chapter_cells, chapter_settings = chapter_grid(chapter, profile,
                                                        resolve(chapter, profile))
         assert chapter_settings == settings
         from_chapters |= set(chapter_cells)
     assert from_chapters == set(cells) and len(cells) == len(set(cells))
+    # Every study chapter, "Beyond the paper" included: the same cells and settings.
+    plan = {cell_id(c, s) for cells_, s in profile_plan(profile) for c in cells_}
+    chapters = {cell_id(c, s) for chapter in STUDY_CHAPTERS
+                for cells_, s in chapter_grids(chapter, profile, resolve(chapter, profile))
+                for c in cells_}
+    assert plan == chapters
+
+
+def test_beyond_the_paper_runs_every_method_under_both_objectives_and_sweeps_epsilon():
+    from posthoc.repro.study import beyond_grids, chapter_grid
+
+    groups = beyond_grids("quick")
+    by_objective = {}
+    for cells, settings in groups:
+        by_objective.setdefault((settings.objective, settings.epsilon), set()).update(cells)
+    assert set(by_objective) == {("weighted", None), ("constrained", 0.05),
+                                 ("constrained", 0.01), ("constrained", 0.02),
+                                 ("constrained", 0.1), ("certified", 0.05)}
+    weighted = by_objective[("weighted", None)]
+    assert {c.method for c in weighted} >= {"thresholdopt", "fairpredictor", "random"}
+    # The weighted cells of the paper's methods are the main comparison's, by name too.
+    main, main_settings = chapter_grid("main_comparison", "quick")
+    assert [s for _, s in groups if s.objective == "weighted"] == [main_settings]
+    assert {c for c in weighted if c.config in ("adult-sex", "compas-race")
+            and c.method in {m.method for m in main}} <= set(main)
+    several = {c.config for c in by_objective[("certified", 0.05)]}
+    assert several == {"adult-sex-race", "compas-race-all"}
 
 
 def test_every_committed_paper_result_is_a_cell_of_todays_paper_grid():
@@ -198,11 +226,12 @@ def test_every_committed_paper_result_is_a_cell_of_todays_paper_grid():
     # none may stay in the committed store beside today's.
     from pathlib import Path
 
-    from posthoc.repro.study import profile_grid
+    from posthoc.repro.study import profile_plan
 
     store = ResultStore(Path(__file__).resolve().parents[1] / "results" / "paper")
-    cells, settings = profile_grid("paper")
-    assert store.done() <= {cell_id(cell, settings) for cell in cells}
+    plan = profile_plan("paper")
+    assert store.done() <= {cell_id(cell, settings) for cells, settings in plan
+                            for cell in cells}
 
 
 def test_a_budget_equal_to_the_default_leaves_the_cell_names_alone():
@@ -216,3 +245,20 @@ def test_a_budget_equal_to_the_default_leaves_the_cell_names_alone():
                                                                 trials=50))
     assert default == explicit and default.method_options == {}
     assert other.method_options == {"random": {"trials": 50}}
+
+
+def test_a_method_that_cannot_run_or_certify_leaves_a_row_saying_why(data_dir, tmp_path):
+    store = ResultStore(tmp_path / "results")
+    cannot = grid(configs=["compas-race-all"], seeds=[0], measures=["spd"],
+                  methods=["thresholdopt"])
+    rows = run_grid(cannot, SETTINGS, store, progress=False, data_dir=data_dir)
+    row = rows.iloc[0]
+    assert "needs both labels in every group" in row["error"]
+    assert row["certified"] is None and rows["test_objective"].isna().all()
+    strict = Settings(max_epochs=2, objective="certified", epsilon=0.001)
+    uncertified = grid(configs=["adult-sex"], seeds=[0], measures=["spd"], methods=["default"])
+    row = run_grid(uncertified, strict, store, progress=False, data_dir=data_dir).iloc[0]
+    assert row["certified"] == False and "no candidate" in row["error"]  # noqa: E712
+    assert row["objective"] == "certified" and row["epsilon"] == 0.001
+    with pytest.raises(ValueError, match="epsilon=0.05 only applies"):
+        Settings(epsilon=0.05)

@@ -7,8 +7,8 @@ below is the only other place a built-in method is named.
 
 from . import adversarial, baselines, default, fairpredictor, layerwise, random, thresholdopt
 from ._common import POSTPROCESSOR_KINDS, DebiasResult, frozen_copy, load_result, scores_of
-from ._spec import (FAMILIES, METHODS, Fit, Kind, MethodSpec, Option, methods_of,
-                    register_method)
+from ._spec import (FAMILIES, METHODS, Fit, Kind, MethodSpec, NotApplicable, Option,
+                    methods_of, register_method)
 
 for _spec in (default.SPEC, random.SPEC, layerwise.SPEC, adversarial.SPEC, *baselines.SPECS,
               thresholdopt.SPEC, fairpredictor.SPEC):
@@ -16,6 +16,7 @@ for _spec in (default.SPEC, random.SPEC, layerwise.SPEC, adversarial.SPEC, *base
 for _kind in (baselines.PostProcessor, thresholdopt.GroupThresholds, fairpredictor.GroupOffsets):
     POSTPROCESSOR_KINDS[_kind.kind] = _kind
 
-__all__ = ["DebiasResult", "FAMILIES", "Fit", "Kind", "METHODS", "MethodSpec", "Option",
+__all__ = ["DebiasResult", "FAMILIES", "Fit", "Kind", "METHODS", "MethodSpec", "NotApplicable",
+           "Option",
            "POSTPROCESSOR_KINDS", "frozen_copy", "load_result", "methods_of", "register_method",
            "scores_of"]

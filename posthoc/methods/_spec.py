@@ -168,6 +168,10 @@ class MethodSpec:
         return resolved
 
 
+class NotApplicable(ValueError):
+    """A method cannot run on this data (for example, a group with one label only)."""
+
+
 #: Every method :func:`posthoc.debias` runs, by name, in the book's order.
 METHODS: Registry[MethodSpec] = Registry("method")
 

@@ -25,7 +25,7 @@ from torch import nn
 from ..data import Split
 from ..metrics import Measure
 from ._common import scores_of
-from ._spec import Fit, MethodSpec, Option, integer
+from ._spec import Fit, MethodSpec, NotApplicable, Option, integer
 from .default import accuracy_threshold
 
 #: fairlearn's constraint for each built-in measure.
@@ -129,6 +129,10 @@ def fit(model: nn.Module, split: Split, *, measure: Measure, lam: float, seed: i
         estimator=_Scores(), constraints=constraint, prefit=True,
         objective="balanced_accuracy_score" if constrained else "accuracy_score",
         grid_size=grid_size, predict_method="predict_proba", tol=tol)
+    single = [int(g) for g in np.unique(split.a) if len(np.unique(split.y[split.a == g])) < 2]
+    if single:
+        raise NotApplicable(f"method 'thresholdopt' (fairlearn) needs both labels in every "
+                            f"group of the split; group {single[0]} has only one.")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")       # fairlearn's notes on prefit estimators
         optimizer.fit(scores, split.y, sensitive_features=split.a)

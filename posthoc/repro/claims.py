@@ -275,7 +275,8 @@ def fine_tuning_claim(rows: pd.DataFrame, *, arch: str = "default") -> Verdict:
 
 def random_claim(rows: pd.DataFrame) -> Verdict:
     """Section 6.1 (``rows``: the main comparison's study rows)."""
-    claim = "random perturbation is a strong fine-tuning technique, performing the best in many settings"
+    claim = ("random perturbation is a strong fine-tuning technique, performing the best in "
+             "many settings")
     where = "Section 6.1, Discussion"
     criterion = ("a method is the best in a setting when its mean test objective is the lowest "
                  "of all methods by more than 1e-9 and its results are not constant "

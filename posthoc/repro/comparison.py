@@ -343,9 +343,8 @@ def paper_time_estimate(rows: pd.DataFrame) -> float:
     return float(sum(per_cell.get((m, c), 0.0) for m, c in zip(rows["method"], rows["config"])))
 
 
-__all__ = ["ARCH_LABELS", "COMPARISON_COLUMNS", "against_paper", "paired_test_table", "paper_comparison",
-           "paper_time_estimate", "significantly_lower", "bootstrap_ci", "describe",
+__all__ = ["ARCH_LABELS", "COMPARISON_COLUMNS", "against_paper", "bootstrap_ci", "describe",
            "fine_tuning_vs_post_processing", "interval_table", "labelled", "method_label",
-           "ordered_methods",
-           "objective_table", "paired_tests", "paired_wins", "ranks", "runtime_ratios",
-           "runtime_table", "summary"]
+           "objective_table", "ordered_methods", "paired_test_table", "paired_tests",
+           "paired_wins", "paper_comparison", "paper_time_estimate", "ranks", "runtime_ratios",
+           "runtime_table", "significantly_lower", "summary"]

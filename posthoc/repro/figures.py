@@ -9,6 +9,8 @@ perturbation studies. Colours and labels come from the method and measure regist
   panel per dataset.
 * :func:`plot_perturbation` - Figure 2: how few parameters carry the bias, and the singular
   values of the networks' stacked coefficient vectors.
+* :func:`plot_frontier` - "Beyond the paper": test |bias| against test accuracy of every
+  method swept over the tolerance ε, with bootstrap intervals over the networks.
 """
 
 from __future__ import annotations
@@ -180,5 +182,65 @@ def plot_perturbation(coefs: Sequence[np.ndarray], seeds: Sequence[int]):
     return fig
 
 
-__all__ = ["MARKERS", "colour", "measure_label", "plot_ablation", "plot_objectives",
-           "plot_perturbation", "plot_tradeoff"]
+
+
+def frontier_points(rows: pd.DataFrame, split: str = "test", *, n_boot: int = 2000,
+                    seed: int = 0) -> pd.DataFrame:
+    """Per configuration, method and tolerance ε: mean |bias| and accuracy over the networks
+    on ``split``, each with a 95% percentile bootstrap interval over the networks (NaN with
+    one network), and the share of constant results."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for (config, method, epsilon), group in rows.groupby(["config", "method", "epsilon"]):
+        values = np.stack([group[f"{split}_bias"].abs().to_numpy(dtype=float),
+                           group[f"{split}_accuracy"].to_numpy(dtype=float)], axis=1)
+        values = values[~np.isnan(values).any(axis=1)]
+        if not len(values):
+            continue
+        mean = values.mean(axis=0)
+        if len(values) > 1:
+            draws = values[rng.integers(0, len(values), (n_boot, len(values)))].mean(axis=1)
+            low, high = np.quantile(draws, [0.025, 0.975], axis=0)
+        else:
+            low = high = np.full(2, np.nan)
+        constant = (group[f"{split}_constant"].astype(float).mean()
+                    if f"{split}_constant" in group else 0.0)
+        out.append({"config": config, "method": method, "epsilon": epsilon,
+                    "networks": len(values), "abs_bias": mean[0], "abs_bias_low": low[0],
+                    "abs_bias_high": high[0], "accuracy": mean[1], "accuracy_low": low[1],
+                    "accuracy_high": high[1], "constant": constant})
+    return pd.DataFrame(out)
+
+
+def plot_frontier(rows: pd.DataFrame, split: str = "test", *, axes=None, n_boot: int = 2000):
+    """One panel per configuration: each method's mean |bias| against mean accuracy at each
+    tolerance ε (a line through the tolerances, the ε beside each point), with 95% bootstrap
+    intervals over the networks as error bars; hollow markers are constant classifiers."""
+    points = frontier_points(rows, split, n_boot=n_boot)
+    configs = list(dict.fromkeys(points["config"]))
+    axes = _panels(axes, len(configs), 7.5, 4.2)
+    for ax, config in zip(axes, configs):
+        part = points[points["config"] == config]
+        for method in ordered_methods(part["method"]):
+            line = part[part["method"] == method].sort_values("epsilon")
+            xerr = np.abs(line[["abs_bias_low", "abs_bias_high"]].to_numpy().T
+                          - line["abs_bias"].to_numpy())
+            yerr = np.abs(line[["accuracy_low", "accuracy_high"]].to_numpy().T
+                          - line["accuracy"].to_numpy())
+            ax.errorbar(line["abs_bias"], line["accuracy"], xerr=np.nan_to_num(xerr),
+                        yerr=np.nan_to_num(yerr), color=colour(method), marker="o",
+                        markersize=5, linewidth=1, capsize=2, label=method_label(method),
+                        markerfacecolor="white" if (line["constant"] > 0.5).all()
+                        else colour(method))
+            for _, point in line.iterrows():
+                ax.annotate(f"{point['epsilon']:g}", (point["abs_bias"], point["accuracy"]),
+                            fontsize=6, xytext=(3, 3), textcoords="offset points")
+        ax.set_xlabel(f"|bias| ({split} split)")
+        ax.set_ylabel(f"accuracy ({split} split)")
+        ax.set_title(PAPER_LABELS.get(config, config))
+        ax.grid(alpha=0.3)
+    return _finish(axes)
+
+
+__all__ = ["MARKERS", "colour", "frontier_points", "measure_label", "plot_ablation",
+           "plot_frontier", "plot_objectives", "plot_perturbation", "plot_tradeoff"]

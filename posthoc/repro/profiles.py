@@ -38,6 +38,12 @@ ABLATION_CONFIGS = ("adult-sex", "bank-age")
 #: The paper's methods (the registry holds more: the modern baselines of "Beyond the paper").
 PAPER_METHODS = ("default", "random", "layerwise", "adversarial", "roc", "eqodds",
                  "calibeqodds")
+#: The post-processing methods of today's libraries, beside the paper's in "Beyond the paper".
+MODERN_METHODS = ("thresholdopt", "fairpredictor")
+#: The methods swept over the tolerance for the fairness-accuracy frontier.
+FRONTIER_METHODS = ("default", "random", "adversarial", "thresholdopt", "fairpredictor")
+#: The configurations with more than two groups.
+MULTIGROUP_CONFIGS = ("adult-sex-race", "compas-race-all")
 #: Methods the paper leaves out of the ablation.
 NOT_IN_ABLATION = ("layerwise",)
 
@@ -66,6 +72,10 @@ class Profile:
     switch_seeds: tuple[int, ...] = (0,)
     switch_configs: tuple[str, ...] = ("compas-race",)
     switch_measures: tuple[str, ...] = ("spd",)
+    # "Beyond the paper": its configurations, measures and seeds.
+    beyond_configs: tuple[str, ...] = ("adult-sex", "compas-race")
+    beyond_measures: tuple[str, ...] = ("spd",)
+    beyond_seeds: tuple[int, ...] = (0,)
 
     def option(self, method: str, name: str) -> Any:
         """The value of a method's option in this profile."""
@@ -84,7 +94,8 @@ PROFILES: dict[str, Profile] = {
         network_seeds=tuple(range(10)), study_seeds=tuple(range(10)), max_epochs=1001,
         n_estimators=100, n_deltas=1000, own_model_epochs=30, switch_seeds=(0, 1, 2),
         switch_configs=("adult-sex", "bank-age", "compas-race", "compas-sex"),
-        switch_measures=("spd", "eod", "aod")),
+        switch_measures=("spd", "eod", "aod"), beyond_configs=PAPER_CONFIGURATIONS,
+        beyond_measures=("spd", "eod", "aod"), beyond_seeds=(0, 1, 2, 3, 4)),
 }
 
 
@@ -142,6 +153,13 @@ CHAPTERS: dict[str, Callable[[Profile], dict[str, Any]]] = {
                             "measure": "spd", "lam": 0.5, "seed": 0,
                             **_method_budgets(p, "trials")},
     "teaching": lambda p: {},
+    "beyond": lambda p: {
+        "configs": list(p.beyond_configs), "measures": list(p.beyond_measures),
+        "methods": list(PAPER_METHODS + MODERN_METHODS), "seeds": list(p.beyond_seeds),
+        "lam": p.lam, "epsilon": 0.05, "epsilons": [0.01, 0.02, 0.05, 0.1],
+        "frontier_methods": list(FRONTIER_METHODS),
+        "multigroup_configs": list(MULTIGROUP_CONFIGS),
+        **_method_budgets(p, "trials", "calls", "epochs"), "workers": 0},
 }
 
 
@@ -195,6 +213,10 @@ def _is_int(v: Any, minimum: int) -> bool:
     return is_integer(v) and v >= minimum
 
 
+def _fraction(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < 1
+
+
 def _parameter_checks(chapter: str) -> dict[str, tuple[Callable[[Any], bool], str]]:
     """Each parameter's check and what it expects, for ``chapter``."""
     ablation = chapter == "ablations"
@@ -209,6 +231,13 @@ def _parameter_checks(chapter: str) -> dict[str, tuple[Callable[[Any], bool], st
         "seed": (lambda v: _is_int(v, 0), "a non-negative integer"),
         "methods": (_list_of(methods), drawn + ", ".join(methods)),
         "archs": (_list_of(ABLATION_ARCHS), drawn + ", ".join(ABLATION_ARCHS)),
+        "frontier_methods": (_list_of(list(METHODS)), drawn + ", ".join(METHODS)),
+        "multigroup_configs": (_list_of(tuple(CONFIGURATIONS)),
+                               drawn + ", ".join(CONFIGURATIONS)),
+        "epsilon": (_fraction, "a number in (0, 1)"),
+        "epsilons": (lambda v: isinstance(v, (list, tuple)) and len(v) > 0
+                     and len(set(v)) == len(v) and all(_fraction(e) for e in v),
+                     "a non-empty list of distinct numbers in (0, 1)"),
         "seeds": (lambda v: isinstance(v, (list, tuple)) and len(v) > 0
                   and len(set(v)) == len(v) and all(_is_int(s, 0) for s in v),
                   "a non-empty list of distinct non-negative integers"),
@@ -256,6 +285,6 @@ def resolve(chapter: str, profile: str, **parameters: Any) -> dict[str, Any]:
     return resolved
 
 
-__all__ = ["ABLATION_ARCHS", "ABLATION_CONFIGS", "ARCHITECTURES", "CHAPTERS", "PAPER_METHODS",
-           "PROFILES", "Profile", "TABLE_CONFIGS", "ablation_methods", "chapter_defaults",
+__all__ = ["ABLATION_ARCHS", "ABLATION_CONFIGS", "ARCHITECTURES", "CHAPTERS", "FRONTIER_METHODS",
+           "MODERN_METHODS", "MULTIGROUP_CONFIGS", "PAPER_METHODS", "PROFILES", "Profile", "TABLE_CONFIGS", "ablation_methods", "chapter_defaults",
            "check_profile", "resolve", "resolve_notebook", "results_folder"]

@@ -37,10 +37,10 @@ from .._validation import check_choice, check_positive_int, check_seed, package_
 from .._workers import exit_with_parent, single_threaded
 from ..data import CONFIGURATIONS, LABEL_CODINGS, load_dataset
 from ..diagnostics import network_health
-from ..debias import debias, evaluate
-from ..methods import METHODS
+from ..debias import debias, evaluate, evaluation_keys
+from ..methods import METHODS, NotApplicable
 from ..metrics import MEASURES
-from ..objectives import OBJECTIVES
+from ..objectives import OBJECTIVES, NoCertifiedCandidate
 from ..training import TRAINING_VERSION, train_network, train_networks
 from .profiles import (ARCHITECTURES, PROFILES, chapter_defaults, check_profile, resolve,
                        results_folder)
@@ -79,6 +79,9 @@ class Settings:
     def __post_init__(self) -> None:
         check_choice("labels", self.labels, LABEL_CODINGS)
         check_choice("objective", self.objective, OBJECTIVES)
+        if self.objective == "weighted" and self.epsilon is not None:
+            raise ValueError(f"epsilon={self.epsilon!r} only applies to the objectives with a "
+                             "tolerance (constrained, certified); the weighted one has none.")
 
     def key(self) -> dict:
         """Everything that determines a cell's numbers besides the cell, including the
@@ -251,15 +254,7 @@ class ResultStore:
         self._write_atomically(frame, self.folder / f"{identifier}.parquet")
 
     def _write_atomically(self, frame: pd.DataFrame, path: Path) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-        os.close(handle)
-        try:
-            frame.to_parquet(temporary, index=False)
-            os.replace(temporary, path)
-        finally:
-            if os.path.exists(temporary):
-                os.remove(temporary)
+        _atomic_write(path, lambda temporary: frame.to_parquet(temporary, index=False))
 
     def log_run(self, record: dict) -> None:
         """Append one line to ``runs.jsonl``: when a grid run started and ended, and what it
@@ -301,19 +296,24 @@ class ResultStore:
         return len(rows)
 
 
-def save_csv(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``frame`` to the CSV file ``path`` atomically (a temporary file, then renamed),
-    so that a reader never sees half a table."""
-    path = Path(path)
+def _atomic_write(path: Path, write: Callable[[str], Any]) -> None:
+    """``write(temporary)`` into a temporary file beside ``path``, then rename it to
+    ``path``, so that a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     os.close(handle)
     try:
-        frame.to_csv(temporary, index=False)
+        write(temporary)
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
+
+
+def save_csv(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write ``frame`` to the CSV file ``path`` atomically."""
+    path = Path(path)
+    _atomic_write(path, lambda temporary: frame.to_csv(temporary, index=False))
     return path
 
 
@@ -379,19 +379,31 @@ def run_cell(cell: Cell, settings: Settings, *, data_dir: str | Path | None = No
     records that thread count, the package versions, the commit of the code that runs it
     (:func:`code_commit`), the network's health at its default threshold on the validation
     split (``network_failed``: see :mod:`posthoc.diagnostics`), and whether the debiased
-    classifier is constant on each split."""
+    classifier is constant on each split. A cell whose method cannot run on its data, or
+    where no candidate qualifies for the certified selection (``certified`` False), is a
+    row with no result and the reason in ``error``."""
     dataset = load_dataset(cell.config, labels=settings.labels, data_dir=data_dir)
     with single_threaded() as threads:
         network = train_network(dataset, seed=cell.seed, max_epochs=settings.max_epochs,
                                 progress=False, **ARCHITECTURES[cell.arch])
         health = network_health(network, dataset.valid)
-        constrained = ({"epsilon": settings.epsilon} if settings.objective == "constrained"
-                       and settings.epsilon is not None else {})
-        result = debias(network, dataset.valid, cell.method, measure=cell.measure,
-                        lam=settings.lam, seed=cell.seed, objective=settings.objective,
-                        **constrained, **settings.method_options.get(cell.method, {}))
-        evaluations = {split: evaluate(result, getattr(dataset, split))
-                       for split in ("valid", "test")}
+        tolerance = ({"epsilon": settings.epsilon} if settings.objective != "weighted"
+                     and settings.epsilon is not None else {})
+        try:
+            result = debias(network, dataset.valid, cell.method, measure=cell.measure,
+                            lam=settings.lam, seed=cell.seed, objective=settings.objective,
+                            **tolerance, **settings.method_options.get(cell.method, {}))
+        except (NoCertifiedCandidate, NotApplicable) as exc:
+            result, error = None, str(exc)        # recorded as a row without a result
+            applicable = isinstance(exc, NoCertifiedCandidate)
+        else:
+            error, applicable = "", True
+        missing = {key: (None if key == "constant" else float("nan"))
+                   for key in evaluation_keys()}
+        evaluations = {split: missing if result is None else
+                       evaluate(result, getattr(dataset, split)) for split in ("valid", "test")}
+    certified = (result is not None if settings.objective == "certified" and applicable
+                 else None)
     row: dict[str, Any] = {**asdict(cell), "lam": settings.lam,
                            "max_epochs": settings.max_epochs, "labels": settings.labels,
                            "objective": settings.objective,
@@ -399,8 +411,11 @@ def run_cell(cell: Cell, settings: Settings, *, data_dir: str | Path | None = No
                                        else settings.epsilon),
                            "method_options": json.dumps(
                                settings.method_options.get(cell.method, {}), sort_keys=True),
-                           "threshold": float(result.threshold),
-                           "runtime_s": float(result.runtime_s)}
+                           "certified": certified, "error": error,
+                           "bias_bound": (float("nan") if result is None else
+                                          float(result.details.get("bias_bound", float("nan")))),
+                           "threshold": float("nan") if result is None else result.threshold,
+                           "runtime_s": float("nan") if result is None else result.runtime_s}
     for split_name, evaluation in evaluations.items():
         for key, value in evaluation.items():
             row[f"{split_name}_{key}"] = value
@@ -528,19 +543,21 @@ def _method_options(profile: str, settings: dict[str, Any]) -> dict[str, dict[st
     return {m: o for m, o in kept.items() if o}
 
 
-#: The chapters whose results are study cells.
-STUDY_CHAPTERS = ("main_comparison", "ablations")
+#: The chapters whose results are study cells: the paper's study (the main comparison and
+#: the ablation) and "Beyond the paper".
+PAPER_STUDY = ("main_comparison", "ablations")
+STUDY_CHAPTERS = PAPER_STUDY + ("beyond",)
 
 
 def chapter_grid(chapter: str, profile: str, settings: dict[str, Any] | None = None
                  ) -> tuple[list[Cell], Settings]:
-    """The cells and settings a study chapter's ``settings`` (its resolved parameters, the
-    profile's defaults when None) need: the main comparison (its configurations, measures
-    and methods on the paper's network) or the ablation (its networks, SPD only)."""
-    check_choice("chapter", chapter, STUDY_CHAPTERS)
+    """The cells and settings a chapter of the paper's study needs, from its ``settings``
+    (its resolved parameters, the profile's defaults when None): the main comparison (its
+    configurations, measures and methods on the paper's network) or the ablation (its
+    networks, SPD only)."""
+    check_choice("chapter", chapter, PAPER_STUDY)
     settings = chapter_defaults(chapter, profile) if settings is None else settings
-    run = Settings(lam=float(settings["lam"]), max_epochs=check_profile(profile).max_epochs,
-                   method_options=_method_options(profile, settings))
+    run = _settings(profile, settings)
     common = dict(configs=settings["configs"], seeds=settings["seeds"],
                   methods=settings["methods"])
     if chapter == "main_comparison":
@@ -548,19 +565,71 @@ def chapter_grid(chapter: str, profile: str, settings: dict[str, Any] | None = N
     return grid(measures=["spd"], archs=settings["archs"], **common), run
 
 
+def _settings(profile: str, settings: dict[str, Any], **objective: Any) -> Settings:
+    return Settings(lam=float(settings["lam"]), max_epochs=check_profile(profile).max_epochs,
+                    method_options=_method_options(profile, settings), **objective)
+
+
+def beyond_grids(profile: str, settings: dict[str, Any] | None = None
+                 ) -> list[tuple[list[Cell], Settings]]:
+    """The groups of cells "Beyond the paper" needs, each with its settings: every method
+    (the paper's and the two modern baselines) under the weighted and the constrained
+    objective; the frontier's methods under the constrained objective at each tolerance
+    (SPD); and the configurations with more than two groups under the constrained objective
+    and the certified selection (SPD)."""
+    settings = chapter_defaults("beyond", profile) if settings is None else settings
+    constrained = _settings(profile, settings, objective="constrained",
+                            epsilon=float(settings["epsilon"]))
+    common = dict(configs=settings["configs"], seeds=settings["seeds"])
+    groups = [(grid(measures=settings["measures"], methods=settings["methods"], **common),
+               _settings(profile, settings)),
+              (grid(measures=settings["measures"], methods=settings["methods"], **common),
+               constrained)]
+    for epsilon in settings["epsilons"]:
+        groups.append((grid(measures=["spd"], methods=settings["frontier_methods"], **common),
+                       _settings(profile, settings, objective="constrained",
+                                 epsilon=float(epsilon))))
+    several = dict(configs=settings["multigroup_configs"], seeds=settings["seeds"],
+                   measures=["spd"], methods=settings["frontier_methods"])
+    groups += [(grid(**several), constrained),
+               (grid(**several), _settings(profile, settings, objective="certified",
+                                           epsilon=float(settings["epsilon"])))]
+    return _merged(groups)
+
+
+def chapter_grids(chapter: str, profile: str, settings: dict[str, Any] | None = None
+                  ) -> list[tuple[list[Cell], Settings]]:
+    """A study chapter's groups of cells, each with its settings."""
+    check_choice("chapter", chapter, STUDY_CHAPTERS)
+    if chapter == "beyond":
+        return beyond_grids(profile, settings)
+    return [chapter_grid(chapter, profile, settings)]
+
+
+def _merged(groups: list[tuple[list[Cell], Settings]]) -> list[tuple[list[Cell], Settings]]:
+    """Groups with equal settings joined, each cell once, in order."""
+    joined: dict[str, tuple[Settings, list[Cell]]] = {}
+    for cells, run in groups:
+        key = json.dumps(run.key(), sort_keys=True)
+        joined.setdefault(key, (run, []))[1].extend(cells)
+    return [(list(dict.fromkeys(cells)), run) for run, cells in joined.values()]
+
+
+def profile_plan(profile: str, chapters: Sequence[str] = STUDY_CHAPTERS
+                 ) -> list[tuple[list[Cell], Settings]]:
+    """Every group of cells of a profile's study chapters (by default all of them), groups
+    with equal settings joined."""
+    return _merged([group for chapter in chapters
+                    for group in chapter_grids(chapter, profile)])
+
+
 def profile_grid(profile: str) -> tuple[list[Cell], Settings]:
-    """Every cell of a profile's study: each study chapter's default grid (one settings
+    """Every cell of a profile's paper study: each chapter's default grid (one settings
     object serves both, since the chapters share the profile's budgets)."""
-    return _union([chapter_grid(chapter, profile) for chapter in STUDY_CHAPTERS])
-
-
-def _union(grids: list[tuple[list[Cell], Settings]]) -> tuple[list[Cell], Settings]:
-    """The cells of several grids, each once, in order; the grids share one settings."""
-    settings = grids[0][1]
-    if any(run != settings for _, run in grids):
-        raise ValueError("the grids must share one settings object; got "
-                         f"{[run for _, run in grids]}.")
-    return list(dict.fromkeys(cell for cells, _ in grids for cell in cells)), settings
+    plan = profile_plan(profile, PAPER_STUDY)
+    if len(plan) != 1:
+        raise ValueError(f"the paper study's chapters should share one settings; got {plan}.")
+    return plan[0]
 
 
 def study_rows(profile: str, cells: Sequence[Cell], settings: Settings, *,
@@ -576,9 +645,16 @@ def study_rows(profile: str, cells: Sequence[Cell], settings: Settings, *,
 
 def chapter_rows(chapter: str, profile: str, settings: dict[str, Any] | None = None, *,
                  workers: int | None = None, **kwargs: Any) -> pd.DataFrame:
-    """:func:`study_rows` of :func:`chapter_grid`."""
-    cells, run = chapter_grid(chapter, profile, settings)
-    return study_rows(profile, cells, run, workers=workers, **kwargs)
+    """:func:`study_rows` of every group of :func:`chapter_grids`, one table (the rows
+    record each group's objective and tolerance)."""
+    frames = [study_rows(profile, cells, run, workers=workers, **kwargs)
+              for cells, run in chapter_grids(chapter, profile, settings)]
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+#: Parameters of "Beyond the paper" that a selection of methods or configurations narrows too.
+_ALSO_NARROWED = {"methods": ("frontier_methods",), "configs": ("multigroup_configs",)}
 
 
 def _narrowed(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
@@ -598,8 +674,9 @@ def _narrowed(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
         if chapter == "ablations" and "spd" not in selection.get("measures", ["spd"]):
             continue
         for name, values in selection.items():
-            if name in settings:
-                settings[name] = [v for v in settings[name] if v in values]
+            for key in (name, *_ALSO_NARROWED.get(name, ())):
+                if key in settings:
+                    settings[key] = [v for v in settings[key] if v in values]
         if all(settings[name] for name in selection if name in settings):
             chosen[chapter] = settings
     return chosen
@@ -631,21 +708,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.workers < 1:
         parser.error("--workers must be a positive integer")
     try:
-        grids = [chapter_grid(chapter, args.profile, settings)
-                 for chapter, settings in _narrowed(args).items()]
+        plan = _merged([group for chapter, settings in _narrowed(args).items()
+                        for group in chapter_grids(chapter, args.profile, settings)])
     except ValueError as exc:
         parser.error(str(exc))
-    if not grids:
+    plan = [(cells, run) for cells, run in plan if cells]
+    if not plan:
         parser.error("the selection leaves no cell to run")
-    cells, settings = _union(grids)
     # A SIGTERM ends the run as Ctrl-C does: finished cells stay, the run is logged.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     folder = Path(args.results) if args.results else results_folder(args.profile)
     store = ResultStore(folder)
     start = time.perf_counter()
-    rows = run_grid(cells, settings, store, workers=args.workers, scheduler=args.scheduler,
-                    data_dir=args.data_dir)
-    print(f"{len(rows)} of {len(cells)} cells in {folder} "
+    finished = total = 0
+    for cells, settings in plan:
+        rows = run_grid(cells, settings, store, workers=args.workers,
+                        scheduler=args.scheduler, data_dir=args.data_dir)
+        finished, total = finished + len(rows), total + len(cells)
+    print(f"{finished} of {total} cells in {folder} "
           f"({time.perf_counter() - start:.1f} s this run)", file=sys.stderr)
     if args.compact:
         print(f"{store.compact()} cells packed into {store.folder / store.PACKED}",
@@ -657,7 +737,7 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
-__all__ = ["Cell", "ResultStore", "STUDY_CHAPTERS", "Settings", "cell_id",
-           "chapter_grid", "chapter_rows", "code_commit", "dirty_cells", "grid", "main",
-           "prepare_networks", "profile_grid", "run_cell", "run_grid", "save_csv",
-           "stored_table", "study_rows"]
+__all__ = ["Cell", "PAPER_STUDY", "ResultStore", "Settings", "STUDY_CHAPTERS", "beyond_grids",
+           "cell_id", "chapter_grid", "chapter_grids", "chapter_rows", "code_commit",
+           "dirty_cells", "grid", "main", "prepare_networks", "profile_grid", "profile_plan",
+           "run_cell", "run_grid", "save_csv", "stored_table", "study_rows"]
