@@ -27,7 +27,7 @@ def test_switch_rows_on_compas_include_the_inverted_baselines(datasets):
 
     data = datasets["compas-race"]
     net = train_networks(data, seeds=[0], max_epochs=3, progress=False)[0]
-    rows = pd.DataFrame(switch_rows(data, net, 0, "spd", lam=0.75, trials=4))
+    rows = pd.DataFrame(switch_rows(data, net, 0, "spd", lam=0.75, trials=4, calls=3))
     assert set(rows["switch"]) == set(SWITCHES)
     assert (rows.groupby(["switch", "method"])["protocol"].nunique() == 2).all()
     # The authors' equalised odds post-processes the true labels: nearly always right.
@@ -36,4 +36,18 @@ def test_switch_rows_on_compas_include_the_inverted_baselines(datasets):
     adult = datasets["adult-sex"]
     net = train_networks(adult, seeds=[0], max_epochs=3, progress=False)[0]
     assert "inverted_baselines" not in {r["switch"] for r in switch_rows(
-        adult, net, 0, "spd", lam=0.75, trials=4)}
+        adult, net, 0, "eod", lam=0.75, trials=4, calls=3)}
+
+
+def test_the_authors_layerwise_threshold_is_the_test_splits_most_accurate(datasets):
+    import numpy as np
+
+    from posthoc import train_networks
+    from posthoc.methods import scores_of
+    from posthoc.repro.authors import test_split_threshold
+
+    data = datasets["bank-age"]
+    net = train_networks(data, seeds=[1], max_epochs=3, progress=False)[0]
+    scores = scores_of(net, data.test.X)
+    accuracies = [((scores > t) == data.test.y).mean() for t in np.linspace(0, 1, 101)]
+    assert test_split_threshold(net, data) == np.linspace(0, 1, 101)[int(np.argmax(accuracies))]

@@ -269,3 +269,17 @@ def test_equalised_odds_fitted_and_evaluated_on_the_true_labels(problem):
     ours = fit_baseline("eqodds", valid_scores, valid.y, valid.a, measure="spd", seed=1,
                         threshold=0.5, labels=valid.y)
     assert np.array_equal(ours.predict(test_scores, test.a, labels=test.y), direct.astype(int))
+
+
+def test_layerwise_as_the_authors_ran_it_keeps_one_threshold(problem):
+    net, valid, test = problem
+    result = debias(net, valid, "layerwise", measure="spd", calls=4, layers=["head"],
+                    space="three-values", threshold=0.4, soft_bias=True)
+    assert result.threshold == 0.4
+    # Every weight of the chosen layer is -1, 1 or its trained value.
+    trained = dict(net.named_parameters())["head.weight"].detach()
+    chosen = dict(result.model.named_parameters())["head.weight"].detach()
+    assert bool(((chosen == -1) | (chosen == 1) | (chosen == trained)).all())
+    with pytest.raises(ValueError, match="weighted objective only"):
+        debias(net, valid, "layerwise", objective="constrained", calls=2, layers=["head"],
+               threshold=0.4)

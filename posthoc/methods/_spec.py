@@ -76,6 +76,10 @@ NAMES = Kind("a non-empty list of layer names, or None for every layer",
              ([], "head", [1]), lambda v: None if v is None else list(v))
 FACTORY = Kind("a callable (dims, seed) -> optimiser, or None",
                lambda v: v is None or callable(v), (3, "gbrt"))
+THRESHOLD = Kind("a number in [0, 1], or None (search the threshold)",
+                 lambda v: v is None or (_is_number(v) and 0 <= v <= 1), (-0.1, 1.5, "0.5", True),
+                 lambda v: None if v is None else float(v))
+FLAG = Kind("True or False", lambda v: isinstance(v, bool), (0, 1, "yes", None))
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,10 @@ from torch.func import functional_call, vmap
 
 from .._progress import steps
 from ..data import Split
-from ..metrics import Measure, best_threshold
+from ..metrics import Measure, best_threshold, measure_bias
 from ._common import set_mode
-from ._spec import FACTORY, GRID, NAMES, Fit, MethodSpec, Option, integer, one_of
+from ._spec import (FACTORY, FLAG, GRID, NAMES, THRESHOLD, Fit, MethodSpec, Option, integer,
+                    one_of)
 from .gbrt import FastGBRT
 
 
@@ -44,13 +45,14 @@ class SkoptGBRT:
     builds it (10 random initial points, acquisition optimised by sampling ``n_points``)."""
 
     def __init__(self, dims: int, *, seed: int, n_initial_points: int = 10,
-                 n_points: int = 100, bound: float = 1.0):
+                 n_points: int = 100, bound: float = 1.0, dimensions: list | None = None):
         # Imported here: scikit-optimize takes 1.2 s to import and only this class uses it.
         from skopt import Optimizer
 
         self.n_initial_points = n_initial_points
         self._optimizer = Optimizer(
-            dimensions=[(-bound, bound)] * dims, base_estimator="GBRT", acq_func="LCB",
+            dimensions=dimensions or [(-bound, bound)] * dims, base_estimator="GBRT",
+            acq_func="LCB",
             acq_optimizer="sampling", n_initial_points=n_initial_points, random_state=seed,
             acq_optimizer_kwargs={"n_points": n_points})
 
@@ -86,8 +88,11 @@ def linear_layers(model: nn.Module) -> list[tuple[str, nn.Linear]]:
 
 def _score_candidates(model: nn.Module, weight_name: str, candidates: torch.Tensor,
                       split: Split, measure: Measure, lam: float, grid: int | None,
-                      objective=None):
-    """Objective and threshold of each candidate weight matrix, in one batched pass."""
+                      objective=None, threshold: float | None = None,
+                      soft_bias: bool = False):
+    """Objective and threshold of each candidate weight matrix, in one batched pass: at its
+    best threshold, or at the fixed ``threshold`` (then with the bias of the scores
+    themselves when ``soft_bias``)."""
     params = {name: p.detach() for name, p in model.named_parameters()}
     buffers = {name: b for name, b in model.named_buffers()}
     X = torch.from_numpy(split.X)
@@ -98,6 +103,13 @@ def _score_candidates(model: nn.Module, weight_name: str, candidates: torch.Tens
 
     with torch.no_grad():
         scores = vmap(one)(candidates)
+    if threshold is not None:
+        y, a = torch.from_numpy(split.y), torch.from_numpy(split.a)
+        predictions = (scores > threshold).to(torch.float64)
+        gap = measure_bias(scores if soft_bias else predictions, y, a, measure)
+        error = (predictions != y).to(torch.float64).mean(-1)
+        values = lam * gap.abs() + (1 - lam) * error
+        return values.numpy(), np.full(len(values), float(threshold))
     found = best_threshold(scores, split.y, split.a, measure, lam=lam, grid=grid,
                            return_objective=True, objective=objective)
     return found.objective.numpy(), found.threshold.numpy()
@@ -106,7 +118,8 @@ def _score_candidates(model: nn.Module, weight_name: str, candidates: torch.Tens
 def layerwise_optimisation(model: nn.Module, split: Split, *, measure: Measure, lam: float,
                            seed: int, calls: int, n_points: int, grid: int | None,
                            layers: Sequence[str] | None, optimiser: str,
-                           optimiser_factory=None, objective=None) -> dict:
+                           optimiser_factory=None, objective=None, space: str = "box",
+                           threshold: float | None = None, soft_bias: bool = False) -> dict:
     """Run Algorithm 2 on ``model`` (a private copy, modified in place to the best result).
 
     Returns the best layer, its objective and threshold, and the best objective per layer.
@@ -131,7 +144,14 @@ def layerwise_optimisation(model: nn.Module, split: Split, *, measure: Measure, 
     for index, (name, layer) in enumerate(steps(chosen, desc="layer-wise: layers")):
         weight_name = f"{name}.weight" if name else "weight"
         shape = tuple(layer.weight.shape)
-        search = factory(int(np.prod(shape)), seed + index)
+        if space == "three-values":
+            # The authors' dimension (-1.0, 1.0, w) per weight, which scikit-optimize reads as
+            # a choice among the three values -1, 1 and w, not as a range.
+            weights = layer.weight.detach().reshape(-1).tolist()
+            search = SkoptGBRT(len(weights), seed=seed + index, n_points=n_points,
+                               dimensions=[(-1.0, 1.0, w) for w in weights])
+        else:
+            search = factory(int(np.prod(shape)), seed + index)
         evaluated = 0
         layer_best = (np.inf, 0.0, None)
         while evaluated < calls:
@@ -141,7 +161,8 @@ def layerwise_optimisation(model: nn.Module, split: Split, *, measure: Measure, 
             candidates = torch.tensor(np.asarray(points), dtype=torch.float32).reshape(
                 (len(points),) + shape)
             values, thresholds = _score_candidates(model, weight_name, candidates, split,
-                                                   measure, lam, grid, objective)
+                                                   measure, lam, grid, objective, threshold,
+                                                   soft_bias)
             search.tell([list(map(float, p)) for p in points], [float(v) for v in values])
             evaluated += len(points)
             k = int(np.argmin(values))
@@ -159,12 +180,23 @@ def layerwise_optimisation(model: nn.Module, split: Split, *, measure: Measure, 
 
 def fit(model: nn.Module, split: Split, *, measure: Measure, lam: float, seed: int,
         objective, grid: int | None, calls: int, n_points: int,
-        layers: Sequence[str] | None, optimiser: str, optimiser_factory) -> Fit:
-    """Algorithm 2 on ``model`` (a private copy), which ends with the best layer's weights."""
+        layers: Sequence[str] | None, optimiser: str, optimiser_factory, space: str,
+        threshold: float | None, soft_bias: bool) -> Fit:
+    """Algorithm 2 on ``model`` (a private copy), which ends with the best layer's weights.
+
+    ``space="three-values"``, a fixed ``threshold`` and ``soft_bias`` run it as the authors'
+    code did: each weight chosen among -1, 1 and its trained value (scikit-optimize's
+    reading of their dimension), one threshold for every candidate, and the bias of the
+    scores themselves.
+    """
+    if (threshold is not None or soft_bias or space != "box") and objective.constrained:
+        raise ValueError("the authors' layer-wise search (space, threshold, soft_bias) "
+                         "takes the weighted objective only.")
     found = layerwise_optimisation(model, split, measure=measure, lam=lam, seed=seed, grid=grid,
                                    calls=calls, n_points=n_points, layers=layers,
                                    optimiser=optimiser, optimiser_factory=optimiser_factory,
-                                   objective=objective)
+                                   objective=objective, space=space, threshold=threshold,
+                                   soft_bias=soft_bias)
     return Fit(model=model, threshold=found["threshold"],
                details={"layer": found["layer"], "layer_objectives": found["layer_objectives"]})
 
@@ -179,7 +211,14 @@ SPEC = MethodSpec(
              Option("optimiser", "gbrt", one_of(*OPTIMISERS),
                     "'gbrt' (compiled GBRT + LCB) or 'skopt' (scikit-optimize's own)"),
              Option("optimiser_factory", None, FACTORY,
-                    "a callable (dims, seed) -> ask/tell optimiser, replacing optimiser")),
+                    "a callable (dims, seed) -> ask/tell optimiser, replacing optimiser"),
+             Option("space", "box", one_of("box", "three-values"),
+                    "'three-values' searches each weight among -1, 1 and its trained value, "
+                    "as the authors' scikit-optimize dimensions did"),
+             Option("threshold", None, THRESHOLD,
+                    "one fixed threshold for every candidate instead of searching one"),
+             Option("soft_bias", False, FLAG,
+                    "with a fixed threshold, measure the bias of the scores themselves")),
     description="layer-wise optimisation (Algorithm 2): a black-box search over one "
                 "layer's weights at a time")
 
