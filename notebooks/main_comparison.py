@@ -172,13 +172,14 @@ for verdict in (fine_tuning_claim(rows), random_claim(rows), layerwise_claim(row
 # The verdicts above are computed from this run's results. In the paper profile they rest on
 # 10 networks per configuration; in the quick profile on one small network each, so they
 # only show that the pipeline works. Two differences from the paper's setup matter here.
-# Our random perturbation and layer-wise optimisation are the paper's algorithms, but they
-# are much faster (Table 2): all random trials are one batched computation, and layer-wise
-# optimisation runs scikit-optimize's GBRT + LCB surrogate re-implemented in compiled code
-# (the same model, fitted about 20 times faster), so our runtimes are no measure of the
-# algorithms' cost as the authors ran them. Our equalised odds baseline is fitted to the
-# network's own predictions, where the authors' code passed it the true labels; see the
-# reproducibility chapter for every such choice.
+# Our random perturbation and layer-wise optimisation are the paper's algorithms, computed
+# differently: all random trials are one batched computation, and layer-wise optimisation
+# runs scikit-optimize's GBRT + LCB surrogate re-implemented in compiled code, so our
+# runtimes in Table 2 are no measure of the algorithms' cost as the authors ran them (the
+# benchmark, `python -m posthoc.repro.bench`, times both versions side by side). Our
+# equalised odds baseline is fitted to the network's own predictions, where the authors'
+# code passed it the true labels; the reproducibility chapter measures the effect of that
+# and of every other such difference.
 
 # %% [markdown]
 # ## Exercises

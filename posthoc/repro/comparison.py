@@ -280,8 +280,9 @@ COMPARISON_COLUMNS = ["table", "config", "quantity", "model", "protocol", "paper
                       "ours", "ours_std", "difference", "within_2_sigma", "n_failed_networks"]
 
 
-def paper_comparison(table1_rows: pd.DataFrame, table3_runs: pd.DataFrame,
-                     appendix_rows: pd.DataFrame, *, regression_config: str) -> pd.DataFrame:
+def paper_comparison(table1_rows: pd.DataFrame | None, table3_runs: pd.DataFrame | None = None,
+                     appendix_rows: pd.DataFrame | None = None, *,
+                     regression_config: str = "") -> pd.DataFrame:
     """Every number of Tables 1 and 3 and Appendix A the paper reports, ours beside it
     (:func:`against_paper`), one row per number and protocol (:data:`COMPARISON_COLUMNS`).
 
@@ -297,8 +298,13 @@ def paper_comparison(table1_rows: pd.DataFrame, table3_runs: pd.DataFrame,
     ``table1_rows``: :func:`posthoc.repro.sensitivity.seed_table`; ``table3_runs``:
     :func:`posthoc.repro.models.model_runs`; ``appendix_rows``:
     :func:`posthoc.repro.sensitivity.perturbation_table` of ``regression_config`` (the
-    paper's Appendix A row has the configuration ``"all"``).
+    paper's Appendix A row has the configuration ``"all"``). A table given as None is left
+    out.
     """
+    table1_rows = pd.DataFrame(columns=["config"]) if table1_rows is None else table1_rows
+    table3_runs = (pd.DataFrame(columns=["dataset", "model", "protocol"])
+                   if table3_runs is None else table3_runs)
+    appendix_rows = pd.DataFrame() if appendix_rows is None else appendix_rows
     paper = paper_numbers()
     lines = []
 
