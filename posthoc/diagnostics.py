@@ -75,5 +75,26 @@ def network_health(model: nn.Module, split: Split, *,
             "failed": bool(is_constant(predictions) or accuracy <= majority + MAJORITY_MARGIN)}
 
 
+def training_mode_health(model: nn.Module, split: Split, *, seed: int = 0,
+                         threshold: float = DEFAULT_THRESHOLD) -> dict[str, float | bool]:
+    """:func:`network_health` of ``model`` in training mode: dropout on (masks drawn from
+    ``seed``) and BatchNorm on the split's own statistics. A network that fails here too
+    never learnt; one that fails in evaluation mode only is undone by the change of mode."""
+    was_training = model.training
+    model.train()
+    try:
+        with torch.no_grad(), torch.random.fork_rng():
+            torch.manual_seed(seed)
+            scores = model(torch.as_tensor(split.X)).reshape(-1).numpy()
+    finally:
+        model.train(was_training)
+    predictions = (scores >= threshold).astype(np.int64)
+    accuracy = float(np.mean(predictions == split.y))
+    majority = majority_share(split)
+    return {"accuracy": accuracy, "positive_rate": float(np.mean(predictions)),
+            "majority_share": majority,
+            "failed": bool(is_constant(predictions) or accuracy <= majority + MAJORITY_MARGIN)}
+
+
 __all__ = ["DEFAULT_THRESHOLD", "MAJORITY_MARGIN", "constant_objective", "is_constant",
-           "majority_share", "network_health"]
+           "majority_share", "network_health", "training_mode_health"]

@@ -85,3 +85,25 @@ def test_csv_tables_are_written_atomically_and_dirty_cells_are_found(tmp_path):
     assert pd.read_csv(path).equals(frame)
     assert [p.name for p in path.parent.iterdir()] == ["t.csv"]
     assert dirty_cells(frame)["x"].tolist() == [2, 3]
+
+
+def test_training_mode_health_uses_dropout_and_batch_statistics_and_restores_the_mode():
+    from posthoc.diagnostics import training_mode_health
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3)).astype(np.float32)
+    split = Split(X, (X[:, 0] > 0).astype(int), (X[:, 1] > 0).astype(int))
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.Dropout(0.5),
+                                torch.nn.BatchNorm1d(8), torch.nn.Linear(8, 1),
+                                torch.nn.Sigmoid()).eval()
+    first = training_mode_health(model, split, seed=1)
+    assert not model.training                                  # the mode is restored
+    assert training_mode_health(model, split, seed=1) == first  # the masks come from the seed
+    # By hand: dropout masks from the seed, BatchNorm on this batch's statistics.
+    model.train()
+    with torch.no_grad(), torch.random.fork_rng():
+        torch.manual_seed(1)
+        scores = model(torch.from_numpy(X)).reshape(-1).numpy()
+    model.eval()
+    assert first["accuracy"] == pytest.approx(np.mean((scores >= 0.5) == split.y))
