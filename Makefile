@@ -8,9 +8,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PROFILE ?= quick
-# In the book's order: the ablation reuses the main comparison's results.
-# Execution order: every chapter that adds study cells runs before the reproducibility
-# chapter, which reports the store's runs; the table of contents orders them for reading.
+# Execution order: the ablation reuses the main comparison's results, and every chapter that
+# adds study cells runs before the reproducibility chapter, which reports the store's runs;
+# the table of contents orders the chapters for reading.
 NOTEBOOKS := $(addprefix notebooks/,$(addsuffix .py,need_for_networks sensitivity main_comparison ablations beyond reproducibility own_model teaching))
 NBVAL_DIR := _build/nbval
 WHEEL_DIR := _build/wheel
