@@ -157,6 +157,23 @@ def check_probability(name: str, value: Any, *, closed_right: bool = False) -> f
     return float(value)
 
 
+def is_fraction(value: Any, *, low_open: bool = True) -> bool:
+    """Whether ``value`` is a real number in (0, 1) (``low_open=False``: in [0, 1))."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        return False
+    return (0.0 < value if low_open else 0.0 <= value) and value < 1.0
+
+
+def check_fraction(name: str, value: Any, *, low_open: bool = True) -> float:
+    """Return ``value`` as a float after checking it lies in (0, 1) (or [0, 1))."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise ValueError(f"{name} must be a number in (0, 1); got {value!r}.")
+    if not is_fraction(value, low_open=low_open):
+        interval = "(0, 1)" if low_open else "[0, 1)"
+        raise ValueError(f"{name} must lie in {interval}; got {value!r}.")
+    return float(value)
+
+
 def check_seeds(name: str, seeds: Any) -> list[int]:
     """Return ``seeds`` as a list of distinct non-negative ints."""
     if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._validation import check_choice, check_lam, check_seed, is_integer
+from ._validation import check_choice, check_fraction, check_lam, check_seed, is_integer
 from .metrics import (MEASURES, GroupCounts, Measure, _prepare, counts_accuracy,
                       cumulative_counts, group_counts)
 
@@ -50,16 +50,6 @@ def balanced_accuracy(c: GroupCounts) -> torch.Tensor:
     tpr = torch.where(tp + fn > 0, tp / (tp + fn).clamp(min=1e-300), torch.zeros_like(tp))
     tnr = torch.where(tn + fp > 0, tn / (tn + fp).clamp(min=1e-300), torch.zeros_like(tn))
     return (tpr + tnr) / 2
-
-
-def _check_fraction(name: str, value: Any, *, low_open: bool = True) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise ValueError(f"{name} must be a number in (0, 1); got {value!r}.")
-    value = float(value)
-    if not ((0.0 < value if low_open else 0.0 <= value) and value < 1.0):
-        interval = "(0, 1)" if low_open else "[0, 1)"
-        raise ValueError(f"{name} must lie in {interval}; got {value!r}.")
-    return value
 
 
 @dataclass(frozen=True)
@@ -106,10 +96,10 @@ class Objective:
     def __post_init__(self) -> None:
         check_choice("objective", self.name, OBJECTIVES)
         object.__setattr__(self, "lam", check_lam(self.lam))
-        object.__setattr__(self, "epsilon", _check_fraction("epsilon", self.epsilon))
+        object.__setattr__(self, "epsilon", check_fraction("epsilon", self.epsilon))
         if self.margin is None:               # the certified bound needs no margin
             object.__setattr__(self, "margin", 0.0 if self.certified else MARGIN)
-        margin = _check_fraction("margin", self.margin, low_open=False)
+        margin = check_fraction("margin", self.margin, low_open=False)
         if margin >= self.epsilon:
             raise ValueError(f"margin must be smaller than epsilon ({self.epsilon}), so that "
                              f"the search bound epsilon - margin is positive; got {margin}.")
@@ -124,7 +114,7 @@ class Objective:
                              f"bound; got resamples={self.resamples}.")
         object.__setattr__(self, "resamples", int(self.resamples))
         object.__setattr__(self, "seed", check_seed(self.seed))
-        object.__setattr__(self, "confidence", _check_fraction("confidence", self.confidence))
+        object.__setattr__(self, "confidence", check_fraction("confidence", self.confidence))
 
     @property
     def constrained(self) -> bool:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from posthoc.repro.bench import bench_layerwise, bench_random, bench_training, main
+from posthoc.repro.bench import (bench_layerwise, bench_layerwise_run, bench_random,
+                                  bench_training, main)
 
 
 def test_random_benchmark_agrees_and_prints_the_speedup_last(data_dir, capsys):
@@ -33,3 +34,13 @@ def test_layerwise_benchmark_runs_both_optimisers(data_dir, capsys):
     assert figures["ratio"] == figures["skopt_s"] / figures["gbrt_s"]
     out = capsys.readouterr().out
     assert "scikit-optimize Optimizer" in out and "layer-wise speedup on one layer" in out
+
+
+def test_full_run_benchmark_gives_the_same_result_both_ways(data_dir, capsys):
+    figures = bench_layerwise_run("compas-race", calls=15, layers=["body.4", "head"],
+                                  network_epochs=2, data_dir=str(data_dir))
+    assert figures["same"] and figures["straightforward_s"] > 0 and figures["fast_s"] > 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-2] == "same result: yes"
+    assert lines[-1] == ("layer-wise speedup on a full run (compas-race): "
+                         f"{figures['ratio']:.1f}x")

@@ -165,6 +165,35 @@ def test_paper_comparison_puts_each_reported_number_beside_ours():
     assert appendix_row["config"] == "adult-sex" and appendix_row["ours"] == pytest.approx(0.85)
 
 
+def test_a_number_outside_two_sigma_gets_the_cause_we_measured():
+    from posthoc.repro.comparison import paper_comparison
+    from posthoc.repro.paper import paper_value
+
+    mean, std = paper_value("table1", "compas-race", "accuracy", "network")
+    # Nine networks close to the paper, one stuck far below: the mean falls outside.
+    accuracy = [mean + 0.002 * (k % 3 - 1) for k in range(9)] + [mean - 0.2]
+    table1 = pd.DataFrame({"config": "compas-race", "seed": range(10), "accuracy": accuracy,
+                           "spd": 0.2, "eod": 0.2, "aod": 0.2})
+    lr, _ = paper_value("table3", "bank", "accuracy", "logistic_regression")
+    runs = pd.DataFrame({"dataset": "bank", "model": "logistic_regression", "seed": [0, 0],
+                         "protocol": ["paper", "authors_code"],
+                         "accuracy": [lr - 0.01, lr], "roc_auc": [0.93, 0.93]})
+    numbers = paper_comparison(table1, runs).set_index(["table", "quantity", "model",
+                                                        "protocol"])
+    row = numbers.loc[("table1", "accuracy", "network", "paper")]
+    assert not row["within_2_sigma"]
+    assert row["cause"].startswith("seed 9's network reached only accuracy")
+    paper_protocol = numbers.loc[("table3", "accuracy", "logistic_regression", "paper")]
+    assert not paper_protocol["within_2_sigma"]
+    assert paper_protocol["cause"].startswith("the protocol: the authors' code")
+    assert numbers.loc[("table3", "accuracy", "logistic_regression", "authors_code"),
+                       "cause"] == ""
+    # A spread-out sample with no single outlier gets no cause.
+    table1["accuracy"] = [mean - 0.05 + 0.01 * (k % 5) for k in range(10)]
+    row = paper_comparison(table1).set_index(["table", "quantity"]).loc[("table1", "accuracy")]
+    assert not row["within_2_sigma"] and row["cause"] == ""
+
+
 def test_paired_test_table_and_the_significant_count():
     from posthoc.repro.comparison import paired_test_table, significantly_lower
 

@@ -103,7 +103,7 @@ def _brute_force(X, y, alphas, visit, n_estimators, max_depth=3, lr=0.1):
     return predict
 
 
-@pytest.mark.parametrize("case", range(3))
+@pytest.mark.parametrize("case", range(5))
 def test_many_features_equal_a_brute_force_derivation(case):
     rng = np.random.default_rng(100 + case)
     n, d = 24, 4
@@ -111,11 +111,48 @@ def test_many_features_equal_a_brute_force_derivation(case):
     if case == 2:
         X[:, 1] = np.round(X[:, 1], 1)
     y = X[:, 0] - 2 * X[:, 2] ** 2 + rng.normal(0, 0.2, n)
+    if case >= 3:
+        # Few distinct targets, as the objective gives: the same nodes recur across trees
+        # and models, and many features tie for the best split.
+        y = np.round(y)
+        X = np.round(X, 1) if case == 4 else X
     model = QuantileGBRT(n_estimators=8, seed=case).fit(X, y)
     predict = _brute_force(X, y, model.quantiles, model.visit_, n_estimators=8)
     grid = np.vstack([X, rng.uniform(-1, 1, (30, d))])
     np.testing.assert_allclose(model.predict_quantiles(grid), predict(grid), rtol=0,
                                atol=1e-12)
+
+
+def _fit_arrays(X, y, keys, *, chunks=1, remember=True, trees=30):
+    columns = np.ascontiguousarray(X.T)
+    order = np.argsort(columns, axis=1, kind="stable").astype(np.int64)
+    sorted_x = np.take_along_axis(columns, order, axis=1)
+    alphas = np.array([0.16, 0.5, 0.84])
+    inits = np.array([np.percentile(y, a * 100) for a in alphas])
+    feature = np.empty((3, trees, 7), dtype=np.int64)
+    threshold, value = np.zeros((3, trees, 7)), np.zeros((3, trees, 15))
+    _fit_all(order, sorted_x, distinct_neighbours(sorted_x), X, y, alphas, inits, keys, trees,
+             3, 0.1, chunks, feature, threshold, value, remember)
+    return feature, threshold, value
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_remembered_nodes_give_the_model_a_scan_of_every_node_gives(case):
+    # Targets with few distinct values (as layer-wise objectives have), features with and
+    # without ties, 1 and 3 chunks: keeping each node's tied best splits for the fit must
+    # change nothing, whatever the visiting order picks among them.
+    rng = np.random.default_rng(40 + case)
+    n, d = (30, 200) if case % 2 else (99, 60)
+    X = rng.uniform(-1, 1, (n, d)).astype(np.float32)
+    if case >= 2:
+        X[:, : d // 2] = np.round(X[:, : d // 2], 1)
+    y = np.round(rng.normal(size=n) * (1 + case % 3)) / 2
+    keys = rng.random((30, 3, d))
+    scanned = _fit_arrays(X, y, keys, remember=False)
+    for chunks in (1, 3):
+        remembered = _fit_arrays(X, y, keys, chunks=chunks, remember=True)
+        for a, b in zip(scanned, remembered):
+            assert np.array_equal(a, b)
 
 
 def test_parallel_chunks_do_not_change_the_model():
@@ -125,14 +162,14 @@ def test_parallel_chunks_do_not_change_the_model():
     columns = np.ascontiguousarray(X.T)
     order = np.argsort(columns, axis=1, kind="stable").astype(np.int64)
     sorted_x = np.take_along_axis(columns, order, axis=1)
-    visit = np.argsort(rng.random((30, 3, 64)), axis=2).astype(np.int64)
+    keys = rng.random((30, 3, 64))
     alphas = np.array([0.16, 0.5, 0.84])
     inits = np.array([np.percentile(y, a * 100) for a in alphas])
     fitted = []
     for chunks in (1, 3, 8):
         feature = np.empty((3, 30, 7), dtype=np.int64)
         threshold, value = np.zeros((3, 30, 7)), np.zeros((3, 30, 15))
-        _fit_all(order, sorted_x, distinct_neighbours(sorted_x), X, y, alphas, inits, visit, 30,
+        _fit_all(order, sorted_x, distinct_neighbours(sorted_x), X, y, alphas, inits, keys, 30,
                  3, 0.1, chunks, feature, threshold, value)
         fitted.append((feature, threshold, value))
     for other in fitted[1:]:

@@ -20,7 +20,14 @@ computed differently:
   in integers.
 * The samples are sorted once per feature per fit; one pass over each sorted feature scores
   every candidate split of every node of a tree level at once.
-* The three quantile models are fitted in parallel, compiled with numba.
+* A node's best splits depend only on its samples and on which of them lie below the
+  model's prediction. The same node recurs often within a fit, in later trees and in the
+  other quantile models, because the objective's values have many ties (on Adult, 90 root
+  scans of a fit at 99 points come down to 8 distinct nodes; on COMPAS to about half). So
+  every node's best splits (each feature tied for the best gain, at its first best
+  position) are kept for the fit, and a node seen before is not scanned again; the
+  visiting order then picks among its tied features exactly as a scan would have.
+* The features are scanned in parallel chunks, compiled with numba.
 
 Everything else follows scikit-learn: features in float32, splits only between values more
 than 1e-7 apart, the threshold halfway between them, nodes that are pure or hold fewer than
@@ -34,7 +41,8 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.typed import Dict
 
 QUANTILES = (0.16, 0.5, 0.84)
 _LEAF = -1          # feature index of a leaf
@@ -110,27 +118,50 @@ def _open_slots(m, t, first, last, width, below, node_of, slot_of, slot_node, to
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _better(num, den, s, best_num, best_den, best_feature):
+def _better(num, den, s, best_num, best_den, count):
     """Whether gain ``num / den`` beats slot ``s``'s best so far; gains
     ``(nl*q - n*ql)**2 / (nl*(n-nl))`` are compared exactly, as integer fractions."""
-    return best_feature[s] < 0 or num * best_den[s] > best_num[s] * den
+    return count[s] == 0 or num * best_den[s] > best_num[s] * den
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _keep(s, num, den, f, right, left, best_num, best_den, best_feature, best_right,
-          best_left):
-    best_num[s] = num
-    best_den[s] = den
-    best_feature[s] = f
-    best_right[s] = right
-    best_left[s] = left
+def _equal(num, den, s, best_num, best_den):
+    return num * best_den[s] == best_num[s] * den
 
 
 @njit(cache=True, nogil=True)
-def _scan_root_three(f, order, distinct, below, width, total_q, best_num, best_den,
-                     best_feature, best_right, best_left):
-    """:func:`_scan_root` for three models whose roots all split (the usual case), with the
-    running counts in scalars: about three times faster."""
+def _restart(s, num, den, f, right, left, best_num, best_den, count, tie_f, tie_r, tie_l):
+    """A better split for slot ``s``: its list of best splits starts again with it."""
+    best_num[s] = num
+    best_den[s] = den
+    count[s] = 1
+    tie_f[s, 0] = f
+    tie_r[s, 0] = right
+    tie_l[s, 0] = left
+
+
+@njit(cache=True, nogil=True)
+def _join(s, f, right, left, count, tie_f, tie_r, tie_l):
+    """A split as good as slot ``s``'s best joins its list, unless its feature is there
+    already (a feature keeps its first best position)."""
+    k = count[s]
+    if tie_f[s, k - 1] != f:
+        tie_f[s, k] = f
+        tie_r[s, k] = right
+        tie_l[s, k] = left
+        count[s] = k + 1
+
+
+# The scans below keep the comparison inline and call _restart and _join only when a split
+# is at least as good as the best so far, which is rare: a call with this many arrays on
+# every candidate split costs more than the scan itself.
+
+
+@njit(cache=True, nogil=True)
+def _scan_root_three(f, order, distinct, below, width, total_q, best_num, best_den, count,
+                     tie_f, tie_r, tie_l):
+    """:func:`_scan_root` for three models whose roots all need a scan (the usual case),
+    with the running counts in scalars: about three times faster."""
     n = order.shape[1]
     q0, q1, q2 = total_q[0], total_q[width], total_q[2 * width]
     l0 = l1 = l2 = 0
@@ -139,19 +170,25 @@ def _scan_root_three(f, order, distinct, below, width, total_q, best_num, best_d
             den = i * (n - i)
             num = i * q0 - n * l0
             num = num * num
-            if _better(num, den, 0, best_num, best_den, best_feature):
-                _keep(0, num, den, f, i, i - 1, best_num, best_den, best_feature, best_right,
-                      best_left)
+            if _better(num, den, 0, best_num, best_den, count):
+                _restart(0, num, den, f, i, i - 1, best_num, best_den, count, tie_f, tie_r,
+                         tie_l)
+            elif _equal(num, den, 0, best_num, best_den):
+                _join(0, f, i, i - 1, count, tie_f, tie_r, tie_l)
             num = i * q1 - n * l1
             num = num * num
-            if _better(num, den, width, best_num, best_den, best_feature):
-                _keep(width, num, den, f, i, i - 1, best_num, best_den, best_feature,
-                      best_right, best_left)
+            if _better(num, den, width, best_num, best_den, count):
+                _restart(width, num, den, f, i, i - 1, best_num, best_den, count, tie_f,
+                         tie_r, tie_l)
+            elif _equal(num, den, width, best_num, best_den):
+                _join(width, f, i, i - 1, count, tie_f, tie_r, tie_l)
             num = i * q2 - n * l2
             num = num * num
-            if _better(num, den, 2 * width, best_num, best_den, best_feature):
-                _keep(2 * width, num, den, f, i, i - 1, best_num, best_den, best_feature,
-                      best_right, best_left)
+            if _better(num, den, 2 * width, best_num, best_den, count):
+                _restart(2 * width, num, den, f, i, i - 1, best_num, best_den, count, tie_f,
+                         tie_r, tie_l)
+            elif _equal(num, den, 2 * width, best_num, best_den):
+                _join(2 * width, f, i, i - 1, count, tie_f, tie_r, tie_l)
         j = order[f, i]
         l0 += below[0, j]
         l1 += below[1, j]
@@ -159,44 +196,69 @@ def _scan_root_three(f, order, distinct, below, width, total_q, best_num, best_d
 
 
 @njit(cache=True, nogil=True)
-def _scan_root(f, order, distinct, below, width, active_models, total_q, left_q, best_num,
-               best_den, best_feature, best_right, best_left):
+def _scan_root_one(f, order, distinct, below, m, width, total_q, best_num, best_den, count,
+                   tie_f, tie_r, tie_l):
+    """:func:`_scan_root` for the one model ``m`` whose root needs a scan, the others'
+    roots having been seen before in the fit."""
+    n = order.shape[1]
+    s = m * width
+    q = total_q[s]
+    left = 0
+    for i in range(n):
+        if i > 0 and distinct[f, i]:
+            den = i * (n - i)
+            num = i * q - n * left
+            num = num * num
+            if _better(num, den, s, best_num, best_den, count):
+                _restart(s, num, den, f, i, i - 1, best_num, best_den, count, tie_f, tie_r,
+                         tie_l)
+            elif _equal(num, den, s, best_num, best_den):
+                _join(s, f, i, i - 1, count, tie_f, tie_r, tie_l)
+        left += below[m, order[f, i]]
+
+
+@njit(cache=True, nogil=True)
+def _scan_root(f, order, distinct, below, width, scan_models, total_q, left_q, best_num,
+               best_den, count, tie_f, tie_r, tie_l):
     """Score every split of feature ``f`` at the root level: one node per model, holding
     every sample, so model m's slot is m * width, nl is the position, and whether a split
     lies between two neighbours was decided once per fit (``distinct``)."""
     n = order.shape[1]
-    n_active = active_models.shape[0]
+    n_scan = scan_models.shape[0]
     left_q[:] = 0
     for i in range(n):
         if i > 0 and distinct[f, i]:
             den = i * (n - i)
-            for k in range(n_active):       # an index loop: iterating the array is slower
-                m = active_models[k]
+            for k in range(n_scan):       # an index loop: iterating the array is slower
+                m = scan_models[k]
                 s = m * width
                 num = i * total_q[s] - n * left_q[m]
                 num = num * num
-                if _better(num, den, s, best_num, best_den, best_feature):
-                    _keep(s, num, den, f, i, i - 1, best_num, best_den, best_feature,
-                          best_right, best_left)
+                if _better(num, den, s, best_num, best_den, count):
+                    _restart(s, num, den, f, i, i - 1, best_num, best_den, count, tie_f,
+                             tie_r, tie_l)
+                elif _equal(num, den, s, best_num, best_den):
+                    _join(s, f, i, i - 1, count, tie_f, tie_r, tie_l)
         j = order[f, i]
-        for k in range(n_active):
-            m = active_models[k]
+        for k in range(n_scan):
+            m = scan_models[k]
             left_q[m] += below[m, j]
 
 
 @njit(cache=True, nogil=True)
-def _scan_deeper(f, order, sorted_x, distinct, below, slot_of, total_n, total_q, left_n,
-                 left_q, last, best_num, best_den, best_feature, best_right, best_left):
-    """Score every split of feature ``f`` for every slot of a level below the root. A split
-    lies between a sample and the previous one of its slot when they are more than 1e-7
-    apart, which holds whenever the sample is distinct from its neighbour below."""
+def _scan_deeper(f, order, sorted_x, distinct, below, scan_slot, total_n, total_q, left_n,
+                 left_q, last, best_num, best_den, count, tie_f, tie_r, tie_l):
+    """Score every split of feature ``f`` for every slot of a level below the root that
+    needs a scan (``scan_slot``: the sample's slot, or -1). A split lies between a sample
+    and the previous one of its slot when they are more than 1e-7 apart, which holds
+    whenever the sample is distinct from its neighbour below."""
     n_models, n = below.shape
     left_n[:] = 0
     left_q[:] = 0
     for i in range(n):
         j = order[f, i]
         for m in range(n_models):
-            s = slot_of[m, j]
+            s = scan_slot[m, j]
             if s < 0:
                 continue
             nl = left_n[s]
@@ -206,107 +268,115 @@ def _scan_deeper(f, order, sorted_x, distinct, below, slot_of, total_n, total_q,
                 num = nl * total_q[s] - total * left_q[s]
                 num = num * num
                 den = nl * (total - nl)
-                if _better(num, den, s, best_num, best_den, best_feature):
-                    _keep(s, num, den, f, i, last[s], best_num, best_den, best_feature,
-                          best_right, best_left)
+                if _better(num, den, s, best_num, best_den, count):
+                    _restart(s, num, den, f, i, last[s], best_num, best_den, count, tie_f,
+                             tie_r, tie_l)
+                elif _equal(num, den, s, best_num, best_den):
+                    _join(s, f, i, last[s], count, tie_f, tie_r, tie_l)
             left_n[s] = nl + 1
             left_q[s] += below[m, j]
             last[s] = i
 
 
 @njit(cache=True, nogil=True)
-def _scan_chunk(c, t, level, visit, order, sorted_x, distinct, below, slot_of, width,
-                active_models, total_n, total_q, chunk_num, chunk_den, chunk_feature,
-                chunk_threshold):
-    """Chunk ``c`` of a level's features in visiting order: its best split per slot (the
-    first of equal gains), written to row ``c`` of the chunk arrays with its threshold
-    halfway between the two samples around it."""
+def _scan_chunk(c, level, order, sorted_x, distinct, below, scan_slot, width, scan_models,
+                total_n, total_q, chunk_num, chunk_den, chunk_count, tie_f, tie_r, tie_l):
+    """Chunk ``c`` of the features (a contiguous range): every best split per slot, in row
+    ``c`` of the chunk arrays."""
     d = order.shape[0]
-    n_chunks, n_slots = chunk_feature.shape
+    n_chunks, n_slots = chunk_count.shape
     best_num = np.zeros(n_slots, dtype=np.int64)
     best_den = np.ones(n_slots, dtype=np.int64)
-    best_feature = np.full(n_slots, -1, dtype=np.int64)
-    best_right = np.zeros(n_slots, dtype=np.int64)
-    best_left = np.zeros(n_slots, dtype=np.int64)
+    count = np.zeros(n_slots, dtype=np.int64)
     left_n = np.zeros(n_slots, dtype=np.int64)
     left_q = np.zeros(max(n_slots, below.shape[0]), dtype=np.int64)
     last = np.zeros(n_slots, dtype=np.int64)
-    three = level == 0 and below.shape[0] == 3 and active_models.shape[0] == 3
-    for position in range(c * d // n_chunks, (c + 1) * d // n_chunks):
-        f = visit[t, level, position]
-        if three:
+    ties_f, ties_r, ties_l = tie_f[c], tie_r[c], tie_l[c]
+    three = level == 0 and below.shape[0] == 3 and scan_models.shape[0] == 3
+    one = level == 0 and scan_models.shape[0] == 1
+    for f in range(c * d // n_chunks, (c + 1) * d // n_chunks):
+        if one:
+            _scan_root_one(f, order, distinct, below, scan_models[0], width, total_q, best_num,
+                           best_den, count, ties_f, ties_r, ties_l)
+        elif three:
             _scan_root_three(f, order, distinct, below, width, total_q, best_num, best_den,
-                             best_feature, best_right, best_left)
+                             count, ties_f, ties_r, ties_l)
         elif level == 0:
-            _scan_root(f, order, distinct, below, width, active_models, total_q, left_q,
-                       best_num, best_den, best_feature, best_right, best_left)
+            _scan_root(f, order, distinct, below, width, scan_models, total_q, left_q,
+                       best_num, best_den, count, ties_f, ties_r, ties_l)
         else:
-            _scan_deeper(f, order, sorted_x, distinct, below, slot_of, total_n, total_q,
-                         left_n, left_q, last, best_num, best_den, best_feature, best_right,
-                         best_left)
+            _scan_deeper(f, order, sorted_x, distinct, below, scan_slot, total_n, total_q,
+                         left_n, left_q, last, best_num, best_den, count, ties_f, ties_r,
+                         ties_l)
     for s in range(n_slots):
-        chunk_feature[c, s] = best_feature[s]
-        if best_feature[s] < 0:
-            continue
         chunk_num[c, s] = best_num[s]
         chunk_den[c, s] = best_den[s]
-        below_x = np.float64(sorted_x[best_feature[s], best_left[s]])
-        x = np.float64(sorted_x[best_feature[s], best_right[s]])
-        middle = below_x / 2.0 + x / 2.0
-        if middle == x or middle == np.inf or middle == -np.inf:
-            middle = below_x
-        chunk_threshold[c, s] = middle
+        chunk_count[c, s] = count[s]
 
 
 @njit(cache=True, parallel=True)
-def _scan_level(t, level, visit, order, sorted_x, distinct, below, slot_of, width, active,
-                total_n, total_q, chunk_num, chunk_den, chunk_feature, chunk_threshold):
-    """One pass over each feature scores every split of every node of the level; the
-    features are scanned in parallel chunks of the visiting order (:func:`_scan_chunk`)."""
-    n_models = below.shape[0]
-    count = 0
-    for m in range(n_models):
-        count += 1 if active[m * width] else 0
-    active_models = np.empty(count, dtype=np.int64)
-    count = 0
-    for m in range(n_models):
-        if active[m * width]:
-            active_models[count] = m
-            count += 1
-    for c in prange(chunk_feature.shape[0]):
-        _scan_chunk(c, t, level, visit, order, sorted_x, distinct, below, slot_of, width,
-                    active_models, total_n, total_q, chunk_num, chunk_den, chunk_feature,
-                    chunk_threshold)
+def _scan_level(level, order, sorted_x, distinct, below, scan_slot, width, scan_models,
+                total_n, total_q, chunk_num, chunk_den, chunk_count, tie_f, tie_r, tie_l):
+    """One pass over each feature scores every split of every slot that needs a scan; the
+    features are scanned in parallel chunks (:func:`_scan_chunk`)."""
+    for c in prange(chunk_count.shape[0]):
+        _scan_chunk(c, level, order, sorted_x, distinct, below, scan_slot, width, scan_models,
+                    total_n, total_q, chunk_num, chunk_den, chunk_count, tie_f, tie_r, tie_l)
 
 
 @njit(cache=True, nogil=True)
-def _split_nodes(t, width, active, slot_node, chunk_num, chunk_den, chunk_feature,
-                 chunk_threshold, best_feature, best_threshold, feature, threshold, is_open):
-    """Merge the chunks' winners in chunk order (so the result does not depend on the
-    number of chunks) and split each slot's node at its best split, or make it a leaf."""
-    n_chunks, n_slots = chunk_feature.shape
-    for s in range(n_slots):
-        best_feature[s] = -1
-        if not active[s]:
-            continue
-        for c in range(n_chunks):
-            if chunk_feature[c, s] < 0:
-                continue
-            if (best_feature[s] < 0 or chunk_num[c, s] * chunk_den[0, s]
-                    > chunk_num[0, s] * chunk_den[c, s]):
-                best_feature[s] = chunk_feature[c, s]
-                best_threshold[s] = chunk_threshold[c, s]
-                chunk_num[0, s] = chunk_num[c, s]
-                chunk_den[0, s] = chunk_den[c, s]
-        m = s // width
-        node = slot_node[s]
-        if best_feature[s] < 0:          # every feature constant in the node
-            feature[m, t, node] = _LEAF
-        else:
-            feature[m, t, node] = best_feature[s]
-            threshold[m, t, node] = best_threshold[s]
-            is_open[m, 2 * node + 1] = True
-            is_open[m, 2 * node + 2] = True
+def _grown(array, size):
+    """``array``, or a copy twice as long when it holds fewer than ``size`` entries."""
+    if array.shape[0] >= size:
+        return array
+    bigger = np.empty(max(size, 2 * array.shape[0]), dtype=array.dtype)
+    bigger[:array.shape[0]] = array
+    return bigger
+
+
+@njit(cache=True, nogil=True)
+def _node_key(m, s, n, slot_of, below):
+    """A node's samples and which of them lie below the prediction, as two 128-bit masks:
+    everything its best splits depend on within one fit (n <= 128)."""
+    s0 = s1 = b0 = b1 = 0
+    for j in range(n):
+        if slot_of[m, j] == s:
+            if j < 64:
+                s0 |= 1 << j
+                b0 |= below[m, j] << j
+            else:
+                s1 |= 1 << (j - 64)
+                b1 |= below[m, j] << (j - 64)
+    return (s0, s1, b0, b1)
+
+
+@njit(cache=True, nogil=True)
+def _split_node(m, t, node, entry, entry_start, entry_count, pool_f, pool_r, pool_l, keys,
+                sorted_x, feature, threshold, is_open):
+    """Split ``node`` of model ``m``'s tree ``t`` by its best split: among the features
+    that tie for the best gain (``entry``'s list), the first in the level's visiting order
+    (the lowest of the level's ``keys``),
+    with the threshold halfway between the two samples around it; a node with no split
+    becomes a leaf. Returns the feature (-1 for a leaf)."""
+    start, k = entry_start[entry], entry_count[entry]
+    if k == 0:                       # every feature constant in the node
+        feature[m, t, node] = _LEAF
+        return -1
+    chosen = start
+    for e in range(start + 1, start + k):
+        if keys[pool_f[e]] < keys[pool_f[chosen]]:
+            chosen = e
+    f = pool_f[chosen]
+    below_x = np.float64(sorted_x[f, pool_l[chosen]])
+    x = np.float64(sorted_x[f, pool_r[chosen]])
+    middle = below_x / 2.0 + x / 2.0
+    if middle == x or middle == np.inf or middle == -np.inf:
+        middle = below_x
+    feature[m, t, node] = f
+    threshold[m, t, node] = middle
+    is_open[m, 2 * node + 1] = True
+    is_open[m, 2 * node + 2] = True
+    return f
 
 
 @njit(cache=True, nogil=True)
@@ -344,15 +414,25 @@ def _fit_leaves(m, t, y, alphas, learning_rate, raw, node_of, feature, value, is
         raw[m, j] += learning_rate * value[m, t, node_of[m, j]]
 
 
+_KEY = types.UniTuple(types.int64, 4)
+
+
 @njit(cache=True)
-def _fit_all(order, sorted_x, distinct, X, y, alphas, inits, visit, n_estimators, max_depth,
-             learning_rate, n_chunks, feature, threshold, value):
+def _fit_all(order, sorted_x, distinct, X, y, alphas, inits, keys, n_estimators, max_depth,
+             learning_rate, n_chunks, feature, threshold, value, remember=True):
     """Fit the quantile models together; fills ``feature``, ``threshold`` ([M, T, 2**depth
     - 1]) and ``value`` ([M, T, 2**(depth+1) - 1]) in heap order (children of node i: 2i+1
-    and 2i+2). The features of a level are scanned in ``n_chunks`` parallel chunks of the
-    visiting order; the chunks' winners are merged in that order, so the result does not
-    depend on ``n_chunks``."""
-    n = order.shape[1]
+    and 2i+2).
+
+    A node's best splits depend only on its samples and on which of them lie below the
+    model's prediction; the same node recurs often, across trees and across the quantile
+    models, so every node's list of best splits (every feature tied for the best gain, at
+    its first best position) is kept for the fit (``remember``, with up to 128 samples), and
+    only new nodes are scanned. Among the tied features the one of lowest ``keys[t, level]``
+    wins: the first in the level's visiting order (the features sorted by their keys), as if
+    they had been scanned in that order. The features of a level are scanned in
+    ``n_chunks`` parallel chunks, and the result does not depend on their number."""
+    d, n = order.shape
     n_models = alphas.shape[0]
     n_nodes = 2 ** (max_depth + 1) - 1
     width = 2 ** (max_depth - 1)
@@ -363,20 +443,36 @@ def _fit_all(order, sorted_x, distinct, X, y, alphas, inits, visit, n_estimators
     below = np.zeros((n_models, n), dtype=np.int64)
     node_of = np.zeros((n_models, n), dtype=np.int64)
     slot_of = np.empty((n_models, n), dtype=np.int64)
+    scan_slot = np.empty((n_models, n), dtype=np.int64)
     slot_node = np.empty(n_slots, dtype=np.int64)
     total_n = np.zeros(n_slots, dtype=np.int64)
     total_q = np.zeros(n_slots, dtype=np.int64)
     active = np.zeros(n_slots, dtype=np.bool_)
     chunk_num = np.zeros((n_chunks, n_slots), dtype=np.int64)
     chunk_den = np.ones((n_chunks, n_slots), dtype=np.int64)
-    chunk_feature = np.full((n_chunks, n_slots), -1, dtype=np.int64)
-    chunk_threshold = np.zeros((n_chunks, n_slots))
+    chunk_count = np.zeros((n_chunks, n_slots), dtype=np.int64)
+    tie_f = np.empty((n_chunks, n_slots, d), dtype=np.int64)
+    tie_r = np.empty((n_chunks, n_slots, d), dtype=np.int64)
+    tie_l = np.empty((n_chunks, n_slots, d), dtype=np.int64)
     best_feature = np.empty(n_slots, dtype=np.int64)
-    best_threshold = np.empty(n_slots)
     is_open = np.zeros((n_models, n_nodes), dtype=np.bool_)
     count = np.zeros(n_nodes, dtype=np.int64)
     count_below = np.zeros(n_nodes, dtype=np.int64)
     residual = np.empty(n)
+    # Every node's best splits: entry e lists pool[entry_start[e]:+entry_count[e]].
+    remember = remember and n <= 128
+    known = Dict.empty(key_type=_KEY, value_type=types.int64)
+    node_keys = np.zeros((n_slots, 4), dtype=np.int64)
+    entry_start = np.empty(64, dtype=np.int64)
+    entry_count = np.empty(64, dtype=np.int64)
+    pool_f = np.empty(1024, dtype=np.int64)
+    pool_r = np.empty(1024, dtype=np.int64)
+    pool_l = np.empty(1024, dtype=np.int64)
+    n_entries = 0
+    n_pool = 0
+    slot_entry = np.empty(n_slots, dtype=np.int64)
+    same_as = np.empty(n_slots, dtype=np.int64)   # an earlier slot of the level, or -1
+    scan = np.zeros(n_slots, dtype=np.bool_)
     for t in range(n_estimators):
         for m in range(n_models):
             _start_tree(m, t, y, raw, below, node_of, feature, value, is_open)
@@ -389,12 +485,97 @@ def _fit_all(order, sorted_x, distinct, X, y, alphas, inits, visit, n_estimators
                                        count_below, feature)
             if n_split == 0:
                 break
-            _scan_level(t, level, visit, order, sorted_x, distinct, below, slot_of, width,
-                        active, total_n, total_q, chunk_num, chunk_den, chunk_feature,
-                        chunk_threshold)
-            _split_nodes(t, width, active, slot_node, chunk_num, chunk_den, chunk_feature,
-                         chunk_threshold, best_feature, best_threshold, feature, threshold,
-                         is_open)
+            # Which slots need a scan: not a node seen before, nor one of this level's.
+            n_scan = 0
+            for s in range(n_slots):
+                scan[s] = False
+                same_as[s] = -1
+                if not active[s]:
+                    continue
+                if remember:
+                    key = _node_key(s // width, s, n, slot_of, below)
+                    for w in range(4):
+                        node_keys[s, w] = key[w]
+                    if key in known:
+                        slot_entry[s] = known[key]
+                        continue
+                    for other in range(s):
+                        if scan[other] and (node_keys[other, 0] == node_keys[s, 0]
+                                            and node_keys[other, 1] == node_keys[s, 1]
+                                            and node_keys[other, 2] == node_keys[s, 2]
+                                            and node_keys[other, 3] == node_keys[s, 3]):
+                            same_as[s] = other
+                            break
+                    if same_as[s] >= 0:
+                        continue
+                scan[s] = True
+                n_scan += 1
+            if n_scan > 0:
+                n_root = 0
+                for m in range(n_models):
+                    n_root += 1 if scan[m * width] else 0
+                scan_models = np.empty(n_root, dtype=np.int64)
+                n_root = 0
+                for m in range(n_models):
+                    if scan[m * width]:
+                        scan_models[n_root] = m
+                        n_root += 1
+                for m in range(n_models):
+                    for j in range(n):
+                        s = slot_of[m, j]
+                        scan_slot[m, j] = s if s >= 0 and scan[s] else -1
+                _scan_level(level, order, sorted_x, distinct, below, scan_slot, width,
+                            scan_models, total_n, total_q, chunk_num, chunk_den, chunk_count,
+                            tie_f, tie_r, tie_l)
+                # Merge the chunks' lists into one entry per scanned slot.
+                for s in range(n_slots):
+                    if not scan[s]:
+                        continue
+                    best = -1
+                    for c in range(n_chunks):
+                        if chunk_count[c, s] > 0 and (
+                                best < 0 or chunk_num[c, s] * chunk_den[best, s]
+                                > chunk_num[best, s] * chunk_den[c, s]):
+                            best = c
+                    size = 0
+                    if best >= 0:
+                        for c in range(n_chunks):
+                            if chunk_count[c, s] > 0 and (chunk_num[c, s] * chunk_den[best, s]
+                                                          == chunk_num[best, s]
+                                                          * chunk_den[c, s]):
+                                size += chunk_count[c, s]
+                    entry_start = _grown(entry_start, n_entries + 1)
+                    entry_count = _grown(entry_count, n_entries + 1)
+                    pool_f = _grown(pool_f, n_pool + size)
+                    pool_r = _grown(pool_r, n_pool + size)
+                    pool_l = _grown(pool_l, n_pool + size)
+                    entry_start[n_entries] = n_pool
+                    entry_count[n_entries] = size
+                    if best >= 0:
+                        for c in range(n_chunks):
+                            if chunk_count[c, s] > 0 and (chunk_num[c, s] * chunk_den[best, s]
+                                                          == chunk_num[best, s]
+                                                          * chunk_den[c, s]):
+                                for e in range(chunk_count[c, s]):
+                                    pool_f[n_pool] = tie_f[c, s, e]
+                                    pool_r[n_pool] = tie_r[c, s, e]
+                                    pool_l[n_pool] = tie_l[c, s, e]
+                                    n_pool += 1
+                    slot_entry[s] = n_entries
+                    if remember:
+                        known[(node_keys[s, 0], node_keys[s, 1], node_keys[s, 2],
+                               node_keys[s, 3])] = n_entries
+                    n_entries += 1
+            for s in range(n_slots):
+                best_feature[s] = -1
+                if not active[s]:
+                    continue
+                if same_as[s] >= 0:
+                    slot_entry[s] = slot_entry[same_as[s]]
+                best_feature[s] = _split_node(s // width, t, slot_node[s], slot_entry[s],
+                                              entry_start, entry_count, pool_f, pool_r,
+                                              pool_l, keys[t, level], sorted_x, feature,
+                                              threshold, is_open)
             _route(t, X, slot_of, slot_node, best_feature, node_of, threshold)
         for m in range(n_models):
             _fit_leaves(m, t, y, alphas, learning_rate, raw, node_of, feature, value, is_open,
@@ -432,7 +613,9 @@ def _predict(X, inits, feature, threshold, value, learning_rate):
 class QuantileGBRT:
     """Gradient-boosted quantile regressors at ``quantiles`` fitted together: the model
     scikit-optimize's ``"GBRT"`` surrogate builds, ``predict(X, return_std=True)`` giving
-    the 0.5 quantile and half the 0.16-to-0.84 spread.
+    the 0.5 quantile and half the 0.16-to-0.84 spread. ``remember=False`` scans every node
+    of every tree instead of keeping each node's best splits for the fit (the same model,
+    slower; for benchmarks and tests).
 
     >>> rng = np.random.default_rng(0)
     >>> X = rng.uniform(-1, 1, (40, 5)); y = X[:, 0] ** 2
@@ -442,7 +625,7 @@ class QuantileGBRT:
     """
 
     def __init__(self, *, quantiles=QUANTILES, n_estimators: int = 30, max_depth: int = 3,
-                 learning_rate: float = 0.1, seed: int = 0):
+                 learning_rate: float = 0.1, seed: int = 0, remember: bool = True):
         if n_estimators < 1:
             raise ValueError(f"n_estimators={n_estimators!r} is not allowed; expected an "
                              "integer >= 1.")
@@ -457,6 +640,7 @@ class QuantileGBRT:
         self.max_depth = int(max_depth)
         self.learning_rate = float(learning_rate)
         self._rng = np.random.default_rng(seed)
+        self.remember = bool(remember)
 
     def fit(self, X, y) -> "QuantileGBRT":
         X = np.asarray(X, dtype=np.float32)
@@ -469,9 +653,8 @@ class QuantileGBRT:
         order = np.argsort(columns, axis=1, kind="stable")
         sorted_x = np.take_along_axis(columns, order, axis=1)
         # Features visited in a random order per tree level, shared by the quantile models
-        # (scikit-optimize gives them the same random state).
-        visit = np.argsort(self._rng.random((self.n_estimators, self.max_depth, d)),
-                           axis=2).astype(np.int64)
+        # (scikit-optimize gives them the same random state): the order of these keys.
+        keys = self._rng.random((self.n_estimators, self.max_depth, d))
         alphas = np.asarray(self.quantiles)
         inits = np.array([np.percentile(y, q * 100.0) for q in self.quantiles])
         n_models = len(self.quantiles)
@@ -480,13 +663,18 @@ class QuantileGBRT:
         self.threshold_ = np.zeros(self.feature_.shape)
         self.value_ = np.zeros((n_models, self.n_estimators, 2 ** (self.max_depth + 1) - 1))
         _fit_all(order.astype(np.int64), sorted_x, distinct_neighbours(sorted_x), X, y, alphas,
-                 inits, visit,
-                 self.n_estimators, self.max_depth, self.learning_rate,
-                 max(1, numba.get_num_threads()), self.feature_, self.threshold_, self.value_)
-        self.visit_ = visit
+                 inits, keys, self.n_estimators, self.max_depth, self.learning_rate,
+                 max(1, numba.get_num_threads()), self.feature_, self.threshold_, self.value_,
+                 self.remember)
+        self.keys_ = keys
         self.init_ = inits
         self.n_features_ = d
         return self
+
+    @property
+    def visit_(self) -> np.ndarray:
+        """Each tree level's visiting order of the features: [trees, depth, features]."""
+        return np.argsort(self.keys_, axis=2)
 
     def predict_quantiles(self, X) -> np.ndarray:
         """[len(quantiles), n] predictions."""
@@ -512,7 +700,8 @@ class FastGBRT:
     """Ask/tell optimiser equal in method to scikit-optimize's ``Optimizer(base_estimator=
     "GBRT", acq_func="LCB", acq_optimizer="sampling")``: ``n_initial_points`` uniform random
     points, then at each ask the surrogate refitted on every told point and the candidate of
-    lowest ``mean - kappa * std`` among ``n_points`` uniform draws.
+    lowest ``mean - kappa * std`` among ``n_points`` uniform draws. ``remember`` is the
+    surrogate's (:class:`QuantileGBRT`).
 
     >>> opt = FastGBRT(2, seed=0)
     >>> for _ in range(15):
@@ -524,7 +713,7 @@ class FastGBRT:
 
     def __init__(self, dims: int, *, seed: int, n_initial_points: int = 10,
                  n_points: int = 100, bound: float = 1.0, kappa: float = 1.96,
-                 n_estimators: int = 30):
+                 n_estimators: int = 30, remember: bool = True):
         if dims < 1:
             raise ValueError(f"dims={dims!r} is not allowed; expected an integer >= 1.")
         self.dims = int(dims)
@@ -534,7 +723,8 @@ class FastGBRT:
         self.kappa = float(kappa)
         self._rng = np.random.default_rng(seed)
         self._surrogate = QuantileGBRT(n_estimators=n_estimators,
-                                       seed=int(self._rng.integers(2 ** 31)))
+                                       seed=int(self._rng.integers(2 ** 31)),
+                                       remember=remember)
         self.Xi: list[np.ndarray] = []
         self.yi: list[float] = []
 

@@ -20,7 +20,7 @@ from typing import Protocol, Sequence
 
 import numpy as np
 import torch
-from torch import nn
+from torch import fx, nn
 from torch.func import functional_call, vmap
 
 from .._progress import steps
@@ -86,19 +86,72 @@ def linear_layers(model: nn.Module) -> list[tuple[str, nn.Linear]]:
     return layers
 
 
+def downstream_of(model: nn.Module, layer: str, X: torch.Tensor
+                  ) -> tuple[nn.Module, tuple[torch.Tensor, ...]] | None:
+    """The part of ``model`` that depends on ``layer``'s output, as a module, and its inputs
+    computed once from ``X`` by the rest of the model; None when the model cannot be traced
+    (then every candidate runs the whole model).
+
+    Every candidate weight of the layer leaves everything upstream of it unchanged, so
+    layer-wise optimisation computes that part once per layer instead of once per candidate.
+    The downstream part runs the same operations on the same values, so the scores are the
+    same as the whole model's.
+    """
+    try:
+        traced = fx.symbolic_trace(model)
+    except Exception:        # any model torch.fx cannot trace: score with the whole model
+        return None
+    nodes = list(traced.graph.nodes)
+    start = next((node for node in nodes if node.op == "call_module" and node.target == layer),
+                 None)
+    if start is None:
+        return None
+    downstream = {start}
+    for node in nodes[nodes.index(start) + 1:]:
+        if node.op != "output" and any(arg in downstream for arg in node.all_input_nodes):
+            downstream.add(node)
+    output = nodes[-1]
+    if any(arg not in downstream and arg.op != "get_attr"
+           for arg in output.all_input_nodes):
+        return None          # part of the output does not depend on the layer
+    frontier = [node for node in nodes if node not in downstream and node.op != "get_attr"
+                and any(user in downstream for user in node.users)]
+    graph = fx.Graph()
+    env = {node: graph.placeholder(f"frontier_{i}") for i, node in enumerate(frontier)}
+    for node in nodes:
+        if node in downstream or (node.op == "get_attr"
+                                  and any(user in downstream for user in node.users)):
+            env[node] = graph.node_copy(node, lambda arg: env[arg])
+    graph.output(fx.map_arg(output.args[0], lambda arg: env[arg]))
+    values: dict[fx.Node, torch.Tensor] = {}
+
+    class Recorder(fx.Interpreter):
+        def run_node(self, node):
+            result = super().run_node(node)
+            if node in frontier:
+                values[node] = result
+            return result
+
+    with torch.no_grad():
+        Recorder(traced).run(X)
+    return fx.GraphModule(traced, graph), tuple(values[node] for node in frontier)
+
+
 def _score_candidates(model: nn.Module, weight_name: str, candidates: torch.Tensor,
                       split: Split, measure: Measure, lam: float, grid: int | None,
                       objective=None, threshold: float | None = None,
-                      soft_bias: bool = False):
+                      soft_bias: bool = False, downstream=None):
     """Objective and threshold of each candidate weight matrix, in one batched pass: at its
     best threshold, or at the fixed ``threshold`` (then with the bias of the scores
-    themselves when ``soft_bias``)."""
-    params = {name: p.detach() for name, p in model.named_parameters()}
-    buffers = {name: b for name, b in model.named_buffers()}
+    themselves when ``soft_bias``). ``downstream`` (:func:`downstream_of`) runs only the
+    part of the model after the layer."""
     X = torch.from_numpy(split.X)
+    module, inputs = (model, (X,)) if downstream is None else downstream
+    params = {name: p.detach() for name, p in module.named_parameters()}
+    buffers = {name: b for name, b in module.named_buffers()}
 
     def one(weight):
-        out = functional_call(model, ({**params, weight_name: weight}, buffers), (X,))
+        out = functional_call(module, ({**params, weight_name: weight}, buffers), inputs)
         return out.reshape(X.shape[0])
 
     with torch.no_grad():
@@ -119,10 +172,14 @@ def layerwise_optimisation(model: nn.Module, split: Split, *, measure: Measure, 
                            seed: int, calls: int, n_points: int, grid: int | None,
                            layers: Sequence[str] | None, optimiser: str,
                            optimiser_factory=None, objective=None, space: str = "box",
-                           threshold: float | None = None, soft_bias: bool = False) -> dict:
+                           threshold: float | None = None, soft_bias: bool = False,
+                           reuse_upstream: bool = True) -> dict:
     """Run Algorithm 2 on ``model`` (a private copy, modified in place to the best result).
 
     Returns the best layer, its objective and threshold, and the best objective per layer.
+    ``reuse_upstream`` computes the part of the model upstream of each layer once
+    (:func:`downstream_of`; the same scores, faster); False runs the whole model for every
+    candidate.
     """
     chosen = linear_layers(model)
     set_mode(model, False)
@@ -152,6 +209,8 @@ def layerwise_optimisation(model: nn.Module, split: Split, *, measure: Measure, 
                                dimensions=[(-1.0, 1.0, w) for w in weights])
         else:
             search = factory(int(np.prod(shape)), seed + index)
+        downstream = (downstream_of(model, name, torch.from_numpy(split.X)) if reuse_upstream
+                      else None)
         evaluated = 0
         layer_best = (np.inf, 0.0, None)
         while evaluated < calls:
@@ -162,7 +221,7 @@ def layerwise_optimisation(model: nn.Module, split: Split, *, measure: Measure, 
                 (len(points),) + shape)
             values, thresholds = _score_candidates(model, weight_name, candidates, split,
                                                    measure, lam, grid, objective, threshold,
-                                                   soft_bias)
+                                                   soft_bias, downstream)
             search.tell([list(map(float, p)) for p in points], [float(v) for v in values])
             evaluated += len(points)
             k = int(np.argmin(values))
@@ -222,5 +281,6 @@ SPEC = MethodSpec(
     description="layer-wise optimisation (Algorithm 2): a black-box search over one "
                 "layer's weights at a time")
 
-__all__ = ["AskTell", "OPTIMISERS", "SPEC", "SkoptGBRT", "fit", "layerwise_optimisation",
+__all__ = ["AskTell", "OPTIMISERS", "SPEC", "SkoptGBRT", "downstream_of", "fit",
+           "layerwise_optimisation",
            "linear_layers", "make_optimiser"]

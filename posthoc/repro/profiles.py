@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from .._paths import user_folder
-from .._validation import is_integer
+from .._validation import is_fraction, is_integer
 from ..data import CONFIGURATIONS, PAPER_CONFIGURATIONS
 from ..methods import METHODS
 from ..metrics import MEASURES
@@ -213,10 +213,6 @@ def _is_int(v: Any, minimum: int) -> bool:
     return is_integer(v) and v >= minimum
 
 
-def _fraction(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < 1
-
-
 def _parameter_checks(chapter: str) -> dict[str, tuple[Callable[[Any], bool], str]]:
     """Each parameter's check and what it expects, for ``chapter``."""
     ablation = chapter == "ablations"
@@ -234,9 +230,9 @@ def _parameter_checks(chapter: str) -> dict[str, tuple[Callable[[Any], bool], st
         "frontier_methods": (_list_of(list(METHODS)), drawn + ", ".join(METHODS)),
         "multigroup_configs": (_list_of(tuple(CONFIGURATIONS)),
                                drawn + ", ".join(CONFIGURATIONS)),
-        "epsilon": (_fraction, "a number in (0, 1)"),
+        "epsilon": (is_fraction, "a number in (0, 1)"),
         "epsilons": (lambda v: isinstance(v, (list, tuple)) and len(v) > 0
-                     and len(set(v)) == len(v) and all(_fraction(e) for e in v),
+                     and len(set(v)) == len(v) and all(is_fraction(e) for e in v),
                      "a non-empty list of distinct numbers in (0, 1)"),
         "seeds": (lambda v: isinstance(v, (list, tuple)) and len(v) > 0
                   and len(set(v)) == len(v) and all(_is_int(s, 0) for s in v),
