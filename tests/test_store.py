@@ -122,9 +122,14 @@ def _state(pid: int) -> str | None:
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc")
-def test_workers_exit_when_their_parent_is_killed(data_dir, tmp_path):
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
+def test_workers_exit_when_their_parent_is_killed(data_dir, tmp_path, how):
+    # SIGKILL: the workers notice their parent is gone. SIGTERM (the command line's
+    # handler, as Ctrl-C): the run is logged and the cells under way are stopped at once.
     script = textwrap.dedent(f"""
+        import signal, sys
         from posthoc.repro.study import ResultStore, Settings, grid, run_grid
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
         cells = grid(configs=["compas-race"], seeds=[0], measures=["spd", "eod", "aod"],
                      methods=["random"])
         run_grid(cells, Settings(max_epochs=2, method_options={{"random": {{"trials": 4000}}}}),
@@ -139,8 +144,8 @@ def test_workers_exit_when_their_parent_is_killed(data_dir, tmp_path):
         children = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()
                     and _ppid(int(p.name)) == parent.pid and _is_worker(int(p.name))]
     assert len(children) >= 2, "the run should have started its workers"
-    os.kill(parent.pid, signal.SIGKILL)
-    parent.wait()
+    os.kill(parent.pid, getattr(signal, how))
+    parent.wait(timeout=30)
     deadline = time.time() + 10
     while time.time() < deadline and any(_state(pid) not in (None, "Z") for pid in children):
         time.sleep(0.2)

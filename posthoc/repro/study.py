@@ -505,8 +505,13 @@ def run_grid(cells: Sequence[Cell], settings: Settings, store: ResultStore, *,
                     for future in as_completed(futures):
                         finish(*future.result())
                 except BaseException:
-                    # Interrupted or failed: start nothing more, keep what is written.
+                    # Interrupted or failed: keep what is written, start nothing more, and
+                    # stop the cells under way (leaving the pool would wait for them, and
+                    # their results could no longer be written).
+                    processes = list((getattr(pool, "_processes", None) or {}).values())
                     pool.shutdown(wait=False, cancel_futures=True)
+                    for process in processes:
+                        process.terminate()
                     raise
         else:
             for cell, identifier in todo:
