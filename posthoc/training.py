@@ -321,7 +321,7 @@ def cache_dir() -> Path:
 
 
 def cache_key(train: Split, valid: Split, *, seed: int, width: int, depth: int, dropout: float,
-              max_epochs: int, early_stopping: bool) -> str:
+              max_epochs: int, early_stopping: bool, restore: str = "best") -> str:
     """Hash of everything that determines a trained network."""
     spec = {
         "data": _fingerprint(train.X, train.y, valid.X, valid.y),
@@ -329,6 +329,8 @@ def cache_key(train: Split, valid: Split, *, seed: int, width: int, depth: int, 
         "max_epochs": max_epochs, "early_stopping": early_stopping,
         "batch_size": BATCH_SIZE, "version": TRAINING_VERSION, "torch": torch.__version__,
     }
+    if restore != "best":   # the default leaves the keys of networks trained before it alone
+        spec["restore"] = restore
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:24]
 
 
@@ -372,8 +374,9 @@ def _splits(dataset: Dataset | tuple[Split, Split]) -> tuple[Split, Split]:
 def train_networks(dataset: Dataset | tuple[Split, Split], *, seeds: Sequence[int],
                    width: int = 32, depth: int = 10, dropout: float = 0.2,
                    max_epochs: int = MAX_EPOCHS, early_stopping: bool = True,
-                   cache: bool | str | Path = True, progress: bool = True,
-                   workers: int | None = None, return_logs: bool = False):
+                   restore: str = "best", cache: bool | str | Path = True,
+                   progress: bool = True, workers: int | None = None,
+                   return_logs: bool = False):
     """Train one :class:`PaperNet` per seed, all seeds in one batched computation.
 
     Parameters
@@ -390,6 +393,10 @@ def train_networks(dataset: Dataset | tuple[Split, Split], *, seeds: Sequence[in
     early_stopping : bool, default True
         Every 10 epochs compare the validation loss with the best so far; after more than 10
         checks without improvement stop and restore the best weights.
+    restore : {"best", "final"}, default "best"
+        Which weights an early-stopped network keeps: those of its best validation check,
+        or ``"final"``, the weights it stopped with. The authors' code meant to restore
+        the best but kept an uncopied ``state_dict()``, so it kept the final weights.
     cache : bool or path, default True
         Reuse networks saved on disk (``$POSTHOC_CACHE`` or ``~/.cache/posthoc/networks``, or
         the folder given), keyed by everything that determines them; save new ones there.
@@ -424,11 +431,13 @@ def train_networks(dataset: Dataset | tuple[Split, Split], *, seeds: Sequence[in
     check_positive_int("depth", depth, minimum=0)
     check_probability("dropout", dropout)
     check_positive_int("max_epochs", max_epochs)
+    if restore not in ("best", "final"):
+        raise ValueError(f"restore must be 'best' or 'final'; got {restore!r}.")
     if len(train) < 2:
         raise ValueError(f"dataset's training split must hold at least 2 rows; got {len(train)}.")
     folder = None if cache is False else (cache_dir() if cache is True else Path(cache))
     spec = dict(width=width, depth=depth, dropout=float(dropout), max_epochs=max_epochs,
-                early_stopping=bool(early_stopping))
+                early_stopping=bool(early_stopping), restore=restore)
 
     results: dict[int, tuple[dict, TrainingLog]] = {}
     keys = {seed: cache_key(train, valid, seed=seed, **spec) for seed in seeds}
@@ -535,7 +544,7 @@ def _train_in_workers(train: Split, valid: Split, seeds: list[int], *, workers: 
 
 def _train_stacked(train: Split, valid: Split, seeds: list[int], *, width: int, depth: int,
                    dropout: float, max_epochs: int, early_stopping: bool,
-                   report=None) -> list[tuple[dict, TrainingLog]]:
+                   restore: str = "best", report=None) -> list[tuple[dict, TrainingLog]]:
     """The batched training loop. Stopped networks leave the batch.
 
     ``report(n)`` is called with the number of epochs just finished (once per epoch, and
@@ -544,7 +553,8 @@ def _train_stacked(train: Split, valid: Split, seeds: list[int], *, width: int, 
     with torch.inference_mode():  # no autograd bookkeeping: the backward pass is by hand
         return _train_stacked_loop(train, valid, seeds, width=width, depth=depth,
                                    dropout=dropout, max_epochs=max_epochs,
-                                   early_stopping=early_stopping, report=report)
+                                   early_stopping=early_stopping, restore=restore,
+                                   report=report)
 
 
 @dataclass
@@ -624,13 +634,16 @@ class _Schedule:
         return False
 
     def finish(self, i: int, row: int, epoch: int, final_loss: torch.Tensor, stack: _Stack,
-               nets: "_StackedNets", *, early_stopping: bool, last_epoch: bool):
+               nets: "_StackedNets", *, early_stopping: bool, last_epoch: bool,
+               restore: str = "best"):
         """Network ``i``'s state dict and log: its best checked weights, or the current
-        ones (at the end of the budget the final weights count as one more check)."""
+        ones (at the end of the budget the final weights count as one more check; with
+        ``restore="final"`` always the current ones)."""
         log = self.logs[i]
         log.final_lr = float(self.lr[i])
         final_is_best = last_epoch and final_loss <= self.best_loss[i]
-        if early_stopping and self.best_state[i] is not None and not final_is_best:
+        if (early_stopping and restore == "best" and self.best_state[i] is not None
+                and not final_is_best):
             weights, mean, var = self.best_state[i]
             log.best_valid_loss = self.best_loss[i]
         else:
@@ -681,7 +694,7 @@ def _train_epoch(nets: "_StackedNets", stack: _Stack, X: torch.Tensor, y: torch.
 
 def _train_stacked_loop(train: Split, valid: Split, seeds: list[int], *, width: int,
                         depth: int, dropout: float, max_epochs: int, early_stopping: bool,
-                        report) -> list[tuple[dict, TrainingLog]]:
+                        report, restore: str = "best") -> list[tuple[dict, TrainingLog]]:
     X_train = torch.from_numpy(train.X)
     y_train = torch.from_numpy(train.y).to(torch.float32)
     X_valid = torch.from_numpy(valid.X)
@@ -729,7 +742,7 @@ def _train_stacked_loop(train: Split, valid: Split, seeds: list[int], *, width: 
             if row in leaving or last_epoch:
                 finished[i] = schedule.finish(i, row, epoch, valid_loss[row], stack, nets,
                                               early_stopping=early_stopping,
-                                              last_epoch=last_epoch)
+                                              last_epoch=last_epoch, restore=restore)
         if leaving and not last_epoch:
             stack.keep([row for row in range(len(stack.active)) if row not in leaving])
         if report is not None:

@@ -9,7 +9,8 @@ import pytest
 from posthoc.repro.claims import (Verdict, adversarial_claim, best_methods, bootstrap_interval,
                                   few_parameters_claim, fine_tuning_claim, layerwise_claim,
                                   network_claim, random_claim, regression_claim, runtime_claim,
-                                  singular_values_claim, spread_claim, verdict_table)
+                                  singular_values_claim, spread_claim, tied_methods,
+                                  verdict_table)
 
 FINE = ("random", "layerwise", "adversarial")
 POST = ("roc", "eqodds", "calibeqodds")
@@ -89,10 +90,19 @@ def test_random_claim_needs_the_best_in_a_third_of_the_settings():
     assert "in 4 settings the lowest mean objective belongs to a constant" in constant.evidence
 
 
-def test_a_tie_has_no_best_method():
+def test_a_tie_has_no_best_method_and_names_the_tied_ones():
     rows = _rows({("adult-sex", "default", "spd", "random"): [0.1, 0.1],
-                  ("adult-sex", "default", "spd", "adversarial"): [0.1, 0.1 + 1e-13]})
-    assert best_methods(rows)["best"].iloc[0] == ""
+                  ("adult-sex", "default", "spd", "adversarial"): [0.1, 0.1 + 1e-13],
+                  ("adult-sex", "default", "spd", "default"): [0.2, 0.2]})
+    best = best_methods(rows).iloc[0]
+    assert best["best"] == "tie: random = adversarial"
+    assert tied_methods(best["best"]) == ["random", "adversarial"]
+    assert best["top_two"] == ["random", "adversarial"]
+    # 1e-6 apart is no tie.
+    rows = _rows({("adult-sex", "default", "spd", "random"): [0.1, 0.1],
+                  ("adult-sex", "default", "spd", "adversarial"): [0.1, 0.1 + 2e-6]})
+    best = best_methods(rows).iloc[0]
+    assert best["best"] == "random" and tied_methods(best["best"]) == []
 
 
 def _layerwise_rows(spread_lw: float, level: float = 0.15) -> pd.DataFrame:
@@ -135,7 +145,9 @@ def test_adversarial_claim_by_network_kind():
     assert adversarial_claim(_ablation_rows(never)).verdict == "not supported"
     # Ties between two results do not count as wins.
     tied = {arch: 0.20 for arch in better}
-    assert "the best in 0 of" in adversarial_claim(_ablation_rows(tied)).evidence
+    evidence = adversarial_claim(_ablation_rows(tied)).evidence
+    assert "larger (width 64, depth 20): the best in 0 of 4 settings (tied for the lowest in 4)" \
+        in evidence
 
 
 def test_spread_claim_by_hand():

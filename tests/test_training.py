@@ -131,6 +131,21 @@ def test_a_lone_network_stops_early_and_keeps_its_best_weights():
     assert float(restored) == pytest.approx(log.best_valid_loss, rel=1e-5)
 
 
+def test_restore_final_keeps_the_weights_the_network_stopped_with():
+    # The authors' uncopied state_dict: an early-stopped network keeps its final weights,
+    # which are those of a run without early stopping cut at the same epoch.
+    train, valid = synthetic(n=150, seed=0), synthetic(n=150, seed=1)
+    options = dict(seeds=[5], width=8, depth=2, cache=False, progress=False, workers=1,
+                   return_logs=True)
+    best, best_logs = train_networks((train, valid), max_epochs=1001, **options)
+    final, logs = train_networks((train, valid), max_epochs=1001, restore="final", **options)
+    assert logs[0].stopped_early and logs[0].epochs == best_logs[0].epochs
+    cut, _ = train_networks((train, valid), max_epochs=logs[0].epochs, early_stopping=False,
+                            **options)
+    assert _states_equal(final[0], cut[0]) and not _states_equal(final[0], best[0])
+    assert logs[0].best_valid_loss == logs[0].valid_losses[-1] > best_logs[0].best_valid_loss
+
+
 def test_same_seed_same_network_and_the_cache(isolated_cache):
     part = synthetic(seed=2)
     options = dict(width=8, depth=1, max_epochs=5, progress=False)
@@ -185,6 +200,7 @@ def test_training_learns_compas(datasets):
     (dict(seeds=[0], dropout=1.5), r"^dropout"),
     (dict(seeds=[0], max_epochs=0), r"^max_epochs"),
     (dict(seeds=[0], workers=0), r"^workers"),
+    (dict(seeds=[0], restore="last"), r"^restore must be 'best' or 'final'; got 'last'"),
 ])
 def test_training_errors(kwargs, match):
     part = synthetic()
