@@ -135,8 +135,9 @@ checks.round(4)
 # (PaperNet, Adam, ReduceLROnPlateau, minibatches of 64, early stopping; the unit tests check
 # its gradients and Adam steps against PyTorch's own) with one difference: their "restore the
 # best weights" kept an uncopied `state_dict()`, so an early-stopped network kept the weights
-# it stopped with. The next cell trains every dropout-0.5 seed that way too
-# (`restore="final"`) and counts the failures under both.
+# it stopped with. The next cell takes every dropout-0.5 seed's final weights too
+# (`train_networks(..., restore="final")`; one training run gives both, and both are cached)
+# and counts the failures under both.
 
 # %% tags=["hide-input"]
 restored = []

@@ -21,7 +21,7 @@ import tempfile
 import warnings
 from concurrent.futures import ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -396,7 +396,8 @@ def train_networks(dataset: Dataset | tuple[Split, Split], *, seeds: Sequence[in
     restore : {"best", "final"}, default "best"
         Which weights an early-stopped network keeps: those of its best validation check,
         or ``"final"``, the weights it stopped with. The authors' code meant to restore
-        the best but kept an uncopied ``state_dict()``, so it kept the final weights.
+        the best but kept an uncopied ``state_dict()``, so it kept the final weights. One
+        training run gives both, and both are cached.
     cache : bool or path, default True
         Reuse networks saved on disk (``$POSTHOC_CACHE`` or ``~/.cache/posthoc/networks``, or
         the folder given), keyed by everything that determines them; save new ones there.
@@ -441,6 +442,11 @@ def train_networks(dataset: Dataset | tuple[Split, Split], *, seeds: Sequence[in
 
     results: dict[int, tuple[dict, TrainingLog]] = {}
     keys = {seed: cache_key(train, valid, seed=seed, **spec) for seed in seeds}
+    # One training run gives both the best and the final weights (the same trajectory), so
+    # both are cached: asking for the other one later costs no training.
+    other = "final" if restore == "best" else "best"
+    other_keys = {seed: cache_key(train, valid, seed=seed, **{**spec, "restore": other})
+                  for seed in seeds}
     if folder is not None:
         for seed in seeds:
             stored = _load_cached(folder / f"{keys[seed]}.pt")
@@ -453,11 +459,13 @@ def train_networks(dataset: Dataset | tuple[Split, Split], *, seeds: Sequence[in
         workers = min(check_positive_int("workers", workers), len(missing))
         trained = _train_in_workers(train, valid, missing, workers=workers,
                                     progress=progress, spec=spec)
-        for seed, (state, log) in zip(missing, trained):
-            results[seed] = (state, log)
+        for seed, variants in zip(missing, trained):
+            results[seed] = variants[restore]
             if folder is not None:
-                _save_atomic({"state_dict": state, "log": json.dumps(log.__dict__)},
-                             folder / f"{keys[seed]}.pt")
+                for variant, key in ((restore, keys[seed]), (other, other_keys[seed])):
+                    state, log = variants[variant]
+                    _save_atomic({"state_dict": state, "log": json.dumps(log.__dict__)},
+                                 folder / f"{key}.pt")
 
     networks = []
     for seed in seeds:
@@ -492,13 +500,14 @@ def _worker(train: Split, valid: Split, seeds: list[int], spec: dict):
 
 
 def _train_in_workers(train: Split, valid: Split, seeds: list[int], *, workers: int,
-                      progress: bool, spec: dict) -> list[tuple[dict, TrainingLog]]:
-    """Share ``seeds`` out among ``workers`` processes (or train here if one)."""
+                      progress: bool, spec: dict) -> list[dict[str, tuple[dict, TrainingLog]]]:
+    """Share ``seeds`` out among ``workers`` processes (or train here if one); per seed, the
+    ``"best"`` and the ``"final"`` weights with their logs."""
     groups = [seeds[i::workers] for i in range(workers)]
     bar = tqdm(total=spec["max_epochs"] * workers, disable=not progress, leave=False,
                desc=f"training {len(seeds)} network(s) in {workers} process(es)",
                unit="epoch")
-    results: dict[int, tuple[dict, TrainingLog]] = {}
+    results: dict[int, dict[str, tuple[dict, TrainingLog]]] = {}
     try:
         if workers == 1:
             threads = torch.get_num_threads()
@@ -544,8 +553,11 @@ def _train_in_workers(train: Split, valid: Split, seeds: list[int], *, workers: 
 
 def _train_stacked(train: Split, valid: Split, seeds: list[int], *, width: int, depth: int,
                    dropout: float, max_epochs: int, early_stopping: bool,
-                   restore: str = "best", report=None) -> list[tuple[dict, TrainingLog]]:
-    """The batched training loop. Stopped networks leave the batch.
+                   restore: str = "best", report=None
+                   ) -> list[dict[str, tuple[dict, TrainingLog]]]:
+    """The batched training loop. Stopped networks leave the batch. Per seed, the ``"best"``
+    and the ``"final"`` weights (``restore`` is part of the cache key only: one trajectory
+    gives both).
 
     ``report(n)`` is called with the number of epochs just finished (once per epoch, and
     with the epochs skipped when every network has stopped early).
@@ -553,8 +565,7 @@ def _train_stacked(train: Split, valid: Split, seeds: list[int], *, width: int, 
     with torch.inference_mode():  # no autograd bookkeeping: the backward pass is by hand
         return _train_stacked_loop(train, valid, seeds, width=width, depth=depth,
                                    dropout=dropout, max_epochs=max_epochs,
-                                   early_stopping=early_stopping, restore=restore,
-                                   report=report)
+                                   early_stopping=early_stopping, report=report)
 
 
 @dataclass
@@ -634,24 +645,23 @@ class _Schedule:
         return False
 
     def finish(self, i: int, row: int, epoch: int, final_loss: torch.Tensor, stack: _Stack,
-               nets: "_StackedNets", *, early_stopping: bool, last_epoch: bool,
-               restore: str = "best"):
-        """Network ``i``'s state dict and log: its best checked weights, or the current
-        ones (at the end of the budget the final weights count as one more check; with
-        ``restore="final"`` always the current ones)."""
+               nets: "_StackedNets", *, early_stopping: bool, last_epoch: bool
+               ) -> dict[str, tuple[dict, TrainingLog]]:
+        """Network ``i``'s state dict and log twice: ``"best"``, its best checked weights (at
+        the end of the budget the final weights count as one more check), and ``"final"``,
+        the weights it stopped with."""
         log = self.logs[i]
         log.final_lr = float(self.lr[i])
+        current = (stack.flat[row], stack.running[0][:, row], stack.running[1][:, row])
+        final_log = replace(log, best_epoch=epoch, best_valid_loss=log.valid_losses[-1])
         final_is_best = last_epoch and final_loss <= self.best_loss[i]
-        if (early_stopping and restore == "best" and self.best_state[i] is not None
-                and not final_is_best):
-            weights, mean, var = self.best_state[i]
-            log.best_valid_loss = self.best_loss[i]
+        if early_stopping and self.best_state[i] is not None and not final_is_best:
+            best, best_log = self.best_state[i], replace(log, best_valid_loss=self.best_loss[i])
         else:
-            weights, mean, var = (stack.flat[row], stack.running[0][:, row],
-                                  stack.running[1][:, row])
-            log.best_epoch = epoch
-            log.best_valid_loss = log.valid_losses[-1]
-        return nets.state_dict(0, weights[None], (mean[:, None], var[:, None])), log
+            best, best_log = current, final_log
+        return {name: (nets.state_dict(0, weights[None], (mean[:, None], var[:, None])), entry)
+                for name, ((weights, mean, var), entry) in
+                (("best", (best, best_log)), ("final", (current, final_log)))}
 
 
 def _dropout_masks(dropout_gens, active: list[int], dropout: float, batch_sizes: list[int],
@@ -694,7 +704,7 @@ def _train_epoch(nets: "_StackedNets", stack: _Stack, X: torch.Tensor, y: torch.
 
 def _train_stacked_loop(train: Split, valid: Split, seeds: list[int], *, width: int,
                         depth: int, dropout: float, max_epochs: int, early_stopping: bool,
-                        report, restore: str = "best") -> list[tuple[dict, TrainingLog]]:
+                        report) -> list[dict[str, tuple[dict, TrainingLog]]]:
     X_train = torch.from_numpy(train.X)
     y_train = torch.from_numpy(train.y).to(torch.float32)
     X_valid = torch.from_numpy(valid.X)
@@ -712,7 +722,7 @@ def _train_stacked_loop(train: Split, valid: Split, seeds: list[int], *, width: 
                    exp_avg_sq=torch.zeros_like(flat),
                    running=(nets.running_mean, nets.running_var))
     schedule = _Schedule.start(seeds)
-    finished: dict[int, tuple[dict, TrainingLog]] = {}
+    finished: dict[int, dict[str, tuple[dict, TrainingLog]]] = {}
 
     for epoch in range(max_epochs):
         if not stack.active:
@@ -742,7 +752,7 @@ def _train_stacked_loop(train: Split, valid: Split, seeds: list[int], *, width: 
             if row in leaving or last_epoch:
                 finished[i] = schedule.finish(i, row, epoch, valid_loss[row], stack, nets,
                                               early_stopping=early_stopping,
-                                              last_epoch=last_epoch, restore=restore)
+                                              last_epoch=last_epoch)
         if leaving and not last_epoch:
             stack.keep([row for row in range(len(stack.active)) if row not in leaving])
         if report is not None:

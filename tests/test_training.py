@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from posthoc import PaperNet, Split, train_network, train_networks
-from posthoc.training import _StackedNets, adam_step, cache_dir
+from posthoc.training import _StackedNets, adam_step, cache_dir, cache_key
 
 
 def synthetic(n=300, d=6, seed=0):
@@ -151,9 +151,15 @@ def test_same_seed_same_network_and_the_cache(isolated_cache):
     options = dict(width=8, depth=1, max_epochs=5, progress=False)
     first, logs = train_networks((part, part), seeds=[11], return_logs=True, **options)
     assert not logs[0].from_cache
+    # One file for the best weights, one for the final ones: the same training gives both.
     files = list(cache_dir().glob("*.pt"))
-    assert len(files) == 1 and cache_dir() == isolated_cache
-    assert torch.load(files[0], weights_only=True)["state_dict"]
+    assert len(files) == 2 and cache_dir() == isolated_cache
+    assert all(torch.load(path, weights_only=True)["state_dict"] for path in files)
+    final, logs = train_networks((part, part), seeds=[11], restore="final", return_logs=True,
+                                 **options)
+    assert logs[0].from_cache
+    assert _states_equal(final[0], train_networks((part, part), seeds=[11], restore="final",
+                                                  cache=False, **options)[0])
     again, logs = train_networks((part, part), seeds=[11], return_logs=True, **options)
     assert logs[0].from_cache and _states_equal(first[0], again[0])
     fresh = train_networks((part, part), seeds=[11], cache=False, **options)
@@ -167,7 +173,9 @@ def test_a_corrupted_cache_file_is_retrained(isolated_cache):
     part = synthetic(seed=3)
     options = dict(width=4, depth=1, max_epochs=2, progress=False)
     train_networks((part, part), seeds=[1], **options)
-    (path,) = cache_dir().glob("*.pt")
+    key = cache_key(part, part, seed=1, width=4, depth=1, dropout=0.2, max_epochs=2,
+                    early_stopping=True)
+    path = cache_dir() / f"{key}.pt"
     path.write_bytes(b"not a checkpoint")
     with pytest.warns(RuntimeWarning, match=rf"network cache file .*{path.name} is unreadable"):
         _, logs = train_networks((part, part), seeds=[1], return_logs=True, **options)
