@@ -94,6 +94,48 @@ def test_baselines_agree_with_aif360_called_directly(problem, method):
         result.predict(test.X)
 
 
+@pytest.mark.parametrize("favourable", [1, 0])
+@pytest.mark.parametrize("metric", ["Statistical parity difference", "Average odds difference",
+                                    "Equal opportunity difference"])
+def test_reject_option_search_matches_aif360_fit(metric, favourable):
+    """The whole-grid search sets the threshold and margin AIF360's own loop sets: on scores
+    with many exact ties, on every measure and in both label orientations."""
+    from aif360.algorithms.postprocessing import RejectOptionClassification
+
+    from posthoc.methods.baselines import fit_reject_option
+
+    rng = np.random.default_rng(len(metric) + favourable)
+    n = 400
+    a = rng.integers(0, 2, n)
+    y = (rng.random(n) < 0.3 + 0.3 * a).astype(int)
+    scores = np.round(np.clip(0.35 * y + 0.2 * a + rng.normal(0.3, 0.2, n), 0, 1), 2)
+
+    def roc():
+        return RejectOptionClassification(
+            low_class_thresh=0.01, high_class_thresh=0.99, num_class_thresh=100,
+            num_ROC_margin=50, metric_name=metric, metric_ub=0.05, metric_lb=-0.05,
+            unprivileged_groups=[{"a": 0}], privileged_groups=[{"a": 1}])
+
+    expected = roc().fit(_aif360_dataset(y, a, favourable=favourable),
+                         _aif360_dataset(y, a, scores=scores, labels=scores > 0.5,
+                                         favourable=favourable))
+    ours = fit_reject_option(roc(), scores, y, a, favourable=favourable)
+    assert ours.classification_threshold == expected.classification_threshold
+    assert ours.ROC_margin == expected.ROC_margin
+    # An unreachable bound: both fall back to the lowest measure.
+    strict = roc()
+    strict.metric_lb, strict.metric_ub = 5.0, 6.0
+    fallback = roc()
+    fallback.metric_lb, fallback.metric_ub = 5.0, 6.0
+    with pytest.warns(UserWarning):
+        fallback.fit(_aif360_dataset(y, a, favourable=favourable),
+                     _aif360_dataset(y, a, scores=scores, labels=scores > 0.5,
+                                     favourable=favourable))
+    fit_reject_option(strict, scores, y, a, favourable=favourable)
+    assert (strict.classification_threshold, strict.ROC_margin) == (
+        fallback.classification_threshold, fallback.ROC_margin)
+
+
 def test_baselines_release_aif360_metric_objects(problem):
     """AIF360 memoises metric methods keyed by the metric object, keeping every one alive;
     after a baseline is fitted, none of the metric objects it built survives."""
@@ -114,7 +156,7 @@ def test_baselines_release_aif360_metric_objects(problem):
     del metric
     gc.collect()
     assert alive() is not None  # held by AIF360's cache
-    debias(net, valid, "roc", measure="spd", seed=0)
+    debias(net, valid, "calibeqodds", measure="spd", seed=0)
     gc.collect()
     assert alive() is None
     assert sum(len(cache) for cache in _memo_caches()) == 0

@@ -139,15 +139,78 @@ def fit_baseline(method: str, scores: np.ndarray, y: np.ndarray, a: np.ndarray, 
     predictions = (scores > threshold) if labels is None else np.asarray(labels)
     predicted = _aif360_dataset(y, a, scores=scores, labels=predictions.astype(float),
                                 favourable=favourable)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # AIF360's pandas deprecation chatter
-            algorithm = algorithm.fit(truth, predicted)
-    finally:
-        release_metric_caches()
+    if method == "roc":
+        fit_reject_option(algorithm, scores, y, a, favourable=favourable)
+    else:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # AIF360's pandas deprecation chatter
+                algorithm = algorithm.fit(truth, predicted)
+        finally:
+            release_metric_caches()
     return PostProcessor(method, algorithm, threshold,
                          measure=measure if isinstance(measure, str) else "spd", seed=seed,
                          favourable=favourable)
+
+
+def fit_reject_option(algorithm, scores: np.ndarray, y: np.ndarray, a: np.ndarray, *,
+                      favourable: int = 1):
+    """AIF360's ``RejectOptionClassification.fit``, computed at once over its whole grid.
+
+    AIF360 builds two metric objects per grid point (5,000 of them) and computes each rate
+    through pandas; here every point's confusion counts come from one array operation per
+    classification threshold. The grid, the arithmetic (float64 divisions of the same
+    integer counts, in the same order) and the choice (the first point of highest balanced
+    accuracy whose measure lies within the bounds, else the first of lowest measure) are
+    AIF360's, so the threshold and margin it sets are the ones ``algorithm.fit`` would set
+    (a test compares them on every measure and both label orientations).
+    """
+    scores = np.asarray(scores, dtype=float).ravel()
+    positive = np.asarray(y).ravel() == favourable           # the true favourable outcome
+    privileged = np.asarray(a).ravel() == 1
+    groups = {None: np.ones_like(privileged), True: privileged, False: ~privileged}
+    totals = {g: (float(np.sum(positive & rows)), float(np.sum(~positive & rows)),
+                  float(np.sum(rows))) for g, rows in groups.items()}
+    names = {"Statistical parity difference": "spd", "Average odds difference": "aod",
+             "Equal opportunity difference": "eod"}
+    metric = names[algorithm.metric_name]
+    fair, balanced, margins_all, thresholds_all = [], [], [], []
+    for threshold in np.linspace(algorithm.low_class_thresh, algorithm.high_class_thresh,
+                                 algorithm.num_class_thresh):
+        high = threshold if threshold <= 0.5 else (1.0 - threshold)
+        margins = np.linspace(0.0, high, algorithm.num_ROC_margin)
+        critical = ((scores[None, :] <= threshold + margins[:, None])
+                    & (scores[None, :] > threshold - margins[:, None]))
+        predicted = np.where(critical, ~privileged[None, :], (scores > threshold)[None, :])
+        rates = {}
+        for g, rows in groups.items():
+            p, n, count = totals[g]
+            tp = np.sum(predicted & (positive & rows)[None, :], axis=1).astype(np.float64)
+            fp = np.sum(predicted & (~positive & rows)[None, :], axis=1).astype(np.float64)
+            tn = n - fp
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rates[g] = dict(tpr=tp / p, tnr=tn / n, fpr=fp / n, base=(tp + fp) / count)
+        balanced.append(0.5 * (rates[None]["tpr"] + rates[None]["tnr"]))
+        if metric == "spd":
+            fair.append(rates[False]["base"] - rates[True]["base"])
+        elif metric == "aod":
+            fair.append(0.5 * ((rates[False]["fpr"] - rates[True]["fpr"])
+                               + (rates[False]["tpr"] - rates[True]["tpr"])))
+        else:
+            fair.append(rates[False]["tpr"] - rates[True]["tpr"])
+        margins_all.append(margins)
+        thresholds_all.append(np.full_like(margins, threshold))
+    fair, balanced = np.concatenate(fair), np.concatenate(balanced)
+    margins_all, thresholds_all = np.concatenate(margins_all), np.concatenate(thresholds_all)
+    within = (fair >= algorithm.metric_lb) & (fair <= algorithm.metric_ub)
+    if within.any():
+        best = np.where(balanced[within] == np.max(balanced[within]))[0][0]
+    else:
+        within = np.ones(len(fair), dtype=bool)   # AIF360 warns, then takes the lowest
+        best = np.where(fair == np.min(fair))[0][0]
+    algorithm.ROC_margin = margins_all[within][best]
+    algorithm.classification_threshold = thresholds_all[within][best]
+    return algorithm
 
 
 def _algorithm(method: str, measure: Measure, seed: int):
