@@ -12,6 +12,7 @@ import posthoc
 from posthoc import Split, debias, evaluate
 from posthoc.repro.profiles import resolve_notebook
 from posthoc.repro.sensitivity import coefficient_singular_values, concentration
+from posthoc.training import cache_key
 from problems import biased_problem
 
 VALID = biased_problem(200, 1)
@@ -110,7 +111,10 @@ def test_a_foreign_file_in_the_network_cache_is_retrained(isolated_cache):
     train, valid = biased_problem(120, 3), biased_problem(80, 4)
     kwargs = dict(seeds=[0], width=4, depth=1, max_epochs=2, progress=False, workers=1)
     first = posthoc.train_networks((train, valid), **kwargs)[0]
-    (cached,) = list(isolated_cache.glob("*.pt"))
+    key = cache_key(train, valid, seed=0, width=4, depth=1, dropout=0.2, max_epochs=2,
+                    early_stopping=True)
+    cached = isolated_cache / f"{key}.pt"
+    assert cached.is_file()
     torch.save({"something": "else"}, cached)
     with pytest.warns(RuntimeWarning, match=rf"network cache file .*{cached.name} is "
                                             r"unreadable or not a posthoc network"):
