@@ -141,6 +141,7 @@ def test_adversarial_claim_by_network_kind():
     verdict = adversarial_claim(_ablation_rows(only_dropout))
     assert verdict.verdict == "partly supported"
     assert "higher dropout (dropout 0.5): the best in 2 of 2 settings" in verdict.evidence
+    assert "mean rank 1.00 over its 2 non-constant result(s) against 2.00" in verdict.evidence
     never = {arch: 0.25 for arch in better}
     assert adversarial_claim(_ablation_rows(never)).verdict == "not supported"
     # Ties between two results do not count as wins.

@@ -382,8 +382,9 @@ def adversarial_claim(rows: pd.DataFrame) -> Verdict:
         results.append((wins > len(chosen) / 2, improves))
         parts.append(f"{name} ({', '.join(ARCH_LABELS.get(a, a) for a in archs)}): the best in "
                      f"{wins} of {len(chosen)} settings (tied for the lowest in {ties}), "
-                     f"mean rank {ranks['rank'].mean():.2f} "
-                     f"against {ref.mean():.2f} on the paper's network")
+                     f"mean rank {ranks['rank'].mean():.2f} over its {len(ranks)} "
+                     f"non-constant result(s) against {ref.mean():.2f} on the paper's "
+                     "network")
     if not results:
         return Verdict(claim, where, "undecided", criterion, "no results on the other networks.")
     every = all(a and b for a, b in results) and len(results) == len(groups)
