@@ -135,13 +135,13 @@ def fit_baseline(method: str, scores: np.ndarray, y: np.ndarray, a: np.ndarray, 
     post-processor is fitted on (the authors' equalised odds received the true labels).
     """
     algorithm = _algorithm(method, measure, seed)
-    truth = _aif360_dataset(y, a, favourable=favourable)
-    predictions = (scores > threshold) if labels is None else np.asarray(labels)
-    predicted = _aif360_dataset(y, a, scores=scores, labels=predictions.astype(float),
-                                favourable=favourable)
-    if method == "roc":
+    if method == "roc":   # searches the scores alone: no AIF360 datasets needed
         fit_reject_option(algorithm, scores, y, a, favourable=favourable)
     else:
+        truth = _aif360_dataset(y, a, favourable=favourable)
+        predictions = (scores > threshold) if labels is None else np.asarray(labels)
+        predicted = _aif360_dataset(y, a, scores=scores, labels=predictions.astype(float),
+                                    favourable=favourable)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # AIF360's pandas deprecation chatter
@@ -171,9 +171,7 @@ def fit_reject_option(algorithm, scores: np.ndarray, y: np.ndarray, a: np.ndarra
     groups = {None: np.ones_like(privileged), True: privileged, False: ~privileged}
     totals = {g: (float(np.sum(positive & rows)), float(np.sum(~positive & rows)),
                   float(np.sum(rows))) for g, rows in groups.items()}
-    names = {"Statistical parity difference": "spd", "Average odds difference": "aod",
-             "Equal opportunity difference": "eod"}
-    metric = names[algorithm.metric_name]
+    metric = {name: measure for measure, name in ROC_METRICS.items()}[algorithm.metric_name]
     fair, balanced, margins_all, thresholds_all = [], [], [], []
     for threshold in np.linspace(algorithm.low_class_thresh, algorithm.high_class_thresh,
                                  algorithm.num_class_thresh):
