@@ -225,3 +225,26 @@ def test_frontier_points_by_hand():
     assert points.loc[("default", 0.05), "constant"] == 1.0
     figure = plot_frontier(rows)
     assert len(figure.axes) == 1 and figure.axes[0].get_title() == "ACI (sex)"
+
+
+def test_frontier_leaders_by_hand():
+    from posthoc.repro.figures import frontier_leaders
+
+    points = pd.DataFrame({
+        "config": ["a"] * 5 + ["b"] * 2,
+        "method": ["random", "adversarial", "thresholdopt", "fairpredictor", "default",
+                   "random", "thresholdopt"],
+        "epsilon": [0.05] * 7,
+        "abs_bias": [0.04, 0.01, 0.03, 0.06, 0.01, 0.02, 0.08],
+        "accuracy": [0.80, 0.70, 0.83, 0.90, 0.95, 0.60, 0.70]})
+    table = frontier_leaders(points, 0.05).set_index("config")
+    # a: fairpredictor (0.90) is above epsilon and default is no family of the two.
+    assert table.loc["a", "fine-tuning method"] == "random"
+    assert table.loc["a", "post-processing method"] == "thresholdopt"
+    assert table.loc["a", "difference"] == pytest.approx(0.03)
+    # b: the only post-processing point is above epsilon.
+    assert table.loc["b", "fine-tuning accuracy"] == pytest.approx(0.60)
+    assert table.loc["b", "post-processing method"] is None
+    assert np.isnan(table.loc["b", "difference"])
+    with pytest.raises(ValueError, match="epsilon=0.1"):
+        frontier_leaders(points, 0.1)

@@ -212,6 +212,36 @@ def frontier_points(rows: pd.DataFrame, split: str = "test", *, n_boot: int = 20
     return pd.DataFrame(out)
 
 
+def frontier_leaders(points: pd.DataFrame, epsilon: float) -> pd.DataFrame:
+    """Per configuration and family (fine-tuning, post-processing), the method of highest
+    mean accuracy among those of :func:`frontier_points` at tolerance ``epsilon`` whose mean
+    |bias| is within it; one row per configuration, NaN where no method of a family is."""
+    at = points[np.isclose(points["epsilon"], epsilon)
+                & (points["abs_bias"] <= epsilon)].copy()
+    if at.empty:
+        raise ValueError(f"epsilon={epsilon!r}: no frontier point at this tolerance has its "
+                         "mean |bias| within it.")
+    at["family"] = at["method"].map(lambda m: METHODS[m].family)
+    out = {}
+    for (config, family), group in at.groupby(["config", "family"]):
+        if family not in ("fine-tuning", "post-processing"):
+            continue
+        best = group.loc[group["accuracy"].idxmax()]
+        out.setdefault(config, {})[family] = (best["method"], best["accuracy"])
+    rows = []
+    for config in dict.fromkeys(points["config"]):
+        found = out.get(config, {})
+        row = {"config": config}
+        for family in ("fine-tuning", "post-processing"):
+            method, accuracy = found.get(family, (None, np.nan))
+            row[f"{family} method"] = method
+            row[f"{family} accuracy"] = accuracy
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    table["difference"] = table["post-processing accuracy"] - table["fine-tuning accuracy"]
+    return table
+
+
 def plot_frontier(rows: pd.DataFrame, split: str = "test", *, axes=None, n_boot: int = 2000):
     """One panel per configuration: each method's mean |bias| against mean accuracy at each
     tolerance ε (a line through the tolerances, the ε beside each point), with 95% bootstrap
@@ -242,5 +272,5 @@ def plot_frontier(rows: pd.DataFrame, split: str = "test", *, axes=None, n_boot:
     return _finish(axes)
 
 
-__all__ = ["MARKERS", "colour", "frontier_points", "measure_label", "plot_ablation",
-           "plot_frontier", "plot_objectives", "plot_perturbation", "plot_tradeoff"]
+__all__ = ["MARKERS", "colour", "frontier_leaders", "frontier_points", "measure_label",
+           "plot_ablation", "plot_frontier", "plot_objectives", "plot_perturbation", "plot_tradeoff"]
