@@ -40,14 +40,16 @@ def test_summary_and_objective_table_by_hand():
     rows = _rows()
     stats = summary(rows, "test").set_index(["arch", "method"])
     assert stats.loc[("default", "random"), "objective"] == pytest.approx(0.06)
-    assert stats.loc[("default", "random"), "objective_std"] == pytest.approx(np.std([0.05, 0.07], ddof=1))
+    assert stats.loc[("default", "random"), "objective_std"] == pytest.approx(
+        np.std([0.05, 0.07], ddof=1))
     assert stats.loc[("default", "random"), "abs_bias"] == pytest.approx(0.06)
     assert stats.loc[("default", "random"), "seeds"] == 2
     table = objective_table(rows, "test")
     assert list(table.columns) == ["Default", "Random", "LayerwiseOpt", "Adversarial", "ROC",
                                    "EqOdds", "CalibEqOdds"]
     # Random, layer-wise and adversarial tie at 0.06 on the paper's network: all starred.
-    starred = [c for c in table.columns if str(table.loc[("adult-sex", "default", "spd"), c]).endswith("*")]
+    cell = table.loc[("adult-sex", "default", "spd")]
+    starred = [c for c in table.columns if str(cell[c]).endswith("*")]
     assert starred == ["Random", "LayerwiseOpt", "Adversarial"]
     assert table.loc[("adult-sex", "default", "spd"), "Random"] == "0.060 ± 0.014 *"
 
@@ -225,6 +227,12 @@ def test_frontier_points_by_hand():
     assert points.loc[("default", 0.05), "constant"] == 1.0
     figure = plot_frontier(rows)
     assert len(figure.axes) == 1 and figure.axes[0].get_title() == "ACI (sex)"
+    labels = sorted(text.get_text() for text in figure.axes[0].texts)
+    assert labels == ["0.05", "0.05", "0.1"]      # random's two tolerances, default's one
+    # A method whose result does not depend on epsilon gets one label for every tolerance.
+    same = pd.concat([rows[rows["method"] == "default"].assign(epsilon=e) for e in (0.05, 0.1)])
+    figure = plot_frontier(same)
+    assert [text.get_text() for text in figure.axes[0].texts] == ["every ε"]
 
 
 def test_frontier_leaders_by_hand():

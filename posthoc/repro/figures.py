@@ -192,6 +192,8 @@ def frontier_points(rows: pd.DataFrame, split: str = "test", *, n_boot: int = 20
     rng = np.random.default_rng(seed)
     out = []
     for (config, method, epsilon), group in rows.groupby(["config", "method", "epsilon"]):
+        if "seed" in group:         # the same mean whatever the order the store gave
+            group = group.sort_values("seed", kind="stable")
         values = np.stack([group[f"{split}_bias"].abs().to_numpy(dtype=float),
                            group[f"{split}_accuracy"].to_numpy(dtype=float)], axis=1)
         values = values[~np.isnan(values).any(axis=1)]
@@ -242,6 +244,18 @@ def frontier_leaders(points: pd.DataFrame, epsilon: float) -> pd.DataFrame:
     return table
 
 
+def _coinciding(line: pd.DataFrame) -> dict[tuple[float, float], str]:
+    """One label per distinct point of a method's line: its tolerances joined, or "every ε"
+    for a method that ignores ε, such as the unmodified network."""
+    labels: dict[tuple[float, float], list[str]] = {}
+    for _, point in line.iterrows():
+        key = (round(float(point["abs_bias"]), 9), round(float(point["accuracy"]), 9))
+        labels.setdefault(key, []).append(f"{point['epsilon']:g}")
+    if len(labels) == 1 and len(line) > 1:
+        return {key: "every ε" for key in labels}
+    return {key: ", ".join(values) for key, values in labels.items()}
+
+
 def plot_frontier(rows: pd.DataFrame, split: str = "test", *, axes=None, n_boot: int = 2000):
     """One panel per configuration: each method's mean |bias| against mean accuracy at each
     tolerance ε (a line through the tolerances, the ε beside each point), with 95% bootstrap
@@ -262,9 +276,9 @@ def plot_frontier(rows: pd.DataFrame, split: str = "test", *, axes=None, n_boot:
                         markersize=5, linewidth=1, capsize=2, label=method_label(method),
                         markerfacecolor="white" if (line["constant"] > 0.5).all()
                         else colour(method))
-            for _, point in line.iterrows():
-                ax.annotate(f"{point['epsilon']:g}", (point["abs_bias"], point["accuracy"]),
-                            fontsize=6, xytext=(3, 3), textcoords="offset points")
+            for (x, y), epsilons in _coinciding(line).items():
+                ax.annotate(epsilons, (x, y), fontsize=6, xytext=(3, 3),
+                            textcoords="offset points")
         ax.set_xlabel(f"|bias| ({split} split)")
         ax.set_ylabel(f"accuracy ({split} split)")
         ax.set_title(PAPER_LABELS.get(config, config))
@@ -273,4 +287,5 @@ def plot_frontier(rows: pd.DataFrame, split: str = "test", *, axes=None, n_boot:
 
 
 __all__ = ["MARKERS", "colour", "frontier_leaders", "frontier_points", "measure_label",
-           "plot_ablation", "plot_frontier", "plot_objectives", "plot_perturbation", "plot_tradeoff"]
+           "plot_ablation", "plot_frontier", "plot_objectives", "plot_perturbation",
+           "plot_tradeoff"]
