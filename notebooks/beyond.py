@@ -60,6 +60,7 @@ import pandas as pd
 from myst_nb import glue
 
 import posthoc
+from posthoc.diagnostics import majority_share
 from posthoc.repro.claims import best_methods, fine_tuning_claim
 from posthoc.repro.comparison import describe, method_label, objective_table, ranks
 from posthoc.repro.figures import frontier_leaders, frontier_points, plot_frontier
@@ -199,6 +200,7 @@ leaders.assign(config=leaders["config"].map(lambda c: PAPER_LABELS.get(c, c))).r
 # more accuracy than any fine-tuning method (the largest difference either way:
 # {glue:text}`frontier_largest_gap`). Post-processing pays for it at prediction time: it
 # needs every person's group.
+
 # %% [markdown]
 # ## 4. More than two groups, and a certified selection
 #
@@ -211,7 +213,7 @@ several = rows[rows["config"].isin(settings["multigroup_configs"])]
 majority = {}    # a constant classifier's test accuracy: the larger class's share
 for name in settings["multigroup_configs"]:
     data = posthoc.load_dataset(name)
-    majority[name] = max(data.test.y.mean(), 1 - data.test.y.mean())
+    majority[name] = majority_share(data.test)
     counts = pd.Series(data.test.a).value_counts().reindex(range(len(data.group_names)),
                                                             fill_value=0)
     print(f"{name}: " + ", ".join(f"{group} {int(n)}" for group, n in

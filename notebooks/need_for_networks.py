@@ -44,7 +44,7 @@ from myst_nb import glue
 
 from posthoc.repro.claims import network_claim
 from posthoc.repro.models import best_models, failed_networks, model_runs, table3
-from posthoc.repro.paper import format_mean_std, paper_value
+from posthoc.repro.paper import format_mean_std, format_range, paper_value
 from posthoc.repro.profiles import resolve_notebook
 
 settings = resolve_notebook("need_for_networks", globals())
@@ -110,8 +110,7 @@ glue("compas_accuracy", format_mean_std(compas.mean(), compas.std()), display=Fa
 glue("weakest_seed", int(weakest), display=False)
 glue("weakest_accuracy", f"{compas[weakest]:.3f}", display=False)
 glue("others_count", len(others), display=False)
-glue("others_range", f"{others.min():.3f}" if f"{others.min():.3f}" == f"{others.max():.3f}"
-     else f"between {others.min():.3f} and {others.max():.3f}", display=False)
+glue("others_range", format_range(others.min(), others.max()), display=False)
 glue("others_accuracy", format_mean_std(others.mean(), others.std()), display=False)
 glue("paper_compas_accuracy", format_mean_std(paper_mean, paper_std), display=False)
 failed

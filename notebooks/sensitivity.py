@@ -48,7 +48,7 @@ from posthoc.repro.claims import (few_parameters_claim, regression_claim,
                                   singular_values_claim, spread_claim)
 from posthoc.repro.comparison import paper_comparison
 from posthoc.repro.figures import plot_perturbation
-from posthoc.repro.paper import paper_value
+from posthoc.repro.paper import format_range, paper_value
 from posthoc.repro.profiles import resolve_notebook
 from posthoc.repro.sensitivity import (AUTHORS_SPREAD, coefficient_singular_values,
                                        concentration, noise_concentration,
@@ -136,12 +136,11 @@ for verdict in (regression_claim(studies, paper_r2),
                 singular_values_claim(singular, noise_singular)):
     print(verdict, end="\n\n")
 shares = studies["coef"].map(lambda coef: concentration(coef, (0.5,))[0.5])
-glue("share_half", f"{shares.min():.1%}" if f"{shares.min():.1%}" == f"{shares.max():.1%}"
-     else f"{shares.min():.1%} to {shares.max():.1%}", display=False)
+glue("share_half", format_range(shares.min(), shares.max(), ".1%"), display=False)
 glue("noise_share_half", f"{np.median(noise_shares):.1%}", display=False)
 glue("largest_singular", f"{singular.max():.3f}", display=False)
 low, high = np.quantile(noise_singular.max(axis=1), [0.025, 0.975])
-glue("noise_largest_singular", f"{low:.3f} to {high:.3f}", display=False)
+glue("noise_largest_singular", format_range(low, high), display=False)
 
 # %% [markdown]
 # ## What we conclude

@@ -58,4 +58,14 @@ def format_mean_std(mean: float, std: float | None, digits: int = 3) -> str:
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
-__all__ = ["PAPER_LABELS", "format_mean_std", "paper_numbers", "paper_value"]
+def format_range(low: float, high: float, spec: str = ".3f") -> str:
+    """``"0.650 to 0.675"``, or one value when both print the same.
+
+    >>> format_range(0.6504, 0.6749), format_range(0.2351, 0.2349, ".1%")
+    ('0.650 to 0.675', '23.5%')
+    """
+    first, last = format(low, spec), format(high, spec)
+    return first if first == last else f"{first} to {last}"
+
+
+__all__ = ["PAPER_LABELS", "format_mean_std", "format_range", "paper_numbers", "paper_value"]
