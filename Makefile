@@ -8,10 +8,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PROFILE ?= quick
-# Execution order: the ablation reuses the main comparison's results, and every chapter that
-# adds study cells runs before the reproducibility chapter, which reports the store's runs;
-# the table of contents orders the chapters for reading.
-NOTEBOOKS := $(addprefix notebooks/,$(addsuffix .py,need_for_networks sensitivity main_comparison ablations beyond reproducibility own_model teaching))
+# Execution order: posthoc.repro.chapters.EXECUTION_ORDER (tests/test_chapters.py checks that
+# this list, _toc.yml and the chapter records agree); the table of contents orders the
+# chapters for reading.
+NOTEBOOKS := $(addprefix notebooks/,$(addsuffix .py,intro need_for_networks sensitivity main_comparison ablations beyond reproducibility own_model teaching))
 NBVAL_DIR := _build/nbval
 WHEEL_DIR := _build/wheel
 

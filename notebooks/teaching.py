@@ -25,7 +25,7 @@
 # | Chapter | Learning goals |
 # | --- | --- |
 # | The need for neural networks | Compare models fairly: the same split, several seeds, mean and spread; see how a protocol choice (thresholds, a tuned baseline) moves a comparison; recognise a network that never trained |
-# | Sensitivity of bias to the seed | Tell variation from signal: bias varies with the seed far more than accuracy; check a statistic against what noise gives; see why a model scored on the rows it was fitted on proves nothing |
+# | Sensitivity of bias to the seed | Tell variation from signal: test whether bias varies with the seed more than accuracy, and whether a spread agrees with the paper's; check a statistic against what noise gives; see why a model scored on the rows it was fitted on proves nothing |
 # | The main comparison | Read a fairness–accuracy objective; see why a weighted objective can reward predicting one class for everyone; judge a claim by a criterion fixed in advance, with intervals over seeds |
 # | Ablations | Vary one design choice at a time; see how dropout and BatchNorm interact; count degenerate results before ranking methods |
 # | Reproducibility | Put every reported number beside ours; separate the paper's description from the authors' code; measure the effect of each difference |
@@ -64,11 +64,11 @@ profile = "quick"  # the profile this page is built with (its chapter times are 
 import pandas as pd
 
 from posthoc.repro.book import chapter_times, exercises
+from posthoc.repro.chapters import BOOK_CHAPTERS
 from posthoc.repro.profiles import PROFILES, resolve_notebook
 
 settings = resolve_notebook("teaching", globals())
-chapters = ["need_for_networks", "sensitivity", "main_comparison", "ablations",
-            "reproducibility", "own_model", "beyond"]
+chapters = [c.name for c in BOOK_CHAPTERS]
 
 # %% [markdown]
 # ## How long each chapter takes

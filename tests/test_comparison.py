@@ -46,12 +46,51 @@ def test_summary_and_objective_table_by_hand():
     assert stats.loc[("default", "random"), "seeds"] == 2
     table = objective_table(rows, "test")
     assert list(table.columns) == ["Default", "Random", "LayerwiseOpt", "Adversarial", "ROC",
-                                   "EqOdds", "CalibEqOdds"]
+                                   "EqOdds", "CalibEqOdds", "one-class left out"]
     # Random, layer-wise and adversarial tie at 0.06 on the paper's network: all starred.
     cell = table.loc[("adult-sex", "default", "spd")]
     starred = [c for c in table.columns if str(cell[c]).endswith("*")]
     assert starred == ["Random", "LayerwiseOpt", "Adversarial"]
     assert table.loc[("adult-sex", "default", "spd"), "Random"] == "0.060 ± 0.014 *"
+    # Random one-class (0.5% positive) on both seeds: marked, counted, never starred; the
+    # one-class reference sits beside, marked where it beats every method.
+    rows.loc[rows["method"] == "random", "test_positive_rate"] = 0.005
+    table = objective_table(rows, "test", reference={"adult-sex": 0.05})
+    cell = table.loc[("adult-sex", "default", "spd")]
+    assert cell["Random"] == "0.060 ± 0.014 †" and cell["one-class left out"] == 1
+    assert [c for c in table.columns if str(cell[c]).endswith("*")] == ["LayerwiseOpt",
+                                                                         "Adversarial"]
+    assert cell["one class (majority)"] == "0.050 ▲"
+    assert objective_table(rows, "test", reference={"adult-sex": 0.07}).loc[
+        ("adult-sex", "default", "spd"), "one class (majority)"] == "0.070"
+    # A one-class result has no rank, and is no family's best.
+    order = ranks(rows, "test").loc[("adult-sex", "default", "spd")]
+    assert pd.isna(order["Random"]) and order["LayerwiseOpt"] == 1
+    families = fine_tuning_vs_post_processing(rows, "test").iloc[0]
+    assert families["best fine-tuning"] != "Random" and families["one-class left out"] == 1
+
+
+def test_spread_comparison_tests_the_ratio_of_variances():
+    from scipy.stats import f
+
+    from posthoc.repro.comparison import spread_comparison
+    from posthoc.repro.reported import variance_ratio_test
+
+    # The paper's Adult SPD std is 0.011 over 10 seeds; ours 0.033: variance 9 times larger.
+    rng = np.random.default_rng(0)
+    spd = rng.standard_normal(10)
+    spd = -0.2 + 0.033 * (spd - spd.mean()) / spd.std(ddof=1)
+    table1 = pd.DataFrame({"config": "adult-sex", "seed": range(10), "spd": spd,
+                           "eod": spd, "aod": spd, "accuracy": 0.855})
+    rows = spread_comparison(table1).set_index("quantity")
+    spd_row = rows.loc["std(spd)"]
+    assert spd_row["ours"] == pytest.approx(0.033) and spd_row["paper"] == 0.011
+    assert spd_row["variance_ratio"] == pytest.approx(9.0)
+    assert spd_row["variance_p"] == pytest.approx(2 * f.sf(9.0, 9, 9))
+    assert not spd_row["spread_consistent"]
+    # Our accuracy does not vary: ratio 0, far below the paper's 0.002.
+    assert rows.loc["std(accuracy)", "variance_ratio"] == pytest.approx(0.0, abs=1e-20)
+    assert variance_ratio_test(0.01, 10, 0.01) == pytest.approx((1.0, 1.0))
 
 
 def test_ranks_families_and_paired_wins():
@@ -224,7 +263,7 @@ def test_frontier_points_by_hand():
     assert two["abs_bias"] == pytest.approx(0.03) and two["accuracy"] == pytest.approx(0.82)
     assert two["networks"] == 2 and 0.02 <= two["abs_bias_low"] <= two["abs_bias_high"] <= 0.04
     assert np.isnan(points.loc[("random", 0.1), "abs_bias_low"])     # one network
-    assert points.loc[("default", 0.05), "constant"] == 1.0
+    assert points.loc[("default", 0.05), "one_class"] == 1.0
     figure = plot_frontier(rows)
     assert len(figure.axes) == 1 and figure.axes[0].get_title() == "ACI (sex)"
     labels = sorted(text.get_text() for text in figure.axes[0].texts)

@@ -107,3 +107,25 @@ def test_training_mode_health_uses_dropout_and_batch_statistics_and_restores_the
         scores = model(torch.from_numpy(X)).reshape(-1).numpy()
     model.eval()
     assert first["accuracy"] == pytest.approx(np.mean((scores >= 0.5) == split.y))
+
+
+def test_one_class_at_the_documented_share_and_the_reference_objectives():
+    from posthoc.diagnostics import (ONE_CLASS_SHARE, is_one_class, one_class_objective,
+                                     one_class_share)
+
+    assert ONE_CLASS_SHARE == 0.99
+    # 10 of 1000 people get the other decision: exactly at the share, one-class; 11: not.
+    assert is_one_class(np.r_[np.zeros(990), np.ones(10)])
+    assert not is_one_class(np.r_[np.zeros(989), np.ones(11)])
+    assert one_class_share(np.r_[np.ones(3), np.zeros(1)]) == 0.75
+    rates = is_one_class(positive_rate=np.array([0.01, 0.011, 0.99, np.nan]))
+    assert rates.tolist() == [True, False, True, False]
+    with pytest.raises(ValueError, match="share must be in"):
+        is_one_class(np.ones(3), share=0.4)
+    with pytest.raises(TypeError, match="either predictions or positive_rate"):
+        is_one_class()
+    split = _split([1, 0, 0, 0])
+    assert one_class_objective(split, lam=0.75) == pytest.approx(constant_objective(split))
+    assert one_class_objective(split, objective="certified") == 0.5
+    with pytest.raises(ValueError, match="objective must be"):
+        one_class_objective(split, objective="accuracy")

@@ -14,9 +14,11 @@ import pandas as pd
 from scipy.stats import wilcoxon
 
 from .._validation import check_choice
+from ..diagnostics import is_one_class
 from ..methods import METHODS, methods_of
 from .paper import PAPER_LABELS, format_mean_std, paper_numbers
-from .sensitivity import AUTHORS_SPREAD
+from .reported import (AUTHORS_PROTOCOL, COMPARISON_COLUMNS, against_paper, paper_comparison,
+                       paper_time_estimate, spread_comparison)
 
 SPLITS = ("valid", "test")
 #: Mean objectives closer than this count as tied (they are means of the same numbers).
@@ -61,37 +63,69 @@ def _relabel(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def one_class_flags(rows: pd.DataFrame, split: str = "test") -> pd.Series:
+    """Per row: whether its result is one-class on ``split``
+    (:func:`posthoc.diagnostics.is_one_class` of ``{split}_positive_rate``); rows that
+    record only whether the result is exactly constant use that; a row without a result is
+    not one-class."""
+    rate = f"{split}_positive_rate"
+    if rate in rows:
+        return pd.Series(is_one_class(positive_rate=rows[rate].to_numpy(dtype=float)),
+                         index=rows.index)
+    if f"{split}_constant" in rows:
+        return rows[f"{split}_constant"].fillna(False).astype(bool)
+    return pd.Series(False, index=rows.index)
+
+
 def summary(rows: pd.DataFrame, split: str = "test") -> pd.DataFrame:
     """Mean and standard deviation over seeds of objective, |bias| and accuracy, with the
-    number of seeds and the share of seeds whose result is a constant classifier
-    (``constant``; 0 when the rows do not record it), per configuration, architecture,
-    measure and method."""
+    number of seeds and the share of seeds whose result is one-class (``one_class``:
+    :func:`one_class_flags`), per configuration, architecture, measure and method."""
     _check(rows, split)
-    constant = (rows[f"{split}_constant"].astype(float) if f"{split}_constant" in rows
-                else 0.0)
     frame = rows.assign(abs_bias=rows[f"{split}_bias"].abs(),
                         objective=rows[f"{split}_objective"],
-                        accuracy=rows[f"{split}_accuracy"], constant=constant)
+                        accuracy=rows[f"{split}_accuracy"],
+                        one_class=one_class_flags(rows, split).astype(float))
     keys = ["config", "arch", "measure", "method"]
     out = frame.groupby(keys).agg(
         seeds=("seed", "nunique"), objective=("objective", "mean"),
         objective_std=("objective", "std"), abs_bias=("abs_bias", "mean"),
         abs_bias_std=("abs_bias", "std"), accuracy=("accuracy", "mean"),
-        accuracy_std=("accuracy", "std"), constant=("constant", "mean")).reset_index()
+        accuracy_std=("accuracy", "std"), one_class=("one_class", "mean")).reset_index()
     return out
 
 
-def objective_table(rows: pd.DataFrame, split: str = "test") -> pd.DataFrame:
+#: The column of :func:`objective_table` that holds the one-class reference.
+REFERENCE_LABEL = "one class (majority)"
+
+
+def objective_table(rows: pd.DataFrame, split: str = "test", *,
+                    reference: dict[str, float] | None = None) -> pd.DataFrame:
     """Objective (mean ± std over seeds), one row per configuration, architecture and
-    measure, one column per method; the best method's cell is marked with ``*``."""
+    measure, one column per method. ``*`` marks the lowest mean among results that are not
+    one-class (most seeds one-class: marked ``†`` and never the best); ``one-class left
+    out`` counts them. ``reference`` (per configuration, the objective of predicting the
+    majority class on the split) adds it as the column :data:`REFERENCE_LABEL`, marked
+    ``▲`` where it is lower than every method's mean."""
     stats = summary(rows, split)
     stats["cell"] = [format_mean_std(m, s) for m, s in zip(stats["objective"],
                                                            stats["objective_std"])]
-    lowest = stats.groupby(["config", "arch", "measure"])["objective"].transform("min")
-    best = stats["objective"] <= lowest + _TIE
+    excluded = stats["one_class"] > 0.5
+    useful = stats["objective"].where(~excluded)
+    lowest = useful.groupby([stats["config"], stats["arch"], stats["measure"]]).transform("min")
+    best = ~excluded & (stats["objective"] <= lowest + _TIE)
     stats.loc[best, "cell"] = stats.loc[best, "cell"] + " *"
-    return _relabel(stats.pivot(index=["config", "arch", "measure"], columns="method",
-                                values="cell"))
+    stats.loc[excluded, "cell"] = stats.loc[excluded, "cell"] + " †"
+    keys = ["config", "arch", "measure"]
+    table = _relabel(stats.pivot(index=keys, columns="method", values="cell"))
+    table["one-class left out"] = excluded.groupby([stats[k] for k in keys]).sum().astype(int)
+    if reference is not None:
+        floor = stats.groupby(keys)["objective"].min()
+        values = pd.Series([reference.get(c, np.nan) for c in table.index.get_level_values(0)],
+                           index=table.index)
+        table[REFERENCE_LABEL] = [f"{v:.3f}" + (" ▲" if v < floor.loc[i] else "")
+                                  for i, v in values.items()]
+    return table
 
 
 def runtime_table(rows: pd.DataFrame) -> pd.DataFrame:
@@ -119,11 +153,13 @@ def runtime_table(rows: pd.DataFrame) -> pd.DataFrame:
 
 def fine_tuning_vs_post_processing(rows: pd.DataFrame, split: str = "test") -> pd.DataFrame:
     """Per configuration and measure (paper's network): the mean objective of each family's
-    best method and of each family on average, and which family wins."""
+    best method and of each family on average, and which family wins; results one-class on
+    most seeds are left out (``one-class left out`` counts them)."""
     stats = summary(rows[rows["arch"] == "default"], split)
     out = []
     for (config, measure), group in stats.groupby(["config", "measure"]):
-        by = group.set_index("method")["objective"]
+        useful = group[group["one_class"] <= 0.5]
+        by = useful.set_index("method")["objective"]
         fine = by.reindex(methods_of("fine-tuning")).dropna()
         post = by.reindex(methods_of("post-processing")).dropna()
         if fine.empty or post.empty:
@@ -134,20 +170,25 @@ def fine_tuning_vs_post_processing(rows: pd.DataFrame, split: str = "test") -> p
                     "best post-processing": method_label(post.idxmin()),
                     "best post-processing objective": post.min(),
                     "fine-tuning mean": fine.mean(), "post-processing mean": post.mean(),
-                    "fine-tuning wins": bool(fine.min() < post.min())})
+                    "fine-tuning wins": bool(fine.min() < post.min()),
+                    "one-class left out": len(group) - len(useful)})
     return pd.DataFrame(out)
 
 
 def ranks(rows: pd.DataFrame, split: str = "test", *, arch: str | None = "default"
           ) -> pd.DataFrame:
     """Rank (1 = lowest mean objective) of each method per configuration, architecture and
-    measure; ``arch=None`` keeps every architecture."""
+    measure, among the results that are not one-class on most seeds (those have no rank);
+    ``arch=None`` keeps every architecture."""
     stats = summary(rows if arch is None else rows[rows["arch"] == arch], split)
-    stats["rank"] = (stats["objective"] / _TIE).round().groupby(
-        [stats["config"], stats["arch"], stats["measure"]]).rank(method="min")
+    useful = stats[stats["one_class"] <= 0.5].copy()
+    useful["rank"] = (useful["objective"] / _TIE).round().groupby(
+        [useful["config"], useful["arch"], useful["measure"]]).rank(method="min")
+    stats = stats.merge(useful[["config", "arch", "measure", "method", "rank"]], how="left",
+                        on=["config", "arch", "measure", "method"])
     table = _relabel(stats.pivot(index=["config", "arch", "measure"], columns="method",
                                  values="rank"))
-    return table.astype(int)
+    return table.astype("Int64")
 
 
 def paired_wins(rows: pd.DataFrame, a: str, b: str, split: str = "test") -> pd.DataFrame:
@@ -262,145 +303,8 @@ def significantly_lower(tests: pd.DataFrame, level: float = 0.05) -> int:
     return int(((tests["p_value"] < level) & (tests["median_difference"] < 0)).sum())
 
 
-def against_paper(ours_mean: float, ours_std: float | None, paper_mean: float,
-                  paper_std: float | None, *, resolution: float = 0.0005) -> dict:
-    """Ours beside the paper's number: the difference and whether ours lies within the
-    paper's mean ± 2 standard deviations. A standard deviation the paper prints as 0.000
-    (or omits) is taken as ``resolution``, half a unit of its last printed digit."""
-    sigma = resolution if paper_std is None or pd.isna(paper_std) else max(paper_std,
-                                                                            resolution)
-    difference = ours_mean - paper_mean
-    return {"ours": ours_mean, "ours_std": ours_std, "paper": paper_mean,
-            "paper_std": paper_std, "difference": difference,
-            "within_2_sigma": bool(abs(difference) <= 2 * sigma)}
-
-
-#: The columns of ``comparison.csv`` (:func:`paper_comparison`).
-COMPARISON_COLUMNS = ["table", "config", "quantity", "model", "protocol", "paper", "paper_std",
-                      "ours", "ours_std", "difference", "within_2_sigma", "n_failed_networks",
-                      "cause"]
-
-#: What the authors' code did differently, by table (the ``authors_code`` protocol).
-AUTHORS_PROTOCOL = {"table3": "each model's threshold at its best validation accuracy and "
-                              "LogisticRegressionCV",
-                    "appendixA": "soft SPD, scored on deltas it was mostly fitted on"}
-
-
-def _outlier_cause(values: np.ndarray, seeds: np.ndarray, paper_mean: float,
-                   paper_std: float, quantity: str) -> str:
-    """If one seed lies far below the others (more than 5 median absolute deviations) and
-    ours lies within the paper's ± 2σ without it, say so with the numbers."""
-    if len(values) < 4:
-        return ""
-    low = int(np.argmin(values))
-    rest = np.delete(values, low)
-    spread = np.median(np.abs(rest - np.median(rest)))
-    if values[low] >= np.median(rest) - 5 * max(spread, 1e-9):
-        return ""
-    line = against_paper(float(rest.mean()), float(rest.std(ddof=1)), paper_mean, paper_std)
-    if not line["within_2_sigma"]:
-        return ""
-    return (f"seed {int(seeds[low])}'s network reached only {quantity} {values[low]:.3f} "
-            f"(the others {rest.min():.3f} to {rest.max():.3f}); without it ours is "
-            f"{rest.mean():.3f} ± {rest.std(ddof=1):.3f}, within the paper's ± 2σ")
-
-
-def _protocol_causes(frame: pd.DataFrame) -> pd.Series:
-    """For a row outside ± 2σ under our protocol whose authors'-code row lies within: the
-    protocol is the cause, with the authors' number."""
-    causes = frame["cause"].copy()
-    key = ["table", "config", "quantity", "model"]
-    authors = frame[frame["protocol"] == "authors_code"].set_index(key)
-    for index, row in frame.iterrows():
-        if row["within_2_sigma"] or row["protocol"] == "authors_code" or causes[index]:
-            continue
-        match = tuple(row[k] for k in key)
-        if match in authors.index and authors.loc[match, "within_2_sigma"]:
-            causes[index] = (f"the protocol: the authors' code ({AUTHORS_PROTOCOL[row['table']]}) "
-                             f"gives {authors.loc[match, 'ours']:.3f}, within the paper's ± 2σ")
-    return causes
-
-
-def paper_comparison(table1_rows: pd.DataFrame | None, table3_runs: pd.DataFrame | None = None,
-                     appendix_rows: pd.DataFrame | None = None, *,
-                     regression_config: str = "") -> pd.DataFrame:
-    """Every number of Tables 1 and 3 and Appendix A the paper reports, ours beside it
-    (:func:`against_paper`), one row per number and protocol (:data:`COMPARISON_COLUMNS`).
-
-    ``protocol`` says how ours was computed: ``paper`` is the paper's setup as we implement
-    it, ``authors_code`` the behaviour of the authors' code where it differs (Table 3's
-    thresholds and logistic regression; Appendix A's soft SPD scored on rows it was mostly
-    fitted on), ``held_out`` our Appendix A regression scored on deltas it never saw.
-    ``n_failed_networks`` counts the networks among ours that never trained. ``cause`` says,
-    for a number outside the paper's ± 2σ, what we measured to explain it: the protocol
-    (the authors'-code row lies within), or one seed's network far below the others (the
-    rest lie within); it is empty when neither holds.
-
-    The paper's Appendix A prints mean ± 2.2 std (the authors' notebook), so its σ is the
-    printed value divided by 2.2 there.
-
-    ``table1_rows``: :func:`posthoc.repro.sensitivity.seed_table`; ``table3_runs``:
-    :func:`posthoc.repro.models.model_runs`; ``appendix_rows``:
-    :func:`posthoc.repro.sensitivity.perturbation_table` of ``regression_config`` (the
-    paper's Appendix A row has the configuration ``"all"``). A table given as None is left
-    out.
-    """
-    table1_rows = pd.DataFrame(columns=["config"]) if table1_rows is None else table1_rows
-    table3_runs = (pd.DataFrame(columns=["dataset", "model", "protocol"])
-                   if table3_runs is None else table3_runs)
-    appendix_rows = pd.DataFrame() if appendix_rows is None else appendix_rows
-    paper = paper_numbers()
-    lines = []
-
-    def compare(table, config, quantity, model, protocol, values, failed=0, shown_as=None,
-                spread=1.0, seeds=None):
-        ref = paper[(paper["table"] == table) & (paper["config"] == config)
-                    & (paper["quantity"] == quantity) & (paper["model_or_method"] == model)]
-        if ref.empty or len(values) == 0:
-            return
-        std = float(np.std(values, ddof=1)) if len(values) > 1 else np.nan
-        printed = ref["std"].iloc[0]
-        line = against_paper(float(np.mean(values)), std, float(ref["mean"].iloc[0]),
-                             printed / spread)
-        line["paper_std"] = printed
-        cause = ("" if line["within_2_sigma"] or seeds is None else
-                 _outlier_cause(np.asarray(values, dtype=float), np.asarray(seeds),
-                                float(ref["mean"].iloc[0]), printed / spread, quantity))
-        lines.append({"table": table, "config": shown_as or config, "quantity": quantity,
-                      "model": model, "protocol": protocol, **line,
-                      "n_failed_networks": int(failed), "cause": cause})
-
-    for config, group in table1_rows.groupby("config"):
-        failed = group["failed"].sum() if "failed" in group else 0
-        for quantity in ("aod", "eod", "spd", "accuracy"):
-            compare("table1", config, quantity, "network", "paper", group[quantity].to_numpy(),
-                    failed, seeds=group["seed"].to_numpy() if "seed" in group else None)
-    runs = table3_runs if "protocol" in table3_runs else table3_runs.assign(protocol="paper")
-    for (dataset, model, protocol), group in runs.groupby(["dataset", "model", "protocol"]):
-        failed = group["failed"].sum() if model == "network" and "failed" in group else 0
-        for quantity in ("accuracy", "roc_auc"):
-            compare("table3", dataset, quantity, model, protocol, group[quantity].to_numpy(),
-                    failed, seeds=group["seed"].to_numpy() if model == "network" else None)
-    for protocol, column in (("held_out", "r2"), ("authors_code", "r2_authors")):
-        if column in appendix_rows:
-            compare("appendixA", "all", "r2_delta_to_spd", "network", protocol,
-                    appendix_rows[column].to_numpy(), shown_as=regression_config,
-                    spread=AUTHORS_SPREAD)
-    frame = pd.DataFrame(lines, columns=COMPARISON_COLUMNS)
-    if not frame.empty:
-        frame["cause"] = _protocol_causes(frame)
-    return frame
-
-
-def paper_time_estimate(rows: pd.DataFrame) -> float:
-    """Seconds the paper's Table 2 runtimes add up to over the study cells ``rows`` (methods
-    and configurations it does not time count 0)."""
-    per_cell = paper_numbers("table2").set_index(["model_or_method", "config"])["mean"]
-    return float(sum(per_cell.get((m, c), 0.0) for m, c in zip(rows["method"], rows["config"])))
-
-
-__all__ = ["ARCH_LABELS", "AUTHORS_PROTOCOL", "COMPARISON_COLUMNS", "against_paper", "bootstrap_ci", "describe",
+__all__ = ["ARCH_LABELS", "AUTHORS_PROTOCOL", "COMPARISON_COLUMNS", "REFERENCE_LABEL", "against_paper", "bootstrap_ci", "describe",
            "fine_tuning_vs_post_processing", "interval_table", "labelled", "method_label",
-           "objective_table", "ordered_methods", "paired_test_table", "paired_tests",
+           "objective_table", "one_class_flags", "ordered_methods", "paired_test_table", "paired_tests",
            "paired_wins", "paper_comparison", "paper_time_estimate", "ranks", "runtime_ratios",
-           "runtime_table", "significantly_lower", "summary"]
+           "runtime_table", "significantly_lower", "spread_comparison", "summary"]

@@ -24,7 +24,7 @@ from matplotlib.lines import Line2D
 
 from ..methods import METHODS
 from ..metrics import MEASURES
-from .comparison import ARCH_LABELS, ordered_methods, method_label, summary
+from .comparison import ARCH_LABELS, method_label, one_class_flags, ordered_methods, summary
 from .paper import PAPER_LABELS
 from .sensitivity import coefficient_singular_values
 
@@ -41,7 +41,24 @@ def measure_label(measure: str) -> str:
     return MEASURES.check(measure).label
 
 
-def _bars(ax, stats: pd.DataFrame, group: str, groups: list[str], labels: dict) -> None:
+#: How the figures name the one-class reference: predicting the majority class for everyone.
+REFERENCE_NAME = "one class (majority)"
+
+
+def _reference_marks(ax, groups: list[str], reference: dict[str, float] | None) -> None:
+    """A dashed black segment across each group's bars at its one-class reference."""
+    if not reference:
+        return
+    drawn = False
+    for i, group in enumerate(groups):
+        if group in reference and not np.isnan(reference[group]):
+            ax.hlines(reference[group], i - 0.45, i + 0.45, colors="black", linestyles="--",
+                      linewidth=1.2, zorder=4, label=None if drawn else REFERENCE_NAME)
+            drawn = True
+
+
+def _bars(ax, stats: pd.DataFrame, group: str, groups: list[str], labels: dict,
+          reference: dict[str, float] | None = None) -> None:
     methods = ordered_methods(stats["method"])
     width = 0.8 / len(methods)
     x = np.arange(len(groups))
@@ -53,14 +70,15 @@ def _bars(ax, stats: pd.DataFrame, group: str, groups: list[str], labels: dict) 
                       label=method_label(method), error_kw={"elinewidth": 0.8})
         # A result that predicts one class on most seeds is hatched: its bias is 0 by
         # construction, not by debiasing.
-        for bar, share in zip(bars, part.get("constant", pd.Series(0.0, index=part.index))):
+        for bar, share in zip(bars, part.get("one_class", pd.Series(0.0, index=part.index))):
             if share > 0.5:
                 bar.set_hatch("///")
                 bar.set_edgecolor("black")
                 hatched = True
     if hatched:
         ax.bar(np.nan, np.nan, color="white", edgecolor="black", hatch="///",
-               label="constant classifier (most seeds)")
+               label="one-class (most seeds)")
+    _reference_marks(ax, groups, reference)
     ax.set_xticks(x, [labels.get(g, g) for g in groups])
     ax.set_ylabel("objective φ (lower is better)")
     ax.grid(axis="y", alpha=0.3)
@@ -88,24 +106,29 @@ def _finish(axes, handles=None):
 
 
 def _bar_panels(stats: pd.DataFrame, axes, *, panel: str, panels: list[str], group: str,
-                groups: list[str], labels: dict, width: float, title) -> object:
-    """One panel per value of ``panel``, bars per ``group`` and method."""
+                groups: list[str], labels: dict, width: float, title, reference) -> object:
+    """One panel per value of ``panel``, bars per ``group`` and method; ``reference(value)``
+    gives the panel's one-class reference per group (or None)."""
     axes = _panels(axes, len(panels), width, 3.8)
     for ax, value in zip(axes, panels):
-        _bars(ax, stats[stats[panel] == value], group, groups, labels)
+        _bars(ax, stats[stats[panel] == value], group, groups, labels, reference(value))
         ax.set_title(title(value))
         ax.tick_params(axis="x", labelsize=8)
     return _finish(axes)
 
 
-def plot_objectives(rows: pd.DataFrame, split: str = "test", *, axes=None):
-    """Plots 1-3: one panel per measure, bars per configuration and method."""
+def plot_objectives(rows: pd.DataFrame, split: str = "test", *, axes=None,
+                    reference: dict[str, float] | None = None):
+    """Plots 1-3: one panel per measure, bars per configuration and method; ``reference``
+    (per configuration, the objective of predicting the majority class) is drawn as a
+    dashed line across each configuration's bars."""
     stats = summary(rows[rows["arch"] == "default"], split)
     return _bar_panels(
         stats, axes, panel="measure", panels=[m for m in MEASURES if m in set(stats["measure"])],
         group="config", groups=[c for c in MARKERS if c in set(stats["config"])],
         labels=PAPER_LABELS, width=7.5,
-        title=lambda measure: f"{measure_label(measure)} ({split} split)")
+        title=lambda measure: f"{measure_label(measure)} ({split} split)",
+        reference=lambda measure: reference)
 
 
 def plot_tradeoff(rows: pd.DataFrame, split: str = "test", *, lam: float = 0.75, axes=None):
@@ -143,15 +166,19 @@ def plot_tradeoff(rows: pd.DataFrame, split: str = "test", *, lam: float = 0.75,
     return _finish(axes, handles=handles)
 
 
-def plot_ablation(rows: pd.DataFrame, split: str = "test", *, axes=None):
-    """Plots 7-8: one panel per configuration, bars per architecture and method."""
+def plot_ablation(rows: pd.DataFrame, split: str = "test", *, axes=None,
+                  reference: dict[str, float] | None = None):
+    """Plots 7-8: one panel per configuration, bars per architecture and method;
+    ``reference`` (per configuration) as in :func:`plot_objectives`."""
     stats = summary(rows, split)
     stats = stats[stats["measure"] == "spd"]
+    archs = [a for a in ARCH_LABELS if a in set(stats["arch"])]
     return _bar_panels(
         stats, axes, panel="config", panels=[c for c in MARKERS if c in set(stats["config"])],
-        group="arch", groups=[a for a in ARCH_LABELS if a in set(stats["arch"])],
-        labels=ARCH_LABELS, width=7.5,
-        title=lambda config: f"{PAPER_LABELS[config]}, SPD ({split} split)")
+        group="arch", groups=archs, labels=ARCH_LABELS, width=7.5,
+        title=lambda config: f"{PAPER_LABELS[config]}, SPD ({split} split)",
+        reference=lambda config: (None if reference is None or config not in reference
+                                  else {a: reference[config] for a in archs}))
 
 
 def plot_perturbation(coefs: Sequence[np.ndarray], seeds: Sequence[int]):
@@ -188,7 +215,7 @@ def frontier_points(rows: pd.DataFrame, split: str = "test", *, n_boot: int = 20
                     seed: int = 0) -> pd.DataFrame:
     """Per configuration, method and tolerance ε: mean |bias| and accuracy over the networks
     on ``split``, each with a 95% percentile bootstrap interval over the networks (NaN with
-    one network), and the share of constant results."""
+    one network), and the share of one-class results (``one_class``)."""
     rng = np.random.default_rng(seed)
     out = []
     for (config, method, epsilon), group in rows.groupby(["config", "method", "epsilon"]):
@@ -205,21 +232,22 @@ def frontier_points(rows: pd.DataFrame, split: str = "test", *, n_boot: int = 20
             low, high = np.quantile(draws, [0.025, 0.975], axis=0)
         else:
             low = high = np.full(2, np.nan)
-        constant = (group[f"{split}_constant"].astype(float).mean()
-                    if f"{split}_constant" in group else 0.0)
+        one_class = float(one_class_flags(group, split).astype(float).mean())
         out.append({"config": config, "method": method, "epsilon": epsilon,
                     "networks": len(values), "abs_bias": mean[0], "abs_bias_low": low[0],
                     "abs_bias_high": high[0], "accuracy": mean[1], "accuracy_low": low[1],
-                    "accuracy_high": high[1], "constant": constant})
+                    "accuracy_high": high[1], "one_class": one_class})
     return pd.DataFrame(out)
 
 
 def frontier_leaders(points: pd.DataFrame, epsilon: float) -> pd.DataFrame:
     """Per configuration and family (fine-tuning, post-processing), the method of highest
     mean accuracy among those of :func:`frontier_points` at tolerance ``epsilon`` whose mean
-    |bias| is within it; one row per configuration, NaN where no method of a family is."""
+    |bias| is within it and whose results are not one-class on most networks; one row per
+    configuration, NaN where no method of a family is."""
+    useful = points["one_class"] <= 0.5 if "one_class" in points else True
     at = points[np.isclose(points["epsilon"], epsilon)
-                & (points["abs_bias"] <= epsilon)].copy()
+                & (points["abs_bias"] <= epsilon) & useful].copy()
     if at.empty:
         raise ValueError(f"epsilon={epsilon!r}: no frontier point at this tolerance has its "
                          "mean |bias| within it.")
@@ -256,10 +284,13 @@ def _coinciding(line: pd.DataFrame) -> dict[tuple[float, float], str]:
     return {key: ", ".join(values) for key, values in labels.items()}
 
 
-def plot_frontier(rows: pd.DataFrame, split: str = "test", *, axes=None, n_boot: int = 2000):
+def plot_frontier(rows: pd.DataFrame, split: str = "test", *, axes=None, n_boot: int = 2000,
+                  majority: dict[str, float] | None = None):
     """One panel per configuration: each method's mean |bias| against mean accuracy at each
     tolerance ε (a line through the tolerances, the ε beside each point), with 95% bootstrap
-    intervals over the networks as error bars; hollow markers are constant classifiers."""
+    intervals over the networks as error bars; hollow markers are one-class results.
+    ``majority`` (per configuration, the majority class's share of the split) adds the
+    one-class reference as a black star at |bias| 0."""
     points = frontier_points(rows, split, n_boot=n_boot)
     configs = list(dict.fromkeys(points["config"]))
     axes = _panels(axes, len(configs), 7.5, 4.2)
@@ -274,11 +305,14 @@ def plot_frontier(rows: pd.DataFrame, split: str = "test", *, axes=None, n_boot:
             ax.errorbar(line["abs_bias"], line["accuracy"], xerr=np.nan_to_num(xerr),
                         yerr=np.nan_to_num(yerr), color=colour(method), marker="o",
                         markersize=5, linewidth=1, capsize=2, label=method_label(method),
-                        markerfacecolor="white" if (line["constant"] > 0.5).all()
+                        markerfacecolor="white" if (line["one_class"] > 0.5).all()
                         else colour(method))
             for (x, y), epsilons in _coinciding(line).items():
                 ax.annotate(epsilons, (x, y), fontsize=6, xytext=(3, 3),
                             textcoords="offset points")
+        if majority and config in majority:
+            ax.scatter([0.0], [majority[config]], marker="*", s=120, color="black", zorder=5,
+                       label=REFERENCE_NAME)
         ax.set_xlabel(f"|bias| ({split} split)")
         ax.set_ylabel(f"accuracy ({split} split)")
         ax.set_title(PAPER_LABELS.get(config, config))
@@ -286,6 +320,6 @@ def plot_frontier(rows: pd.DataFrame, split: str = "test", *, axes=None, n_boot:
     return _finish(axes)
 
 
-__all__ = ["MARKERS", "colour", "frontier_leaders", "frontier_points", "measure_label",
+__all__ = ["MARKERS", "REFERENCE_NAME", "colour", "frontier_leaders", "frontier_points", "measure_label",
            "plot_ablation", "plot_frontier", "plot_objectives", "plot_perturbation",
            "plot_tradeoff"]

@@ -153,6 +153,7 @@ CHAPTERS: dict[str, Callable[[Profile], dict[str, Any]]] = {
                             "measure": "spd", "lam": 0.5, "seed": 0,
                             **_method_budgets(p, "trials")},
     "teaching": lambda p: {},
+    "intro": lambda p: {},
     "beyond": lambda p: {
         "configs": list(p.beyond_configs), "measures": list(p.beyond_measures),
         "methods": list(PAPER_METHODS + MODERN_METHODS), "seeds": list(p.beyond_seeds),

@@ -119,6 +119,32 @@ def table1(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(lines).set_index(["config", "quantity"])
 
 
+def weakest_network_effect(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per configuration of :func:`seed_rows`: the seed of the least accurate network, and by
+    how much it multiplies the standard deviation over seeds of accuracy and of each bias
+    measure (the spread with it divided by the spread without it).
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"config": "c", "seed": range(4), "accuracy": [0.8, 0.8, 0.8, 0.5],
+    ...                      "spd": [0.1, 0.2, 0.1, 0.2], "eod": 0.0, "aod": 0.0})
+    >>> effect = weakest_network_effect(rows).iloc[0]
+    >>> int(effect["seed"]), round(float(effect["spd"]), 2)
+    (3, 1.0)
+    """
+    out = []
+    for config, group in rows.groupby("config", sort=False):
+        if len(group) < 3:
+            continue
+        weakest = group["accuracy"].idxmin()
+        rest = group.drop(weakest)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factors = {q: float(group[q].std() / rest[q].std())
+                       for q in ("accuracy", *MEASURES)}
+        out.append({"config": config, "seed": int(group.loc[weakest, "seed"]), **factors})
+    return pd.DataFrame(out)
+
+
 def spread_ratios(rows: pd.DataFrame) -> pd.DataFrame:
     """Standard deviation over seeds of each bias measure divided by that of accuracy."""
     std = rows.groupby("config", sort=False)[["accuracy", *MEASURES]].std()
@@ -247,5 +273,5 @@ def coefficient_singular_values(coefs: Sequence[np.ndarray]) -> np.ndarray:
 __all__ = ["ARRAYS", "AUTHORS_SPREAD", "authors_r2", "coefficient_singular_values",
            "concentration", "default_threshold", "noise_concentration",
            "noise_singular_values", "perturbation_study", "perturbation_summary",
-           "perturbation_table", "seed_rows", "seed_table", "soft_spd", "spread_ratios",
+           "perturbation_table", "seed_rows", "seed_table", "soft_spd", "spread_ratios", "weakest_network_effect",
            "table1"]

@@ -42,6 +42,7 @@ from ..methods import METHODS, NotApplicable
 from ..metrics import MEASURES
 from ..objectives import OBJECTIVES, NoCertifiedCandidate
 from ..training import TRAINING_VERSION, train_network, train_networks
+from .fingerprint import StaleCode, current_fingerprint, stale_cells
 from .profiles import (ARCHITECTURES, PROFILES, chapter_defaults, check_profile, resolve,
                        results_folder)
 
@@ -95,10 +96,23 @@ class Settings:
 
 
 
-def cell_id(cell: Cell, settings: Settings) -> str:
-    """A stable name for the cell's result: a hash of the cell and the settings."""
+def cell_key(cell: Cell, settings: Settings) -> str:
+    """A hash of the cell and the settings: what determines its numbers besides the code."""
     text = json.dumps({"cell": asdict(cell), "settings": settings.key()}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def cell_id(cell: Cell, settings: Settings, code: str | None = None) -> str:
+    """A stable name for the cell's result: a hash of its :func:`cell_key` and the
+    fingerprint of the code that computes it (``code``; default: this checkout's,
+    :func:`posthoc.repro.fingerprint.current_fingerprint`)."""
+    code = current_fingerprint(cell.method) if code is None else code
+    return identifier_of(cell_key(cell, settings), code)
+
+
+def identifier_of(key: str, code: str) -> str:
+    """The cell id of the cell :func:`cell_key` ``key`` computed by code ``code``."""
+    return hashlib.sha256(f"{key}:{code}".encode()).hexdigest()[:20]
 
 
 def grid(*, configs: Iterable[str], seeds: Iterable[int], measures: Iterable[str],
@@ -281,6 +295,16 @@ class ResultStore:
             rows = rows.drop_duplicates("cell_id", keep="last").reset_index(drop=True)
         return rows
 
+    def rewrite(self, rows: pd.DataFrame) -> int:
+        """Replace every stored cell by ``rows`` (one packed file, written atomically; the
+        one-cell files are then removed); return the number of cells written."""
+        files = self._cell_files()
+        rows = rows.sort_values("cell_id", kind="stable").reset_index(drop=True)
+        self._write_atomically(rows, self.folder / self.PACKED)
+        for path in files:
+            path.unlink()
+        return len(rows)
+
     def compact(self) -> int:
         """Pack every finished cell into ``cells.parquet`` (written atomically), then remove
         the one-cell files; return the number of cells packed. Safe to interrupt: until the
@@ -422,7 +446,8 @@ def run_cell(cell: Cell, settings: Settings, *, data_dir: str | Path | None = No
     row.update({"network_valid_accuracy": health["accuracy"],
                 "network_valid_positive_rate": health["positive_rate"],
                 "network_failed": health["failed"]})
-    row.update({"version": __version__, "commit": code_commit(), "torch_threads": threads,
+    row.update({"version": __version__, "commit": code_commit(),
+                "code": current_fingerprint(cell.method), "torch_threads": threads,
                 "versions": versions_json(),
                 "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S")})
     return row
@@ -441,20 +466,29 @@ def _run_cell_task(cell: Cell, settings: Settings, identifier: str,
 
 def run_grid(cells: Sequence[Cell], settings: Settings, store: ResultStore, *,
              progress: bool = True, data_dir: str | Path | None = None, workers: int = 1,
-             scheduler: str | None = None) -> pd.DataFrame:
+             scheduler: str | None = None, stale: str = "recompute") -> pd.DataFrame:
     """Run every cell not yet in ``store``, writing each as it finishes; return all rows of
     the grid (finished before or now).
 
     Cells run one after another (``workers=1``), in ``workers`` local processes, or on the
     Dask distributed cluster at ``scheduler`` (an address such as ``tcp://host:8786``).
-    Either way the results come back here and are written one by one, atomically.
+    Either way the results come back here and are written one by one, atomically. A cell
+    stored from other code (the same :func:`cell_key`, another fingerprint) is computed
+    again with this code (``stale="recompute"``), or stops the run with
+    :class:`~posthoc.repro.fingerprint.StaleCode` (``stale="refuse"``).
     """
     check_positive_int("workers", workers)
+    check_choice("stale", stale, ("recompute", "refuse"))
     code_commit()                                 # the code this process imported
     cells = list(dict.fromkeys(cells))            # a cell given twice is computed once
     identifiers = [cell_id(cell, settings) for cell in cells]
+    keys = dict(zip(identifiers, (cell_key(cell, settings) for cell in cells)))
     done = store.done()
     pending = [(cell, i) for cell, i in zip(cells, identifiers) if i not in done]
+    if pending and stale == "refuse":
+        old = stale_cells(store.load(), {keys[i]: i for _, i in pending})
+        if len(old):
+            raise StaleCode(store.folder, old)
     # Another runner on the same store may hold some cells, or have finished them since
     # `done` was read: leave those to it.
     todo = []
@@ -477,7 +511,7 @@ def run_grid(cells: Sequence[Cell], settings: Settings, store: ResultStore, *,
     bar = tqdm(total=len(todo), desc="study cells", unit="cell", disable=not progress)
 
     def finish(identifier: str, row: dict) -> None:
-        row["cell_id"] = identifier
+        row["cell_id"], row["cell_key"] = identifier, keys[identifier]
         store.write(identifier, row)
         store.release(identifier)
         computed.append(identifier)
@@ -645,7 +679,8 @@ def study_rows(profile: str, cells: Sequence[Cell], settings: Settings, *,
     missing cells, in ``workers`` processes (default, or 0: one per core)."""
     store = ResultStore(results_folder(profile) if results is None else results)
     return run_grid(cells, settings, store, progress=progress, data_dir=data_dir,
-                    workers=workers or os.cpu_count() or 1)
+                    workers=workers or os.cpu_count() or 1,
+                    stale="refuse" if profile == "paper" else "recompute")
 
 
 def chapter_rows(chapter: str, profile: str, settings: dict[str, Any] | None = None, *,
@@ -743,6 +778,6 @@ if __name__ == "__main__":
 
 
 __all__ = ["Cell", "PAPER_STUDY", "ResultStore", "Settings", "STUDY_CHAPTERS", "beyond_grids",
-           "cell_id", "chapter_grid", "chapter_grids", "chapter_rows", "code_commit",
+           "cell_id", "cell_key", "chapter_grid", "identifier_of", "chapter_grids", "chapter_rows", "code_commit",
            "dirty_cells", "grid", "main", "prepare_networks", "profile_grid", "profile_plan",
            "run_cell", "run_grid", "save_csv", "stored_table", "study_rows"]

@@ -1,0 +1,161 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Post-hoc methods for debiasing neural networks
+#
+# This book re-runs, with code you can execute, the study of
+# *Post-hoc Methods for Debiasing Neural Networks* {cite}`savani2020posthoc`, whose final
+# version appeared as *Intra-Processing Methods for Debiasing Neural Networks*
+# {cite}`savani2020intra`.
+# A post-hoc method receives a trained network and a validation set, and either fine-tunes
+# the network or post-processes its predictions so that it becomes less biased without
+# losing much accuracy. The paper measures this with the objective
+#
+# $$
+# \phi = \lambda\,|\mathrm{bias}| + (1 - \lambda)\,(1 - \mathrm{accuracy}), \qquad \lambda = 0.75,
+# $$
+#
+# where the bias is a signed group-fairness measure, unprivileged minus privileged:
+# statistical parity difference (SPD), equal opportunity difference (EOD) or average odds
+# difference (AOD); lower φ is better.
+#
+# ## What holds of the paper
+#
+# This page is computed when the book is built, from the committed paper-scale results in
+# `results/paper` (10 networks per configuration, the paper's budgets), whatever profile
+# the rest of the book is built with; the chapters linked below show how each number was
+# reached.
+
+# %% tags=["parameters"]
+profile = "quick"  # the profile the rest of the book is built with; this page always reads results/paper
+
+# %% tags=["hide-input"]
+import pandas as pd
+from IPython.display import HTML
+from myst_nb import glue
+
+import posthoc
+from posthoc.diagnostics import ONE_CLASS_SHARE
+from posthoc.repro.chapters import BOOK_CHAPTERS
+from posthoc.repro.frontpage import (claims_html, committed, one_class_counts, reproduced,
+                                     verdict_counts)
+from posthoc.repro.profiles import resolve_notebook
+
+settings = resolve_notebook("intro", globals())
+claims, comparison, cells = committed("claims"), committed("comparison"), committed("cells")
+numbers = reproduced(comparison)
+for name, value in numbers.items():
+    glue(f"repro_{name}", value, display=False)
+counts = verdict_counts(claims)
+for level, n in counts.items():
+    glue(f"claims_{level.replace(' ', '_')}", n, display=False)
+glue("claims_total", len(claims), display=False)
+one_class = one_class_counts(cells)
+for name, value in one_class.items():
+    glue(f"main_{name}", value, display=False)
+glue("one_class_share", f"{ONE_CLASS_SHARE:.0%}", display=False)
+majority = claims[claims["claim"].str.startswith("debiasing the network gives a lower "
+                                                 "objective")]
+glue("majority_weighted", majority.iloc[0]["number"] if len(majority) else "not judged",
+     display=False)
+random_row = claims[claims["claim"].str.startswith("random perturbation")]
+glue("random_number", random_row.iloc[0]["number"] if len(random_row) else "not judged",
+     display=False)
+
+# %% [markdown]
+# **The numbers reproduce.** Of the paper's {glue:text}`repro_numbers` reported means (Tables
+# 1 and 3 and Appendix A, under the paper's protocol and the authors' code's),
+# {glue:text}`repro_within` lie within the paper's ± 2σ. Table 1's spreads, the point of that
+# table, agree less: {glue:text}`repro_spreads_consistent` of {glue:text}`repro_spreads`
+# standard deviations are consistent with the paper's by an F test of their ratio.
+#
+# **Many conclusions do not.** Of the paper's {glue:text}`claims_total` claims judged here,
+# {glue:text}`claims_supported` are supported, {glue:text}`claims_partly_supported` partly
+# supported and {glue:text}`claims_not_supported` not supported. The table gives each in the
+# paper's words, our verdict, the one number it rests on and the chapter that shows it.
+#
+# **Predicting one class for everyone is the result to beat.** Under the paper's objective,
+# predicting the majority class gives bias 0 and the majority's accuracy; the best method
+# beats it significantly in only {glue:text}`majority_weighted`. Of the
+# {glue:text}`main_cells` debiased results of the main comparison, {glue:text}`main_one_class`
+# give one decision to at least {glue:text}`one_class_share` of the test split
+# ({glue:text}`main_constant` to everyone). Such *one-class* results are flagged in every
+# table and figure and never count as a method's best: counted that way, random perturbation
+# is the best in {glue:text}`random_number`.
+
+# %% tags=["hide-input"]
+HTML(claims_html(claims))
+
+# %% [markdown]
+# ## How to read it
+#
+# Each chapter answers one question of the paper. It opens with what the paper claims, then
+# lists its parameters, runs the computation, shows the result next to the paper's value and
+# ends with what our run supports and what it does not.
+
+# %% tags=["hide-input"]
+HTML("<table><thead><tr><th>Chapter</th><th>Covers</th></tr></thead><tbody>"
+     + "".join(f'<tr><td><a href="{c.name}.html">{c.title}</a></td><td>{c.covers}</td></tr>'
+               for c in BOOK_CHAPTERS if c.name != "intro")
+     + "</tbody></table>")
+
+# %% [markdown]
+# ## The data
+#
+# The four configurations of the paper, built exactly as AIF360's default dataset classes
+# build them and split 60 / 20 / 20 with the authors' seed:
+
+# %% tags=["hide-input"]
+privileged = {"adult-sex": "male", "bank-age": "age ≥ 25 (as in the paper; AIF360 0.6 uses "
+              "25 ≤ age < 60)", "compas-race": "Caucasian",
+              "compas-sex": "female (AIF360's default)"}
+shapes = []
+for name, group in privileged.items():
+    data = posthoc.load_dataset(name)
+    rows = sum(len(split) for split in (data.train, data.valid, data.test))
+    shapes.append({"configuration": name, "rows": rows, "features": data.train.X.shape[1],
+                   "privileged group (a = 1)": group})
+pd.DataFrame(shapes).style.hide(axis="index").format({"rows": "{:,}"})
+
+# %% [markdown]
+# The raw files come from the UCI Machine Learning Repository (Adult {cite}`kohavi1996scaling`,
+# Bank Marketing {cite}`moro2014data`) and ProPublica's compas-analysis repository
+# {cite}`angwin2016machine`; the preprocessing is AIF360's {cite}`bellamy2018aif360`. They
+# are read from the folder in `$POSTHOC_DATA` (else `~/.cache/posthoc/data`), downloaded
+# there when missing, and always checked against their SHA-256 sums.
+#
+# ## Re-running a chapter
+#
+# The chapters are [jupytext](https://jupytext.readthedocs.io) sources in `notebooks/`. Each
+# has a cell tagged `parameters` whose first entry is `profile`: `"quick"` runs reduced
+# settings in a minute or two, `"paper"` uses the paper's.
+# [papermill](https://papermill.readthedocs.io) executes a chapter with any parameters:
+#
+# ```bash
+# make book                      # every chapter, quick profile, then the HTML
+# make book PROFILE=paper        # every chapter at the paper's scale
+# .venv/bin/jupytext --to ipynb -o /tmp/nn.ipynb notebooks/need_for_networks.py
+# .venv/bin/papermill /tmp/nn.ipynb out.ipynb -p profile paper -y "seeds: [0, 1, 2]"
+# ```
+#
+# Trained networks are cached on disk (`$POSTHOC_CACHE`, else `~/.cache/posthoc/networks`),
+# keyed by everything that determines them, so a second run only re-evaluates.
+#
+# The main comparison, the ablations and the reproducibility chapter read the study's
+# results store, `results/<profile>`: one file per finished run (a network, a configuration,
+# a measure, a method), named by a hash of everything that determines it. A chapter runs
+# only the runs that are missing, so with the committed paper-scale results the paper
+# profile reads instead of recomputing. `make study PROFILE=paper` (or
+# `python -m posthoc.repro.study --profile paper`) fills the store on its own, resumably, on
+# the local cores or on a Dask cluster.

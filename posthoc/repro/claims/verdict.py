@@ -1,0 +1,108 @@
+"""A verdict on one claim of the paper, and the statistics every criterion shares."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import binom
+
+#: The verdicts, strongest first.
+LEVELS = ("supported", "partly supported", "not supported", "undecided")
+#: Bootstrap resamples and confidence level of every interval.
+N_BOOT, LEVEL = 2000, 0.95
+#: The columns of ``claims.csv``.
+CLAIM_COLUMNS = ["claim", "where", "verdict", "criterion", "evidence", "number", "exclusions",
+                 "chapter"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One claim of the paper against our results.
+
+    ``number`` is the one number the verdict rests on, as a reader would quote it;
+    ``exclusions`` says what the evidence left out (one-class results, failed networks, a
+    baseline) and what the verdict is with it; ``chapter`` is the book's chapter that
+    reports the claim.
+    """
+
+    claim: str
+    where: str
+    verdict: str
+    criterion: str
+    evidence: str
+    number: str = ""
+    exclusions: str = ""
+    chapter: str = ""
+
+    def __post_init__(self) -> None:
+        if self.verdict not in LEVELS:
+            raise ValueError(f"verdict must be one of {LEVELS}; got {self.verdict!r}.")
+
+    def row(self) -> dict:
+        """The verdict as one row of ``claims.csv``."""
+        return asdict(self)
+
+    def __str__(self) -> str:
+        text = (f"{self.verdict.upper()}: “{self.claim}” ({self.where})\n"
+                f"  criterion: {self.criterion}\n  evidence: {self.evidence}")
+        return text + (f"\n  excluded: {self.exclusions}" if self.exclusions else "")
+
+
+def verdict_table(verdicts) -> pd.DataFrame:
+    """Verdicts as a table with the columns :data:`CLAIM_COLUMNS`."""
+    return pd.DataFrame([v.row() for v in verdicts], columns=CLAIM_COLUMNS)
+
+
+def undecided(claim: str, where: str, criterion: str, why: str, chapter: str) -> Verdict:
+    """The verdict when the data cannot decide, with the reason."""
+    return Verdict(claim, where, "undecided", criterion, why, chapter=chapter)
+
+
+def level(all_parts: bool, some_part: bool) -> str:
+    """``supported`` when every part holds, ``partly supported`` when some does."""
+    return "supported" if all_parts else "partly supported" if some_part else "not supported"
+
+
+def bootstrap_interval(values, *, seed: int = 0, statistic=np.mean) -> tuple[float, float]:
+    """Percentile bootstrap interval (:data:`LEVEL`, :data:`N_BOOT` resamples) of
+    ``statistic`` over ``values`` (resampled with replacement, all resamples at once)."""
+    values = np.asarray(values, dtype=float)
+    if len(values) < 2:
+        return float("nan"), float("nan")
+    draws = np.random.default_rng(seed).integers(0, len(values), (N_BOOT, len(values)))
+    stats = statistic(values[draws], axis=1)
+    low, high = np.quantile(stats, [(1 - LEVEL) / 2, (1 + LEVEL) / 2])
+    return float(low), float(high)
+
+
+def mean_interval_text(values, **kwargs) -> str:
+    """``"+0.012 [+0.004, +0.020]"``: the mean and its :func:`bootstrap_interval`."""
+    low, high = bootstrap_interval(values, **kwargs)
+    return f"{np.mean(values):+.3f} [{low:+.3f}, {high:+.3f}]"
+
+
+def significance(values, *, seed: int = 0) -> int:
+    """+1 when the bootstrap interval of the mean lies above 0, -1 below, else 0."""
+    low, high = bootstrap_interval(values, seed=seed)
+    return 1 if low > 0 else -1 if high < 0 else 0
+
+
+def binomial_tail(successes: int, trials: int, chance: float) -> float:
+    """P(X ≥ ``successes``) for X ~ Binomial(``trials``, ``chance``): how often chance alone
+    gives at least that count.
+
+    Examples
+    --------
+    >>> round(binomial_tail(1, 10, 0.025), 3)      # "at least one of ten": one time in four
+    0.224
+    >>> binomial_tail(0, 10, 0.025)
+    1.0
+    """
+    return float(binom.sf(successes - 1, trials, chance)) if successes > 0 else 1.0
+
+
+__all__ = ["CLAIM_COLUMNS", "LEVEL", "LEVELS", "N_BOOT", "Verdict", "binomial_tail",
+           "bootstrap_interval", "level", "mean_interval_text", "significance", "undecided",
+           "verdict_table"]

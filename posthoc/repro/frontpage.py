@@ -1,0 +1,79 @@
+"""The book's first page: what holds of the paper, read from the committed paper-scale
+results (``results/paper``) whatever profile the book is built with."""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+
+from .chapters import chapter
+from .comparison import one_class_flags
+from .profiles import results_folder
+
+#: How each verdict is shown on the first page.
+VERDICT_MARKS = {"supported": "✓ supported", "partly supported": "◐ partly supported",
+                 "not supported": "✗ not supported", "undecided": "? undecided"}
+
+
+def committed(name: str) -> pd.DataFrame:
+    """A table of the committed paper-scale results: ``claims``, ``comparison`` (CSV) or
+    ``cells`` (the study's cells)."""
+    folder = results_folder("paper")
+    if name == "cells":
+        return pd.read_parquet(folder / "cells.parquet")
+    if name in ("claims", "comparison"):
+        return pd.read_csv(folder / f"{name}.csv", keep_default_na=False,
+                           na_values=[""])
+    raise ValueError(f"name={name!r}: expected 'claims', 'comparison' or 'cells'.")
+
+
+def verdict_counts(claims: pd.DataFrame) -> dict[str, int]:
+    """How many claims have each verdict, strongest first (every level, zeros included)."""
+    counts = claims["verdict"].value_counts()
+    return {level: int(counts.get(level, 0)) for level in VERDICT_MARKS}
+
+
+def reproduced(comparison: pd.DataFrame) -> dict[str, int]:
+    """How many of the paper's reported numbers lie within its ± 2σ (``within`` of
+    ``numbers``), and how many of Table 1's spreads agree with the paper's by the F test
+    (``spreads_consistent`` of ``spreads``)."""
+    kind = comparison["kind"] if "kind" in comparison else pd.Series("mean", comparison.index)
+    means, spreads = comparison[kind == "mean"], comparison[kind == "spread"]
+    truthy = {True, "True", "true", 1}
+    return {"within": int(means["within_2_sigma"].isin(truthy).sum()), "numbers": len(means),
+            "spreads_consistent": int(spreads["spread_consistent"].isin(truthy).sum())
+            if len(spreads) else 0, "spreads": len(spreads)}
+
+
+def one_class_counts(cells: pd.DataFrame) -> dict[str, int]:
+    """Among the main comparison's cells (weighted objective, the paper's network, the
+    methods that change the model): how many are one-class on the test split, and how many
+    exactly constant."""
+    main = cells[(cells["objective"] == "weighted") & (cells["arch"] == "default")
+                 & (cells["method"] != "default") & cells["config"].isin(
+                     ["adult-sex", "bank-age", "compas-race", "compas-sex"])]
+    return {"cells": len(main), "one_class": int(one_class_flags(main).sum()),
+            "constant": int(main["test_constant"].fillna(False).astype(bool).sum())}
+
+
+def claims_html(claims: pd.DataFrame) -> str:
+    """The claims as an HTML table: the paper's words and where it says them, our verdict,
+    the number it rests on, and a link to the chapter that reports it."""
+    lines = ['<table class="claims-table"><thead><tr><th>The paper says</th>'
+             "<th>Our verdict</th><th>The number</th><th>Chapter</th></tr></thead><tbody>"]
+    for row in claims.itertuples():
+        verdict = VERDICT_MARKS.get(row.verdict, row.verdict)
+        page = chapter(row.chapter) if isinstance(row.chapter, str) and row.chapter else None
+        link = (f'<a href="{page.name}.html">{html.escape(page.title)}</a>' if page else "")
+        number = row.number if isinstance(row.number, str) else ""
+        lines.append(f'<tr class="verdict-{row.verdict.replace(" ", "-")}"><td>“'
+                     f"{html.escape(row.claim)}” <em>({html.escape(row.where)})</em></td>"
+                     f"<td>{html.escape(verdict)}</td><td>{html.escape(number)}</td>"
+                     f"<td>{link}</td></tr>")
+    lines.append("</tbody></table>")
+    return "".join(lines)
+
+
+__all__ = ["VERDICT_MARKS", "claims_html", "committed", "one_class_counts", "reproduced",
+           "verdict_counts"]
