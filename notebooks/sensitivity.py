@@ -91,14 +91,14 @@ glue("spreads", len(spreads), display=False)
 weakest = weakest_network_effect(rows)
 if len(weakest):
     worst = weakest.loc[weakest["accuracy"].idxmax()]
-    glue("weakest_config", PAPER_LABELS.get(worst["config"], worst["config"]), display=False)
-    glue("weakest_seed", int(worst["seed"]), display=False)
-    glue("weakest_accuracy_factor", f"{worst['accuracy']:.1f}", display=False)
-    glue("weakest_spd_factor", f"{worst['spd']:.1f}", display=False)
+    glue("weakest_sentence",
+         f"One weak network moves the ratio: on {PAPER_LABELS.get(worst['config'], worst['config'])}"
+         f", the least accurate network (seed {int(worst['seed'])}) multiplies the standard "
+         f"deviation of accuracy by {worst['accuracy']:.1f} and that of SPD by "
+         f"{worst['spd']:.1f}.", display=False)
 else:
-    for name in ("weakest_config", "weakest_seed", "weakest_accuracy_factor",
-                 "weakest_spd_factor"):
-        glue(name, "none (fewer than three networks)", display=False)
+    glue("weakest_sentence", "With fewer than three networks per configuration, no single "
+         "network's effect on the spread can be measured.", display=False)
 spreads.drop(columns=["model", "protocol", "kind"]).round(4)
 
 # %% [markdown]
@@ -164,11 +164,8 @@ glue("noise_largest_singular", format_range(low, high), display=False)
 # The cells above print the verdicts for this run, each in the paper's words with its
 # criterion. Of the paper's {glue:text}`table1_numbers` numbers in Table 1,
 # {glue:text}`table1_within` lie within its ± 2σ here; {glue:text}`failed_table1` of the
-# networks failed to train and are shown apart. One weak network can move the ratio a
-# long way: on {glue:text}`weakest_config`, the least accurate network (seed
-# {glue:text}`weakest_seed`) multiplies the standard deviation of accuracy by
-# {glue:text}`weakest_accuracy_factor` but that of SPD only by
-# {glue:text}`weakest_spd_factor`. Table 1's spreads themselves: {glue:text}`spreads_consistent`
+# networks failed to train and are shown apart. {glue:text}`weakest_sentence` Table 1's
+# spreads themselves: {glue:text}`spreads_consistent`
 # of {glue:text}`spreads` of ours are consistent with the paper's by an F test of the ratio
 # of variances (the table after the verdict). On COMPAS the labels are the authors' (1 =
 # reoffends), so the signs are those of the paper's measures.

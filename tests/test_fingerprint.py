@@ -50,8 +50,9 @@ def _store_by_other_code(tmp_path, data_dir):
                  methods=["default", "random"])
     store = ResultStore(tmp_path / "results")
     rows = run_grid(cells, SETTINGS, store, progress=False, data_dir=data_dir)
-    # As if earlier code had computed them: another fingerprint, so another id.
-    rows = rows.assign(code="0ldc0de00000",
+    # As if earlier code had computed them: another fingerprint, so another id; the commit
+    # that computed them is this checkout's (HEAD's code, in a work tree of it).
+    rows = rows.assign(code="0ldc0de00000", commit="HEAD",
                        cell_id=[identifier_of(k, "0ldc0de00000") for k in rows["cell_key"]])
     store.rewrite(rows)
     return cells, store, rows
@@ -64,20 +65,24 @@ def test_a_cell_of_other_code_is_refused_or_recomputed_and_the_check_rekeys_it(t
     with pytest.raises(StaleCode, match=r"4 cell\(s\) this run needs were computed by other "
                                         r"code .*python -m posthoc.repro.identity"):
         run_grid(cells, SETTINGS, store, progress=False, data_dir=data_dir, stale="refuse")
-    # Recomputed with this code, they are identical: the check re-keys every one.
-    report = identity_check(store, per_group=1, progress=False, data_dir=data_dir)
+    # The commit's code and this checkout's compute the same rows here: every cell re-keyed.
+    report = identity_check(store, per_group=1, data_dir=data_dir)
     assert report["sampled"].tolist() == [1, 1] and report["rekeyed"].tolist() == [2, 2]
     rows = store.load()
     assert set(rows["cell_id"]) == {cell_id(c, SETTINGS) for c in cells}
-    assert rows["code_check"].str.contains("recomputed by .*, identical").all()
+    assert rows["code_check"].str.contains("computed here by HEAD and by .*, identical").all()
     again = run_grid(cells, SETTINGS, store, progress=False, data_dir=data_dir, stale="refuse")
     assert len(again) == 4
 
 
-def test_the_check_keeps_cells_that_differ_and_names_the_columns(tmp_path, data_dir):
+def test_the_check_keeps_cells_whose_code_computes_otherwise(tmp_path, data_dir, monkeypatch):
+    import posthoc.repro.identity as identity
+
     cells, store, stored = _store_by_other_code(tmp_path, data_dir)
-    store.rewrite(stored.assign(test_accuracy=stored["test_accuracy"] + 1e-12))
-    report = identity_check(store, per_group=2, progress=False, data_dir=data_dir)
+    honest = identity.compute_at
+    monkeypatch.setattr(identity, "compute_at", lambda commit, rows: honest(commit, rows).assign(
+        test_accuracy=lambda t: t["test_accuracy"] + 1e-12))
+    report = identity_check(store, per_group=2, data_dir=data_dir)
     assert (report["rekeyed"] == 0).all() and (report["differs_in"] == "test_accuracy").all()
     assert set(store.load()["code"]) == {"0ldc0de00000"}
 

@@ -54,7 +54,26 @@ def one_class_counts(cells: pd.DataFrame) -> dict[str, int]:
                  & (cells["method"] != "default") & cells["config"].isin(
                      ["adult-sex", "bank-age", "compas-race", "compas-sex"])]
     return {"cells": len(main), "one_class": int(one_class_flags(main).sum()),
-            "constant": int(main["test_constant"].fillna(False).astype(bool).sum())}
+            "constant": int(main["test_constant"].eq(True).sum())}
+
+
+def headlines(numbers: dict[str, int], counts: dict[str, int]) -> dict[str, str]:
+    """The first page's two opening sentences, chosen from the numbers: whether most
+    reported numbers lie within ± 2σ, and whether most claims are supported in full.
+
+    Examples
+    --------
+    >>> headlines({"within": 46, "numbers": 50}, {"supported": 7, "partly supported": 8,
+    ...                                          "not supported": 4, "undecided": 0})["claims"]
+    'Most of its conclusions hold only in part or not at all.'
+    """
+    share = numbers["within"] / numbers["numbers"] if numbers["numbers"] else 0.0
+    judged = sum(counts.values()) - counts.get("undecided", 0)
+    full = counts.get("supported", 0)
+    return {"numbers": ("Most reported numbers reproduce." if share > 0.5
+                        else "Most reported numbers do not reproduce."),
+            "claims": ("Most of its conclusions hold." if full > judged / 2
+                       else "Most of its conclusions hold only in part or not at all.")}
 
 
 def claims_html(claims: pd.DataFrame) -> str:
@@ -75,5 +94,5 @@ def claims_html(claims: pd.DataFrame) -> str:
     return "".join(lines)
 
 
-__all__ = ["VERDICT_MARKS", "claims_html", "committed", "one_class_counts", "reproduced",
-           "verdict_counts"]
+__all__ = ["VERDICT_MARKS", "claims_html", "committed", "headlines", "one_class_counts",
+           "reproduced", "verdict_counts"]

@@ -1,31 +1,38 @@
-"""The store's identity check: recompute stored cells with this checkout's code and show
-that they are bitwise identical, so that cells computed by earlier code can be kept.
+"""The store's identity check: show that a change of code leaves the stored cells' numbers
+as they were, so that cells computed by earlier code can be kept.
 
 Every cell records the fingerprint of the code that computed it
 (:mod:`posthoc.repro.fingerprint`), and its id includes it, so a code change makes every
-cell it could touch missing. ``python -m posthoc.repro.identity`` then, per method and
-fingerprint other than this checkout's, recomputes a sample of the stored cells (chosen by a
-fixed seed) and compares every column but the runtime and the provenance. When every sampled
-cell is identical, the group is re-keyed to this checkout's fingerprint, with the check
-recorded in its ``code_check`` column; when any differs, nothing is re-keyed and the
-differing columns are named. ``--mixed`` first recomputes outright the cells whose
-fingerprint differs from the rest of their result group (the same setting over seeds), so
-that no table mixes cells of different code.
+cell it could touch missing. ``python -m posthoc.repro.identity`` then checks, per method
+and stored fingerprint other than this checkout's, a sample of the stored cells (drawn by a
+fixed seed): each is computed twice on this machine, by the commit that computed it (in a
+throwaway work tree of that commit) and by this checkout, on the same network from the
+network cache, and the two rows are compared in every column but the runtime and the
+provenance. Comparing the two codes on one machine, not a fresh row with the stored one,
+keeps the check about the code: a network trained on another processor can differ in its
+last bits, and so in every number computed from it. When every sampled cell is identical,
+the group is re-keyed to this checkout's fingerprint, with the check recorded in its
+``code_check`` column; when any differs, nothing is re-keyed and the differing columns are
+named.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 import tempfile
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
-from .fingerprint import current_fingerprint, fingerprint_at
-from .study import (Cell, ResultStore, Settings, cell_id, code_commit, identifier_of,
-                    prepare_networks, run_grid)
+from .fingerprint import ROOT, current_fingerprint, fingerprint_at
+from .study import (Cell, ResultStore, Settings, code_commit, identifier_of,
+                    prepare_networks, run_cell)
 
 #: Columns that say when, where and by which code a cell ran, not what it computed.
 VOLATILE = ("runtime_s", "version", "commit", "torch_threads", "versions", "finished_at",
@@ -33,6 +40,18 @@ VOLATILE = ("runtime_s", "version", "commit", "torch_threads", "versions", "fini
 #: The columns that make a result group: one setting, every seed.
 GROUP = ("objective", "epsilon", "lam", "max_epochs", "labels", "method_options", "config",
          "arch", "measure", "method")
+#: What the other commit's code runs: each stored row's cell, written as one table.
+RUN_CELLS = """
+import json, sys
+import pandas as pd
+from posthoc.repro.study import Cell, Settings, run_cell
+rows = []
+for spec in json.load(open(sys.argv[1])):
+    row = run_cell(Cell(**spec["cell"]), Settings(**spec["settings"]))
+    row["cell_key"] = spec["cell_key"]
+    rows.append(row)
+pd.DataFrame(rows).to_parquet(sys.argv[2], index=False)
+"""
 
 
 def with_code(rows: pd.DataFrame) -> pd.DataFrame:
@@ -47,6 +66,10 @@ def with_code(rows: pd.DataFrame) -> pd.DataFrame:
     missing = rows["code"].isna()
     rows.loc[missing, "code"] = [fingerprint_at(commit, method) for commit, method in
                                  zip(rows.loc[missing, "commit"], rows.loc[missing, "method"])]
+    if "code_check" not in rows:
+        rows["code_check"] = ""
+    rows["code_check"] = rows["code_check"].fillna("")
+    rows["cell_id"] = [identifier_of(k, c) for k, c in zip(rows["cell_key"], rows["code"])]
     return rows
 
 
@@ -60,28 +83,48 @@ def cell_of(row: pd.Series) -> tuple[Cell, Settings]:
                 row["method"]), settings
 
 
-def recompute(rows: pd.DataFrame, *, workers: int = 1, progress: bool = True,
-              data_dir=None) -> pd.DataFrame:
-    """Compute the cells of ``rows`` again with this checkout's code (in a throwaway store);
-    the fresh rows carry the stored rows' ``cell_key``."""
+def _specs(rows: pd.DataFrame) -> list[dict]:
+    specs = []
+    for _, row in rows.iterrows():
+        cell, settings = cell_of(row)
+        specs.append({"cell": cell.__dict__, "cell_key": row["cell_key"],
+                      "settings": {k: getattr(settings, k) for k in (
+                          "lam", "max_epochs", "method_options", "labels", "objective",
+                          "epsilon")}})
+    return specs
+
+
+def compute_here(rows: pd.DataFrame, *, data_dir=None) -> pd.DataFrame:
+    """The cells of ``rows`` computed by this checkout (networks from the cache)."""
     fresh = []
-    pairs = [cell_of(row) for _, row in rows.iterrows()]
-    by_training: dict[tuple, list[Cell]] = {}
-    for cell, settings in pairs:
-        by_training.setdefault((settings.max_epochs, settings.labels), []).append(cell)
-    for (max_epochs, labels), cells in by_training.items():   # every network at once
-        prepare_networks(cells, Settings(max_epochs=max_epochs, labels=labels),
-                         progress=progress, data_dir=data_dir)
+    for _, row in rows.iterrows():
+        cell, settings = cell_of(row)
+        prepare_networks([cell], settings, data_dir=data_dir)
+        fresh.append({**run_cell(cell, settings, data_dir=data_dir),
+                      "cell_key": row["cell_key"]})
+    return pd.DataFrame(fresh)
+
+
+def compute_at(commit: str, rows: pd.DataFrame) -> pd.DataFrame:
+    """The cells of ``rows`` computed by the code of ``commit``, in a throwaway work tree of
+    it, on this machine (the same network cache, data and packages)."""
     with tempfile.TemporaryDirectory() as folder:
-        store = ResultStore(folder)
-        for _, group in rows.groupby(list(GROUP), dropna=False, sort=False):
-            pairs = [cell_of(row) for _, row in group.iterrows()]
-            out = run_grid([cell for cell, _ in pairs], pairs[0][1], store, workers=workers,
-                           progress=progress, data_dir=data_dir)
-            order = {cell_id(cell, settings): key
-                     for (cell, settings), key in zip(pairs, group["cell_key"])}
-            fresh.append(out.assign(cell_key=out["cell_id"].map(order)))
-    return pd.concat(fresh, ignore_index=True) if fresh else rows.iloc[0:0]
+        tree = Path(folder) / "tree"
+        subprocess.run(["git", "worktree", "add", "--detach", "-q", str(tree), commit],
+                       cwd=ROOT, check=True, capture_output=True)
+        try:
+            specs, out = Path(folder) / "cells.json", Path(folder) / "rows.parquet"
+            specs.write_text(json.dumps(_specs(rows)))
+            env = {**os.environ, "PYTHONPATH": str(tree)}
+            done = subprocess.run([sys.executable, "-c", RUN_CELLS, str(specs), str(out)],
+                                  cwd=tree, env=env, capture_output=True, text=True)
+            if done.returncode:
+                raise RuntimeError(f"the code of {commit} could not compute the cells: "
+                                   f"{done.stderr.strip().splitlines()[-1:]}")
+            return pd.read_parquet(out)
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT,
+                           capture_output=True)
 
 
 def _missing(value) -> bool:
@@ -105,40 +148,78 @@ def differing_columns(stored: pd.Series, fresh: pd.Series) -> list[str]:
         if column in VOLATILE or column not in fresh.index:
             continue
         a, b = stored[column], fresh[column]
-        if _missing(a) or _missing(b):
-            same = _missing(a) and _missing(b)
-        else:
-            same = bool(a == b)
+        same = (_missing(a) and _missing(b)) if _missing(a) or _missing(b) else bool(a == b)
         if not same:
             out.append(column)
     return out
 
 
-def compare(stored: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame:
-    """Per stored cell: whether its recomputation is identical, and in which columns not."""
-    by_key = fresh.set_index("cell_key")
+def compare(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Per cell (matched by ``cell_key``): whether the two rows are identical, and in which
+    columns not."""
+    by_key = after.set_index("cell_key")
     lines = []
-    for _, row in stored.iterrows():
-        other = by_key.loc[row["cell_key"]]
-        differs = differing_columns(row, other)
-        lines.append({"cell_key": row["cell_key"], "method": row["method"],
-                      "code": row["code"], "identical": not differs,
+    for _, row in before.iterrows():
+        differs = differing_columns(row, by_key.loc[row["cell_key"]])
+        lines.append({"cell_key": row["cell_key"], "identical": not differs,
                       "differs_in": ", ".join(differs)})
     return pd.DataFrame(lines)
 
 
-def rekeyed(rows: pd.DataFrame, mask: pd.Series, note: str) -> pd.DataFrame:
+def draw_sample(rows: pd.DataFrame, groups, *, per_group: int, seed: int) -> pd.DataFrame:
+    """``per_group`` cells of each group of ``groups`` (index arrays into ``rows``), drawn
+    by ``seed``: first among the cells of one network seed drawn for all groups (so the
+    check trains few networks), then among the others."""
+    rng = np.random.default_rng(seed)
+    network = int(rng.choice(np.sort(rows["seed"].unique())))
+    chosen = []
+    for index in groups:
+        group = rows.loc[index]
+        first = list(rng.permutation(group.index[group["seed"] == network]))
+        rest = list(rng.permutation(group.index[group["seed"] != network]))
+        chosen.extend(sorted((first + rest)[:per_group]))
+    return rows.loc[chosen]
+
+
+def rekeyed(rows: pd.DataFrame, mask, note: str) -> pd.DataFrame:
     """``rows`` with those under ``mask`` moved to this checkout's fingerprint (new
     ``code`` and ``cell_id``) and ``note`` in their ``code_check``."""
     rows = rows.copy()
-    if "code_check" not in rows:
-        rows["code_check"] = ""
     for index in rows.index[mask]:
         code = current_fingerprint(rows.at[index, "method"])
         rows.at[index, "code"] = code
         rows.at[index, "cell_id"] = identifier_of(rows.at[index, "cell_key"], code)
         rows.at[index, "code_check"] = note
     return rows
+
+
+def identity_check(store: ResultStore, *, per_group: int = 1, seed: int = 0,
+                   data_dir=None) -> pd.DataFrame:
+    """Run the check described in the module's docstring on ``store``; return one row per
+    (method, fingerprint) checked: its cells, the commit that computed the sample, how many
+    were sampled and identical, how many re-keyed, and the differing columns."""
+    rows = with_code(store.load())
+    current = rows["method"].map(current_fingerprint)
+    groups = rows[rows["code"] != current].groupby(["method", "code"])
+    report = []
+    for (method, code), group in groups:
+        sample = draw_sample(rows, [group.index], per_group=per_group, seed=seed)
+        commit = str(sample["commit"].iloc[0]).removesuffix("-dirty")
+        sample = sample[sample["commit"] == sample["commit"].iloc[0]]
+        result = compare(compute_at(commit, sample), compute_here(sample, data_dir=data_dir))
+        same = bool(len(result) and result["identical"].all())
+        if same:
+            rows = rekeyed(rows, rows.index.isin(group.index),
+                           f"{code} = {current_fingerprint(method)}: {len(sample)} of "
+                           f"{len(group)} cells computed here by {commit} and by "
+                           f"{code_commit()}, identical")
+        report.append({"method": method, "code": code, "cells": len(group), "commit": commit,
+                       "sampled": len(sample), "identical": int(result["identical"].sum()),
+                       "rekeyed": len(group) if same else 0,
+                       "differs_in": ", ".join(sorted({c for d in result["differs_in"]
+                                                       for c in d.split(", ") if c}))})
+    store.rewrite(rows)
+    return pd.DataFrame(report)
 
 
 def mixed_cells(rows: pd.DataFrame) -> pd.DataFrame:
@@ -151,73 +232,18 @@ def mixed_cells(rows: pd.DataFrame) -> pd.DataFrame:
     return rows[np.asarray(frame["code"]) != np.asarray(majority)]
 
 
-def draw_sample(rows: pd.DataFrame, groups, *, per_group: int, seed: int) -> pd.DataFrame:
-    """``per_group`` cells of each group of ``groups`` (index arrays into ``rows``), drawn
-    by ``seed``: first among the cells of one network seed drawn for all groups (so the
-    check trains few networks), then among the others."""
-    rng = np.random.default_rng(seed)
-    network = int(rng.choice(np.sort(rows["seed"].unique())))
-    chosen = []
-    for index in groups:
-        group = rows.loc[index]
-        first = group[group["seed"] == network]
-        rest = group[group["seed"] != network]
-        picks = list(rng.permutation(first.index))[:per_group]
-        picks += list(rng.permutation(rest.index))[:per_group - len(picks)]
-        chosen.extend(sorted(picks))
-    return rows.loc[chosen]
-
-
-def identity_check(store: ResultStore, *, per_group: int = 2, seed: int = 0,
-                   mixed: bool = False, workers: int = 1, progress: bool = True,
-                   data_dir=None) -> pd.DataFrame:
-    """Run the check described in the module's docstring on ``store``; return one row per
-    (method, fingerprint) checked: cells, sampled, identical, re-keyed, differing columns."""
-    rows = with_code(store.load())
-    if mixed:
-        minority = mixed_cells(rows)
-        if len(minority):
-            fresh = recompute(minority, workers=workers, progress=progress, data_dir=data_dir)
-            fresh["code_check"] = "recomputed: its result group held other code"
-            rows = pd.concat([rows.drop(minority.index), fresh], ignore_index=True)
-    current = rows["method"].map(current_fingerprint)
-    groups = rows[rows["code"] != current].groupby(["method", "code"])
-    samples = draw_sample(rows, [g.index for _, g in groups], per_group=per_group, seed=seed)
-    results = (compare(samples, recompute(samples, workers=workers, progress=progress,
-                                          data_dir=data_dir))
-               if len(samples) else pd.DataFrame(columns=["method", "code", "identical"]))
-    report = []
-    for (method, code), group in groups:
-        sample = samples[samples.index.isin(group.index)]
-        result = results[(results["method"] == method) & (results["code"] == code)]
-        same = bool(result["identical"].all())
-        note = (f"{code} = {current_fingerprint(method)}: {len(sample)} of {len(group)} cells "
-                f"recomputed by {code_commit()}, identical")
-        if same:
-            rows = rekeyed(rows, rows.index.isin(group.index), note)
-        report.append({"method": method, "code": code, "cells": len(group),
-                       "sampled": len(sample), "identical": int(result["identical"].sum()),
-                       "rekeyed": len(group) if same else 0,
-                       "differs_in": ", ".join(sorted({c for d in result["differs_in"]
-                                                       for c in d.split(", ") if c}))})
-    store.rewrite(rows)
-    return pd.DataFrame(report)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m posthoc.repro.identity",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--results", required=True, help="the results store's folder")
-    parser.add_argument("--per-group", type=int, default=2,
-                        help="cells recomputed per method and fingerprint (default 2)")
+    parser.add_argument("--per-group", type=int, default=1,
+                        help="cells checked per method and fingerprint (default 1)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")
-    parser.add_argument("--mixed", action="store_true",
-                        help="first recompute the cells whose group holds other code")
-    parser.add_argument("--workers", type=int, default=1, help="processes (default 1)")
     args = parser.parse_args(argv)
     report = identity_check(ResultStore(args.results), per_group=args.per_group,
-                            seed=args.seed, mixed=args.mixed, workers=args.workers)
-    print(report.to_string(index=False) if len(report) else "every cell is by this code")
+                            seed=args.seed)
+    with pd.option_context("display.width", 200, "display.max_colwidth", 80):
+        print(report.to_string(index=False) if len(report) else "every cell is by this code")
     return 0 if report.empty or (report["rekeyed"] == report["cells"]).all() else 1
 
 
@@ -225,6 +251,6 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
-__all__ = ["GROUP", "VOLATILE", "cell_of", "compare", "differing_columns", "draw_sample",
-           "identity_check",
-           "main", "mixed_cells", "recompute", "rekeyed", "with_code"]
+__all__ = ["GROUP", "RUN_CELLS", "VOLATILE", "cell_of", "compare", "compute_at",
+           "compute_here", "differing_columns", "draw_sample", "identity_check", "main",
+           "mixed_cells", "rekeyed", "with_code"]

@@ -309,15 +309,9 @@ class ResultStore:
         """Pack every finished cell into ``cells.parquet`` (written atomically), then remove
         the one-cell files; return the number of cells packed. Safe to interrupt: until the
         one-cell files are gone, :meth:`load` reads each cell once."""
-        files = self._cell_files()
-        if not files:
+        if not self._cell_files():
             return len(self.done())
-        rows = self.load()
-        rows = rows.sort_values("cell_id", kind="stable").reset_index(drop=True)
-        self._write_atomically(rows, self.folder / self.PACKED)
-        for path in files:
-            path.unlink()
-        return len(rows)
+        return self.rewrite(self.load())
 
 
 def _atomic_write(path: Path, write: Callable[[str], Any]) -> None:
@@ -774,7 +768,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # Run the imported module's main, not this script's copy: what it submits to a Dask
+    # cluster must be pickled by reference to posthoc.repro.study, which workers import,
+    # not to __main__, which they cannot.
+    from posthoc.repro.study import main as imported_main
+    raise SystemExit(imported_main())
 
 
 __all__ = ["Cell", "PAPER_STUDY", "ResultStore", "Settings", "STUDY_CHAPTERS", "beyond_grids",
