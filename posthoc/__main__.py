@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ import pandas as pd
 from ._archive import load_program
 from .data import CHECKSUMS, Split, default_data_dir, ensure_files
 from .debias import debias, evaluate
-from .methods import METHODS, load_result
+from .methods import METHODS, input_width, load_result
 from .metrics import MEASURES
 
 USAGE_ERROR = 2
@@ -79,14 +80,38 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _read_split(args: argparse.Namespace) -> Split:
-    path = Path(args.data)
+def _existing_file(kind: str, name: str) -> Path:
+    """``name`` as a path, after checking that it is a file (a folder or nothing is named)."""
+    path = Path(name)
+    if path.is_dir():
+        raise _Usage(f"{kind} {path} is a directory; expected a file.")
     if not path.is_file():
-        raise _Usage(f"data file {path} does not exist.")
+        raise _Usage(f"{kind} {path} does not exist.")
+    return path
+
+
+def _writable_target(name: str) -> Path:
+    """``--out``'s path, after checking that a file can be written there."""
+    path = Path(name)
+    if path.is_dir():
+        raise _Usage(f"--out {path} is a directory; expected the path of the file to write.")
+    parent = next((p for p in [path.parent, *path.parent.parents] if p.exists()), Path("."))
+    if not parent.is_dir():
+        raise _Usage(f"--out {path}: {parent} is a file, so no folder can be made there.")
+    if not os.access(parent, os.W_OK | os.X_OK) or str(path.resolve()).startswith("/proc/"):
+        raise _Usage(f"--out {path}: {parent} cannot be written by this user.")
+    return path
+
+
+def _read_split(args: argparse.Namespace) -> Split:
+    path = _existing_file("data file", args.data)
     try:
         frame = pd.read_csv(path)
     except (ValueError, OSError, UnicodeDecodeError) as exc:
         raise _Usage(f"data file {path} is not a readable CSV file ({exc}).") from None
+    if frame.empty:
+        raise _Usage(f"data file {path} has no rows (only a header: "
+                     f"{', '.join(map(str, frame.columns[:8]))}).")
     privileged = None
     if args.privileged is not None and args.protected in frame.columns:
         wanted = args.privileged.split(",")
@@ -115,15 +140,24 @@ def _options(pairs: list[str]) -> dict[str, Any]:
     return options
 
 
+def _check_width(split: Split, expected: int | None, args: argparse.Namespace,
+                 what: str) -> None:
+    if expected is not None and split.X.shape[1] != expected:
+        columns = args.features or "every column but the label"
+        raise _Usage(f"{what} takes {expected} features; {args.data} gives "
+                     f"{split.X.shape[1]} ({columns}). Name the model's input columns with "
+                     "--features, in its order.")
+
+
 def _debias(args: argparse.Namespace) -> int:
-    model = load_program(Path(args.model)) if Path(args.model).is_file() else None
-    if model is None:
-        raise _Usage(f"model file {args.model} does not exist.")
+    out = _writable_target(args.out)
+    model = load_program(_existing_file("model file", args.model))
     split = _read_split(args)
+    _check_width(split, input_width(model), args, f"model {args.model}")
     result = debias(model, split, args.method, measure=args.measure, lam=args.lam,
                     seed=args.seed, objective=args.objective, epsilon=args.epsilon,
                     progress=not args.quiet, **_options(args.option))
-    path = result.save(args.out)
+    path = result.save(out)
     print(f"{result.method} on {len(split)} rows: validation objective "
           f"{result.objective:.4f}, threshold {result.threshold:.4f}; saved to {path}",
           file=sys.stderr)
@@ -131,8 +165,11 @@ def _debias(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    result = load_result(args.result)
-    row = evaluate(result, _read_split(args))
+    path = _existing_file("result file", args.result)
+    split = _read_split(args)
+    result = load_result(path)
+    _check_width(split, result.n_features, args, f"result {args.result}")
+    row = evaluate(result, split)
     numbers = {key: row[key] for key in ("bias", "accuracy", "objective")}
     if args.json:
         print(json.dumps(numbers))
@@ -160,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
         return commands[args.command](args)
-    except (_Usage, ValueError, TypeError, FileNotFoundError) as exc:
+    except (_Usage, ValueError, TypeError, FileNotFoundError, PermissionError) as exc:
         message = " ".join(str(exc).split())
         print(f"posthoc: error: {message}", file=sys.stderr)
         return USAGE_ERROR

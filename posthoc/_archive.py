@@ -14,6 +14,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from ._program_check import (MAX_JSON_BYTES, MAX_MEMBER_BYTES, MAX_TOTAL_BYTES,
+                             check_program_layout, checked_members, parse_json, quiet_torch,
+                             read_member)
 from ._validation import error_summary
 
 #: The format's name and version, written into every file.
@@ -55,15 +58,25 @@ def _not_ours(path: Path, why: str) -> ValueError:
 
 
 def read(path: str | Path) -> tuple[dict[str, Any], nn.Module]:
-    """The description and the model of the archive at ``path``."""
+    """The description and the model of the archive at ``path``: exactly the two members
+    :func:`write` writes, each within its size cap, the description a JSON object of bounded
+    size and depth, the model a program :func:`load_program` accepts."""
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"result file {path} is a directory; expected a file written by "
+                         "DebiasResult.save.")
     if not path.is_file():
         raise FileNotFoundError(f"result file {path} does not exist.")
     try:
         with zipfile.ZipFile(path) as archive:
-            metadata = json.loads(archive.read(_METADATA))
-            program = archive.read(_PROGRAM)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+            members = checked_members(archive, path)
+            if set(members) != {_METADATA, _PROGRAM}:
+                raise _not_ours(path, f"it holds {sorted(members)}, not exactly "
+                                      f"{[_METADATA, _PROGRAM]}")
+            metadata = parse_json(read_member(archive, members[_METADATA], path,
+                                              MAX_JSON_BYTES), f"{path}: {_METADATA}")
+            program = read_member(archive, members[_PROGRAM], path, MAX_MEMBER_BYTES)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise _not_ours(path, f"{type(exc).__name__}: {exc}") from None
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
         found = metadata.get("format") if isinstance(metadata, dict) else None
@@ -72,32 +85,34 @@ def read(path: str | Path) -> tuple[dict[str, Any], nn.Module]:
 
 
 def load_program(program: bytes | str | Path, *, source: str | Path | None = None) -> nn.Module:
-    """The module of a ``torch.export`` program (bytes or a ``.pt2`` file), refused if any
-    part of it would be unpickled: its weights and constants must be raw tensors and its
-    sample inputs must load with ``torch.load(weights_only=True)``."""
+    """The module of a ``torch.export`` program (bytes or a ``.pt2`` file), checked before
+    torch reads it: the archive may hold exactly the members ``torch.export.save`` writes
+    for one module (:func:`check_program_layout`), each within its size cap, its weights and
+    constants stored raw (never pickled) and its sample inputs plain tensors."""
     source = source or program
-    data = Path(program).read_bytes() if isinstance(program, (str, Path)) else program
+    if isinstance(program, (str, Path)):
+        file = Path(program)
+        if file.is_dir():
+            raise ValueError(f"{file} is a directory; expected a torch.export program "
+                             "(.pt2 file).")
+        if file.stat().st_size > MAX_TOTAL_BYTES:
+            raise ValueError(f"{file} is {file.stat().st_size} bytes; a program may be at most "
+                             f"{MAX_TOTAL_BYTES}.")
+        data = file.read_bytes()
+    else:
+        data = program
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            for name in archive.namelist():
-                _check_part(archive, name, source)
-        return torch.export.load(io.BytesIO(data)).module()
-    except ValueError:
-        raise
+            check_program_layout(archive, source)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise ValueError(f"{source} is not a readable torch.export program "
+                         f"({type(exc).__name__}: {exc}).") from None
+    try:
+        with quiet_torch():
+            return torch.export.load(io.BytesIO(data)).module()
     except Exception as exc:  # noqa: BLE001 - torch raises many kinds for a foreign file
         raise ValueError(f"{source} is not a readable torch.export program "
                          f"({error_summary(exc)}).") from None
 
 
-def _check_part(archive: zipfile.ZipFile, name: str, source) -> None:
-    if name.endswith(("model_weights_config.json", "model_constants_config.json")):
-        config = json.loads(archive.read(name)).get("config", {})
-        if any(entry.get("use_pickle") for entry in config.values()):
-            raise ValueError(f"{source} holds pickled weights or constants ({name}); posthoc "
-                             "loads only programs whose tensors are stored raw.")
-    elif name.endswith(".pt") or "serialized_" in name:
-        try:
-            torch.load(io.BytesIO(archive.read(name)), weights_only=True)
-        except Exception:  # noqa: BLE001
-            raise ValueError(f"{source} holds pickled objects beyond tensors ({name}); "
-                             "posthoc does not load them.") from None
+__all__ = ["FORMAT", "export_program", "load_program", "read", "write"]

@@ -95,6 +95,32 @@ def check_groups(name: str, values: torch.Tensor | np.ndarray) -> None:
         raise ValueError(NOT_GROUPS.format(name=name, values=found))
 
 
+ONE_GROUP = ("{name} holds one group only (code {code}); measuring bias needs at least two "
+             "groups with members.")
+TWO_GROUPS_CODED = ("{name} holds two groups coded {codes}; a two-group measure compares code "
+                    "0 (unprivileged) with code 1 (privileged): code them 0 and 1.")
+
+
+def check_measurable_groups(name: str, values: torch.Tensor | np.ndarray) -> None:
+    """Raise unless ``values`` hold at least two groups with members, and two groups are coded
+    0 and 1 (so that a two-group measure's sign is never taken from other codes). Three or
+    more groups may have any non-negative codes: their measures are gaps between groups.
+
+    Examples
+    --------
+    >>> check_measurable_groups("a", np.array([0, 2, 2]))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: a holds two groups coded [0, 2]; a two-group measure compares code 0 ...
+    """
+    tensor = values if isinstance(values, torch.Tensor) else torch.as_tensor(np.asarray(values))
+    codes = torch.unique(tensor).tolist()
+    if len(codes) < 2:
+        raise ValueError(ONE_GROUP.format(name=name, code=codes[0] if codes else None))
+    if len(codes) == 2 and codes != [0, 1]:
+        raise ValueError(TWO_GROUPS_CODED.format(name=name, codes=codes))
+
+
 def check_finite(name: str, values: torch.Tensor | np.ndarray) -> None:
     """Raise if ``values`` holds NaN or infinite entries."""
     tensor = values if isinstance(values, torch.Tensor) else torch.as_tensor(np.asarray(values))

@@ -246,6 +246,12 @@ class Split:
             if values.isna().any():
                 raise ValueError(f"feature column {column!r} has {int(values.isna().sum())} "
                                  "missing values.")
+            numbers = values.to_numpy(dtype=np.float64)
+            beyond = ~np.isfinite(numbers) | (np.abs(numbers) > np.finfo(np.float32).max)
+            if beyond.any():
+                raise ValueError(f"feature column {column!r} holds {int(beyond.sum())} value(s) "
+                                 f"that are infinite or beyond float32's range, such as "
+                                 f"{numbers[beyond][0]!r}.")
         y = frame[label]
         bad_labels = sorted(set(y.dropna().unique().tolist()) - {0, 1, True, False},
                             key=str)
@@ -320,7 +326,8 @@ def _to_numpy(name: str, value, dtype) -> np.ndarray:
         raise ValueError(f"{name} must be numeric; got dtype {array.dtype}.")
     if dtype is np.int64 and np.issubdtype(array.dtype, np.floating):
         check_finite(name, array)
-        check_binary(name, array)
+        # Floats equal to integers are codes like any others: labels 0/1, groups 0..g-1.
+        (check_groups if name == "a" else check_binary)(name, array)
     return np.ascontiguousarray(array, dtype=dtype)
 
 

@@ -9,7 +9,7 @@ import numpy as np
 from torch import nn
 
 from ._progress import shown
-from ._validation import check_lam, check_seed
+from ._validation import check_lam, check_measurable_groups, check_seed
 from .data import Split
 from .diagnostics import is_constant
 from .methods import METHODS, DebiasResult, frozen_copy, scores_of
@@ -18,7 +18,8 @@ from .objectives import EPSILON, NoCertifiedCandidate, Objective, as_objective
 
 
 def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "spd",
-           lam: float = 0.75, seed: int = 0, objective: str | Objective = "weighted",
+           lam: float | None = None, seed: int | None = None,
+           objective: str | Objective = "weighted",
            epsilon: float | None = None, margin: float | None = None,
            resamples: int | None = None, progress: bool = False,
            **options: Any) -> DebiasResult:
@@ -41,9 +42,11 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
         Bias measure of the objective; a callable ``(y_pred, y_true, a) -> float`` works with
         every method whose spec does not say ``builtin_measures_only``.
     lam : float in [0, 1], default 0.75
-        Weight of |bias| in the objective.
+        Weight of |bias| in the objective (the objective's own, when ``objective`` is a
+        :class:`posthoc.Objective`).
     seed : int, default 0
-        Seed of every random draw of the method (and of the bootstrap resamples).
+        Seed of every random draw of the method (and of the bootstrap resamples; the
+        objective's own, when ``objective`` is a :class:`posthoc.Objective`).
     objective : {"weighted", "constrained", "certified"} or posthoc.Objective
         ``"weighted"`` (the default) is the paper's λ·|bias| + (1 − λ)·(1 − accuracy).
         ``"constrained"`` is its final version's: 1 − balanced accuracy while |bias| <
@@ -71,8 +74,11 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
     ------
     ValueError
         Unknown method, measure or option; a bad option value; ``lam`` outside [0, 1]; a
-        seed that is not an integer in [0, 2**32 - 1]; a model that does not take the
-        split's features or does not output probabilities; a model the method cannot use.
+        seed that is not an integer in [0, 2**32 - 1]; an :class:`posthoc.Objective` beside a
+        ``lam``, ``epsilon``, ``margin``, ``resamples`` or ``seed`` that contradicts it; a
+        split with one group, or two groups coded other than 0 and 1; a model that does not
+        take the split's features or does not output probabilities; a model the method
+        cannot use.
 
     Examples
     --------
@@ -90,15 +96,18 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
     if spec.builtin_measures_only and callable(measure):
         raise ValueError(f"method {spec.name!r} supports only the measures "
                          f"{', '.join(MEASURES)}; got a callable.")
-    lam, seed = check_lam(lam), check_seed(seed)
+    lam = None if lam is None else check_lam(lam)
+    seed = None if seed is None else check_seed(seed)
     if not isinstance(split, Split):
         raise ValueError(f"split must be a posthoc.Split; got {type(split).__name__}.")
+    check_measurable_groups("split.a", split.a)
     if margin is None and objective == "constrained":
         # The final version's margins (0.01; 0.02 for adversarial fine-tuning) belong to its
         # tolerance 0.05; another tolerance scales them in proportion.
         margin = spec.margin * (EPSILON if epsilon is None else epsilon) / EPSILON
     criterion = as_objective(objective, lam=lam, epsilon=epsilon, resamples=resamples,
                              margin=margin, seed=seed)
+    lam, seed = criterion.lam, criterion.seed      # the values the search uses
     if criterion.constrained and callable(measure):
         raise ValueError("objective 'constrained' takes a registered measure name (see "
                          "posthoc.register_measure); got a callable.")

@@ -10,8 +10,10 @@ measure is one function of the counts plus one :func:`register_measure` call.
 Every function takes numpy arrays or torch tensors, and predictions or scores with leading
 batch dimensions (for example trials x thresholds x n), so that a method scores thousands of
 candidate predictions in one call. With two groups, bias is signed: unprivileged (a = 0)
-minus privileged (a = 1), and an empty group contributes a rate of 0, as in the authors'
-code. With more groups (codes 0, 1, ..., g - 1, for example an intersection of attributes),
+minus privileged (a = 1), and a rate whose group has no members (no positives, say, for
+EOD) is 0, as in the authors' code. ``a`` must hold at least two groups with members, and two
+groups must be coded 0 and 1: anything else is an error, never another definition. With
+more groups (codes 0, 1, ..., g - 1, for example an intersection of attributes),
 each measure is the largest gap between any two groups that have members: a non-negative
 number.
 
@@ -31,7 +33,8 @@ import numpy as np
 import torch
 
 from ._registry import Registry
-from ._validation import as_tensor, check_binary, check_groups, check_lam, check_same_length
+from ._validation import (as_tensor, check_binary, check_groups, check_lam,
+                          check_measurable_groups, check_same_length)
 
 Measure = Union[str, Callable[[np.ndarray, np.ndarray, np.ndarray], float]]
 ArrayLike = Any
@@ -212,6 +215,7 @@ def _prepare(y_pred: ArrayLike, y_true: ArrayLike, a: ArrayLike, *, pred_name: s
         check_binary(pred_name, pred)
     check_binary("y_true", y)
     check_groups("a", group)
+    check_measurable_groups("a", group)
     return pred, y, group
 
 

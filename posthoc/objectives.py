@@ -213,25 +213,48 @@ class Objective:
         return float(torch.quantile(gaps, self.confidence, interpolation="higher"))
 
 
-def as_objective(objective: Any = "weighted", *, lam: float = 0.75, epsilon: Any = None,
-                 margin: Any = None, resamples: Any = None, seed: int = 0) -> Objective:
+#: The error for an argument of ``debias`` that an :class:`Objective` given with it contradicts.
+CONFLICT = ("{name}={given!r} conflicts with objective={objective!r}, whose {name} is {own!r}; "
+            "give {name} in one place.")
+
+
+def as_objective(objective: Any = "weighted", *, lam: Any = None, epsilon: Any = None,
+                 margin: Any = None, resamples: Any = None, seed: Any = None) -> Objective:
     """An :class:`Objective` from ``debias``'s arguments: a name (with ``lam``, ``epsilon``,
-    ``margin`` and ``resamples``, None meaning the default) or an :class:`Objective`."""
+    ``margin``, ``resamples`` and ``seed``, None meaning the default) or an
+    :class:`Objective`, which any of them given beside it must agree with.
+
+    Examples
+    --------
+    >>> as_objective(Objective("weighted", lam=0.1), lam=0.1).lam
+    0.1
+    >>> as_objective(Objective("weighted", lam=0.1), lam=0.9)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: lam=0.9 conflicts with objective=Objective(...), whose lam is 0.1; give lam ...
+    """
+    given = {"lam": lam, "epsilon": epsilon, "margin": margin, "resamples": resamples,
+             "seed": seed}
     if isinstance(objective, Objective):
+        for name, value in given.items():
+            if value is not None and value != getattr(objective, name):
+                raise ValueError(CONFLICT.format(name=name, given=value, objective=objective,
+                                                 own=getattr(objective, name)))
         return objective
     if not isinstance(objective, str):
         raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)} or a "
                          f"posthoc.Objective; got {objective!r}.")
     check_choice("objective", objective, OBJECTIVES)
-    chosen = {k: v for k, v in (("epsilon", epsilon), ("margin", margin),
-                                ("resamples", resamples)) if v is not None}
+    chosen = {k: v for k, v in given.items() if v is not None and k not in ("lam", "seed")}
     if objective == "certified":
         chosen.pop("margin", None)            # the certified selection has no margin
     if objective == "weighted" and chosen:
         raise ValueError(f"{', '.join(chosen)} only apply to objective='constrained'; the "
                          "weighted objective has lam only.")
-    return Objective(objective, lam=lam, seed=seed, **chosen)
+    return Objective(objective, lam=0.75 if lam is None else lam,
+                     seed=0 if seed is None else seed, **chosen)
 
 
-__all__ = ["CERTIFIED_RESAMPLES", "CONFIDENCE", "EPSILON", "MARGIN", "NoCertifiedCandidate",
-           "OBJECTIVES", "Objective", "RESAMPLES", "as_objective", "balanced_accuracy"]
+__all__ = ["CERTIFIED_RESAMPLES", "CONFIDENCE", "CONFLICT", "EPSILON", "MARGIN",
+           "NoCertifiedCandidate", "OBJECTIVES", "Objective", "RESAMPLES", "as_objective",
+           "balanced_accuracy"]

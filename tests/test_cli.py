@@ -169,3 +169,53 @@ def test_the_constrained_objective_from_the_command_line(files, capsys):
     assert main(["debias", "--model", str(files / "model.pt2"), *_common(files, "valid.csv"),
                  "--method", "random", "--epsilon", "0.1", "--out", str(out)]) == 2
     assert "epsilon only apply to objective='constrained'" in capsys.readouterr().err
+
+
+def test_bad_paths_and_files_get_one_line_each(tmp_path, capsys):
+    """--out, --data, --model and --result problems: exit status 2 and one line naming the
+    path and what is wrong, never a traceback."""
+    import numpy as np
+    import pandas as pd
+
+    from posthoc.__main__ import main
+
+    frame = pd.DataFrame({"x1": np.arange(20.0), "x2": np.arange(20.0) % 3,
+                          "a": np.arange(20) % 2, "y": (np.arange(20) % 4 > 1).astype(int)})
+    data = tmp_path / "valid.csv"
+    frame.to_csv(data, index=False)
+    header_only = tmp_path / "header.csv"
+    frame.iloc[:0].to_csv(header_only, index=False)
+    huge = tmp_path / "huge.csv"
+    frame.assign(x1=frame["x1"].where(frame.index != 3, 1e39)).to_csv(huge, index=False)
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file")
+    split = ["--label", "y", "--protected", "a", "--privileged", "1"]
+
+    def error(*argv):
+        assert main(list(argv)) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "Traceback" not in err, err
+        return err
+
+    assert f"model file {tmp_path} is a directory" in error(
+        "debias", "--model", str(tmp_path), "--data", str(data), *split, "--out",
+        str(tmp_path / "r.zip"))
+    assert f"--out {tmp_path} is a directory" in error(
+        "debias", "--model", str(data), "--data", str(data), *split, "--out", str(tmp_path))
+    assert f"{blocker} is a file, so no folder can be made there" in error(
+        "debias", "--model", str(data), "--data", str(data), *split, "--out",
+        str(blocker / "r.zip"))
+    assert "cannot be written by this user" in error(
+        "debias", "--model", str(data), "--data", str(data), *split, "--out", "/proc/r.zip")
+    assert f"data file {tmp_path} is a directory" in error(
+        "evaluate", "--result", str(data), "--data", str(tmp_path), *split)
+    assert f"data file {header_only} has no rows" in error(
+        "evaluate", "--result", str(blocker), "--data", str(header_only), *split)
+    assert "feature column 'x1' holds 1 value(s) that are infinite or beyond float32" in error(
+        "evaluate", "--result", str(blocker), "--data", str(huge), *split)
+    torch_file = tmp_path / "weights.pt"
+    import torch
+    torch.save({"w": torch.zeros(2)}, torch_file)
+    assert "is refused before it is read" in error(
+        "debias", "--model", str(torch_file), "--data", str(data), *split, "--out",
+        str(tmp_path / "r.zip"))

@@ -10,6 +10,7 @@ from torch import nn
 
 import posthoc
 from posthoc import Split, debias, evaluate
+from posthoc.methods import NotApplicable
 from posthoc.repro.profiles import resolve_notebook
 from posthoc.repro.sensitivity import coefficient_singular_values, concentration
 from posthoc.training import cache_key
@@ -98,7 +99,47 @@ CASES = [
      ValueError, r"Parameter lam=2 is not allowed; expected one of the chapter's parameters"),
     ("a notebook without a profile", lambda: resolve_notebook("sensitivity", {}),
      ValueError, r"Parameter profile=None is not allowed"),
+    ("lam beside an Objective with another lam",
+     lambda: _debias(objective=posthoc.Objective("weighted", lam=0.1), lam=0.9),
+     ValueError, r"lam=0\.9 conflicts with objective=Objective\(name='weighted', lam=0\.1"),
+    ("epsilon beside a constrained Objective with another epsilon",
+     lambda: _debias(objective=posthoc.Objective("constrained", epsilon=0.1), epsilon=0.05),
+     ValueError, r"epsilon=0\.05 conflicts with objective=.*whose epsilon is 0\.1"),
+    ("margin beside an Objective", lambda: _debias(
+        objective=posthoc.Objective("constrained"), margin=0.02),
+     ValueError, r"margin=0\.02 conflicts with objective=.*whose margin is 0\.01"),
+    ("resamples beside an Objective", lambda: _debias(
+        objective=posthoc.Objective("constrained"), resamples=9),
+     ValueError, r"resamples=9 conflicts with objective=.*whose resamples is 5"),
+    ("seed beside an Objective with another seed", lambda: _debias(
+        objective=posthoc.Objective("weighted", seed=3), seed=4),
+     ValueError, r"seed=4 conflicts with objective=.*whose seed is 3"),
+    ("a protected attribute with one group",
+     lambda: _debias(split=Split(VALID.X, VALID.y, np.zeros(len(VALID), dtype=int))),
+     ValueError, r"split\.a holds one group only \(code 0\); measuring bias needs at least"),
+    ("reject option classification with every label 1",
+     lambda: _debias(method="roc", split=Split(VALID.X, np.ones(len(VALID), dtype=int),
+                                               VALID.a)),
+     NotApplicable, r"method 'roc' \(AIF360\) needs both labels in every group; "
+                            r"group 0 of the split holds label 1 only"),
+    ("equalised odds on three people",
+     lambda: _debias(method="eqodds", split=Split(VALID.X[:3], [1, 0, 1], [0, 0, 1])),
+     NotApplicable, r"method 'eqodds' \(AIF360\) needs both labels in every group; "
+                            r"group 1 of the split holds label 1 only \(1 person\)"),
+    ("two groups coded 0 and 2",
+     lambda: _debias(split=Split(VALID.X, VALID.y, 2 * VALID.a)),
+     ValueError, r"split\.a holds two groups coded \[0, 2\]; .*code them 0 and 1"),
 ]
+
+
+def test_an_objective_given_once_sets_what_the_result_records():
+    result = _debias(objective=posthoc.Objective("weighted", lam=0.1, seed=3))
+    assert result.lam == 0.1 and result.seed == 3 and result.criterion.lam == 0.1
+    same = _debias(objective=posthoc.Objective("weighted", lam=0.1), lam=0.1)
+    assert same.lam == 0.1
+    # Group codes given as floats equal to integers are the same codes.
+    floats = Split(VALID.X, VALID.y, VALID.a.astype(float))
+    assert _debias(split=floats, seed=0).threshold == _debias(seed=0).threshold
 
 
 @pytest.mark.parametrize("case, call, error, message", CASES, ids=[c[0] for c in CASES])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -55,7 +57,18 @@ def test_empty_group_contributes_zero():
     # No privileged positives: TPR(a=1) counts as 0, as in the authors' code.
     y_pred, y_true, a = [1, 1, 0], [1, 0, 0], [0, 0, 1]
     assert bias(y_pred, y_true, a, "eod") == pytest.approx(1.0)
-    assert bias([1, 1], [1, 0], [0, 0], "spd") == pytest.approx(1.0)
+    # One group only is no bias of 1 (its positive rate): it is an error, as are two groups
+    # coded other than 0 and 1 (the sign would be taken from the wrong codes).
+    from posthoc._validation import ONE_GROUP, TWO_GROUPS_CODED
+
+    with pytest.raises(ValueError, match=re.escape(ONE_GROUP.format(name="a", code=0))):
+        bias([1, 1], [1, 0], [0, 0], "spd")
+    with pytest.raises(ValueError, match=re.escape(TWO_GROUPS_CODED.format(name="a",
+                                                                           codes=[0, 2]))):
+        bias([1, 0, 1], [1, 0, 0], [0, 2, 2], "spd")
+    # Float codes equal to integers are codes like the integers.
+    from posthoc import Split
+    assert Split(np.zeros((3, 1)), [1, 0, 1], [0.0, 1.0, 2.0]).a.tolist() == [0, 1, 2]
 
 
 def test_batches_match_row_by_row_and_keep_the_container():

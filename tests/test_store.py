@@ -186,3 +186,52 @@ def test_the_numbers_do_not_depend_on_the_number_of_workers(data_dir, tmp_path):
     pd.testing.assert_frame_equal(one, two)
     assert set(one["torch_threads"]) == {1}
     assert json.loads(one["versions"][0])["torch"].startswith("2.")
+
+
+def test_a_reused_pid_does_not_hold_a_lock_and_compactions_take_turns(tmp_path):
+    import json
+    import os
+    import threading
+
+    from posthoc.repro.study import ResultStore, process_start
+
+    store = ResultStore(tmp_path)
+    assert store.claim("c1")
+    lock = tmp_path / "locks" / "c1.lock"
+    record = json.loads(lock.read_text())
+    assert record["started"] == process_start(os.getpid()) is not None
+    # The same live PID, but a process that started at another time: the lock is stale.
+    lock.write_text(json.dumps({**record, "started": record["started"] - 1}))
+    assert store.claim("c1")
+    # Two compactions at once: the second waits for the first, and no cell is lost.
+    for i in range(30):
+        store.write(f"c{i}", {"cell_id": f"c{i}", "value": float(i)})
+    results, errors = [], []
+
+    def pack():
+        try:
+            results.append(store.compact())
+        except Exception as exc:  # noqa: BLE001 - the test reports any
+            errors.append(exc)
+    threads = [threading.Thread(target=pack) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and results == [30, 30] and len(store.load()) == 30
+
+
+def test_a_store_that_cannot_be_written_is_named_in_one_line(tmp_path, capsys):
+    import pytest
+
+    from posthoc.repro.study import ResultStore, main
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ValueError, match=f"results store {blocker} is a file; expected a "
+                                         "folder"):
+        ResultStore(blocker).check_writable()
+    with pytest.raises(SystemExit) as exit_:
+        main(["--profile", "quick", "--results", str(blocker), "--methods", "default"])
+    assert exit_.value.code == 2
+    assert f"results store {blocker} is a file" in capsys.readouterr().err

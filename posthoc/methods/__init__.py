@@ -6,7 +6,8 @@ below is the only other place a built-in method is named.
 """
 
 from . import adversarial, baselines, default, fairpredictor, layerwise, random, thresholdopt
-from ._common import POSTPROCESSOR_KINDS, DebiasResult, frozen_copy, load_result, scores_of
+from ._common import (POSTPROCESSOR_KINDS, DebiasResult, frozen_copy, input_width,
+                      load_result, scores_of)
 from ._spec import (FAMILIES, METHODS, Fit, Kind, MethodSpec, NotApplicable, Option,
                     methods_of, register_method)
 
@@ -17,6 +18,5 @@ for _kind in (baselines.PostProcessor, thresholdopt.GroupThresholds, fairpredict
     POSTPROCESSOR_KINDS[_kind.kind] = _kind
 
 __all__ = ["DebiasResult", "FAMILIES", "Fit", "Kind", "METHODS", "MethodSpec", "NotApplicable",
-           "Option",
-           "POSTPROCESSOR_KINDS", "frozen_copy", "load_result", "methods_of", "register_method",
-           "scores_of"]
+           "Option", "POSTPROCESSOR_KINDS", "frozen_copy", "input_width", "load_result",
+           "methods_of", "register_method", "scores_of"]

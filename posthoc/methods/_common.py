@@ -18,6 +18,7 @@ from ..data import Split
 from ..metrics import MEASURES, Measure
 from ..metrics import objective as weighted_objective
 from ..objectives import Objective
+from ._spec import METHODS
 
 #: Post-processor classes by ``kind``: each has ``kind``, ``to_params()`` (plain numbers) and
 #: a classmethod ``from_params(params)``, so that a saved result holds no pickle.
@@ -38,10 +39,19 @@ def set_mode(model: nn.Module, training: bool) -> nn.Module:
     return model
 
 
-def _width(model: nn.Module) -> int | None:
-    """The number of features the model's first ``nn.Linear`` takes, if it has one."""
+def input_width(model: nn.Module) -> int | None:
+    """The number of features the model takes: its first ``nn.Linear``'s, or for a
+    ``torch.export`` program the last dimension of its input, when either is known."""
     first = next((m for m in model.modules() if isinstance(m, nn.Linear)), None)
-    return None if first is None else first.in_features
+    if first is not None:
+        return first.in_features
+    graph = getattr(model, "graph", None)
+    for node in getattr(graph, "nodes", ()):
+        value = node.meta.get("val") if node.op == "placeholder" else None
+        if isinstance(value, torch.Tensor) and value.ndim == 2:
+            width = value.shape[1]
+            return width if isinstance(width, int) else None
+    return None
 
 
 def scores_of(model: nn.Module, X: np.ndarray | torch.Tensor) -> np.ndarray:
@@ -54,7 +64,7 @@ def scores_of(model: nn.Module, X: np.ndarray | torch.Tensor) -> np.ndarray:
         the output is not one probability in [0, 1] per row.
     """
     tensor = torch.as_tensor(X, dtype=torch.float32)
-    width = _width(model)
+    width = input_width(model)
     if tensor.ndim != 2 or (width is not None and tensor.shape[1] != width):
         raise ValueError(f"X must have shape (n, {width if width is not None else 'd'}) for "
                          f"this model; got {tuple(tensor.shape)}.")
@@ -63,9 +73,11 @@ def scores_of(model: nn.Module, X: np.ndarray | torch.Tensor) -> np.ndarray:
     try:
         with torch.no_grad():
             out = model(tensor)
-    except RuntimeError as exc:
-        raise ValueError(f"model could not score X of shape {tuple(tensor.shape)}: "
-                         f"{exc}") from None
+    except (RuntimeError, AssertionError, ValueError, TypeError, IndexError) as exc:
+        # An exported program's shape guards raise AssertionError; a module anything.
+        raise ValueError(f"model could not score X of shape {tuple(tensor.shape)} "
+                         f"({error_summary(exc)}); a torch.export program must take (n, d) "
+                         "inputs whose first dimension is dynamic.") from None
     finally:
         set_mode(model, was_training)
     if not isinstance(out, torch.Tensor) or out.ndim == 0 or out.shape[0] != tensor.shape[0]:
@@ -204,29 +216,77 @@ class DebiasResult:
         return _archive.write(path, info, program)
 
 
+#: The message for a field of a result file that is not what ``save`` writes.
+BAD_FIELD = "{path}: field {field}={value!r} is not valid; expected {expected}."
+
+
+def _field(info: dict, name: str, path, expected: str, accepts) -> Any:
+    value = info.get(name)
+    try:
+        ok = accepts(value)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(BAD_FIELD.format(path=path, field=name, value=value,
+                                          expected=expected))
+    return value
+
+
+def _number(low: float, high: float):
+    return lambda v: (isinstance(v, (int, float)) and not isinstance(v, bool)
+                      and np.isfinite(v) and low <= v <= high)
+
+
+def _checked_fields(info: dict, path) -> dict[str, Any]:
+    """The fields of a result file's description, each checked as ``save`` writes it."""
+    return {
+        "method": _field(info, "method", path, "a registered method",
+                         lambda v: isinstance(v, str) and v in METHODS),
+        "measure": _field(info, "measure", path, "a registered measure",
+                          lambda v: isinstance(v, str) and v in MEASURES),
+        "lam": float(_field(info, "lam", path, "a number in [0, 1]", _number(0, 1))),
+        "threshold": float(_field(info, "threshold", path, "a finite number",
+                                  _number(-np.inf, np.inf))),
+        "seed": int(_field(info, "seed", path, "an integer in [0, 2**32 - 1]",
+                           lambda v: isinstance(v, int) and not isinstance(v, bool)
+                           and 0 <= v < 2**32)),
+        "n_features": int(_field(info, "n_features", path, "a positive integer",
+                                 lambda v: isinstance(v, int) and not isinstance(v, bool)
+                                 and v > 0)),
+    }
+
+
 def load_result(path: str | Path) -> DebiasResult:
     """The :class:`DebiasResult` :meth:`DebiasResult.save` wrote to ``path``.
 
     Raises
     ------
     FileNotFoundError, ValueError
-        Naming the file: missing, truncated, corrupted or not a posthoc result.
+        Naming the file: missing, truncated, corrupted or not a posthoc result; a field
+        that is not what ``save`` writes (an unknown method or measure, λ outside [0, 1],
+        a threshold that is not finite, a negative seed, a feature count other than the
+        program's), named with its value.
     """
     info, model = _archive.read(path)
+    fields = _checked_fields(info, path)
+    width = input_width(model)
+    if width is not None and width != fields["n_features"]:
+        raise ValueError(BAD_FIELD.format(path=path, field="n_features",
+                                          value=fields["n_features"],
+                                          expected=f"the program's input width, {width}"))
     try:
-        measure = MEASURES.check(info["measure"]).name
         post = info["postprocessor"]
         if post is not None:
             if post["kind"] not in POSTPROCESSOR_KINDS:
                 raise ValueError(f"post-processor kind {post['kind']!r} is unknown here")
             post = POSTPROCESSOR_KINDS[post["kind"]].from_params(post["params"])
-        return DebiasResult(method=info["method"], measure=measure, lam=float(info["lam"]),
-                            threshold=float(info["threshold"]),
+        return DebiasResult(method=fields["method"], measure=fields["measure"],
+                            lam=fields["lam"], threshold=fields["threshold"],
                             objective=float(info["objective"]),
                             runtime_s=float(info["runtime_s"]), model=model,
                             postprocessor=post, details=info["details"],
-                            seed=int(info["seed"]), options=info["options"],
-                            n_features=int(info["n_features"]),
+                            seed=fields["seed"], options=info["options"],
+                            n_features=fields["n_features"],
                             criterion=(Objective(**info["criterion"]) if "criterion" in info
                                        else None))
     except (KeyError, TypeError, ValueError) as exc:

@@ -20,7 +20,7 @@ from .._logging import without_root_records
 from ..data import Split
 from ..metrics import Measure, n_groups
 from ._common import scores_of
-from ._spec import Fit, MethodSpec
+from ._spec import Fit, MethodSpec, NotApplicable
 from .default import accuracy_threshold
 
 #: AIF360's metric names for reject option classification.
@@ -273,9 +273,24 @@ def _two_groups(method: str, a: np.ndarray) -> None:
                          f"{groups} groups. The fine-tuning methods work with any number.")
 
 
+def _both_labels_per_group(method: str, y: np.ndarray, a: np.ndarray) -> None:
+    """AIF360's post-processors need every group to hold both labels; otherwise their rates
+    divide by zero (reject option classification) or their linear program has no solution
+    (the equalised odds ones)."""
+    for group in np.unique(a):
+        labels = np.unique(y[a == group])
+        if len(labels) < 2:
+            members = int((a == group).sum())
+            raise NotApplicable(f"method {method!r} (AIF360) needs both labels in every group; "
+                                f"group {int(group)} of the split holds label "
+                                f"{int(labels[0])} only ({members} "
+                                f"{'person' if members == 1 else 'people'}).")
+
+
 def _fitter(method: str):
     def fit(model: nn.Module, split: Split, *, measure: Measure, lam: float, seed: int) -> Fit:
         _two_groups(method, split.a)
+        _both_labels_per_group(method, split.y, split.a)
         scores = scores_of(model, split.X)
         threshold = accuracy_threshold(scores, split)
         postprocessor = fit_baseline(method, scores, split.y, split.a, measure=measure,

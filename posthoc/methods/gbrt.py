@@ -39,6 +39,8 @@ comes from its own random stream, so tied splits can differ from scikit-learn's)
 
 from __future__ import annotations
 
+# Chooses a writable cache folder for numba, so it must come first (see the module).
+from .. import _numba_cache  # noqa: F401  # isort: skip
 import numba
 import numpy as np
 from numba import njit, prange, types

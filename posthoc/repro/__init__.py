@@ -8,7 +8,7 @@
 * :mod:`~posthoc.repro.models` - Table 3 (logistic regression and random forest beside the network);
 * :mod:`~posthoc.repro.sensitivity` - Table 1 and Appendix A's perturbation analysis;
 * :mod:`~posthoc.repro.comparison` - the comparison chapters' tables, intervals and tests;
-* :mod:`~posthoc.repro.reported` - every number the paper reports beside ours, and Table 1's spreads;
+* :mod:`~posthoc.repro.reported` - every reported number beside ours, and Table 1's spreads;
 * :mod:`~posthoc.repro.claims` - every claim of the paper, one function and criterion each;
 * :mod:`~posthoc.repro.frontpage` - the first page: what holds, from the committed results;
 * :mod:`~posthoc.repro.figures` - Figures 1 and 2;

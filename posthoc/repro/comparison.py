@@ -303,8 +303,9 @@ def significantly_lower(tests: pd.DataFrame, level: float = 0.05) -> int:
     return int(((tests["p_value"] < level) & (tests["median_difference"] < 0)).sum())
 
 
-__all__ = ["ARCH_LABELS", "AUTHORS_PROTOCOL", "COMPARISON_COLUMNS", "REFERENCE_LABEL", "against_paper", "bootstrap_ci", "describe",
-           "fine_tuning_vs_post_processing", "interval_table", "labelled", "method_label",
-           "objective_table", "one_class_flags", "ordered_methods", "paired_test_table", "paired_tests",
-           "paired_wins", "paper_comparison", "paper_time_estimate", "ranks", "runtime_ratios",
+__all__ = ["ARCH_LABELS", "AUTHORS_PROTOCOL", "COMPARISON_COLUMNS", "REFERENCE_LABEL",
+           "against_paper", "bootstrap_ci", "describe", "fine_tuning_vs_post_processing",
+           "interval_table", "labelled", "method_label", "objective_table", "one_class_flags",
+           "ordered_methods", "paired_test_table", "paired_tests", "paired_wins",
+           "paper_comparison", "paper_time_estimate", "ranks", "runtime_ratios",
            "runtime_table", "significantly_lower", "spread_comparison", "summary"]

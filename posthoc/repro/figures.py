@@ -320,6 +320,6 @@ def plot_frontier(rows: pd.DataFrame, split: str = "test", *, axes=None, n_boot:
     return _finish(axes)
 
 
-__all__ = ["MARKERS", "REFERENCE_NAME", "colour", "frontier_leaders", "frontier_points", "measure_label",
-           "plot_ablation", "plot_frontier", "plot_objectives", "plot_perturbation",
-           "plot_tradeoff"]
+__all__ = ["MARKERS", "REFERENCE_NAME", "colour", "frontier_leaders", "frontier_points",
+           "measure_label", "plot_ablation", "plot_frontier", "plot_objectives",
+           "plot_perturbation", "plot_tradeoff"]

@@ -3,7 +3,9 @@ runs, so that a cell's key says what determines its numbers, the code included.
 
 A method's modules are its own module and everything it, the debiasing entry point, the
 networks' training and the datasets import inside :mod:`posthoc`, transitively, except the
-paper layer (:mod:`posthoc.repro`) and the modules of the other registered methods. Each
+paper layer (:mod:`posthoc.repro`) and the modules of the other registered methods; a
+package's ``__init__`` counts only where a name is imported from it (``from . import x``
+of a module ``x`` counts ``x`` alone). Each
 module is read as code, not as text: its syntax tree without docstrings, so a change to a
 comment or a docstring leaves the fingerprint as it was, and any change to code changes it.
 The same function reads the sources of any commit (:func:`git_reader`), so the cells
@@ -55,8 +57,10 @@ def _module_path(module: str, read: Reader) -> str | None:
     return None
 
 
-def _imports(module: str, path: str, tree: ast.AST) -> set[str]:
-    """The ``posthoc`` modules that ``module`` (at ``path``) imports, by absolute name."""
+def _imports(module: str, path: str, tree: ast.AST, is_module) -> set[str]:
+    """The ``posthoc`` modules that ``module`` (at ``path``) imports, by absolute name:
+    ``from package import name`` counts the module ``package.name`` when there is one, and
+    the package itself only when ``name`` is one of its attributes."""
     package = module if path.endswith("__init__.py") else module.rpartition(".")[0]
     found = set()
     for node in ast.walk(tree):
@@ -68,8 +72,9 @@ def _imports(module: str, path: str, tree: ast.AST) -> set[str]:
                 base = base.rpartition(".")[0]
             stem = (f"{base}.{node.module}" if node.module else base) if node.level else (
                 node.module or "")
-            found.add(stem)
-            found.update(f"{stem}.{alias.name}" for alias in node.names)
+            for alias in node.names:
+                name = f"{stem}.{alias.name}"
+                found.add(name if is_module(name) else stem)
     return {name for name in found if name == "posthoc" or name.startswith("posthoc.")}
 
 
@@ -103,7 +108,8 @@ def code_files(method: str, read: Reader = working_tree_reader) -> dict[str, str
         if path is None:
             continue
         tree = ast.parse(read(path))
-        todo.extend(_imports(module, path, tree))
+        todo.extend(_imports(module, path, tree,
+                             lambda name: _module_path(name, read) is not None))
         files[path] = _normalised(tree)
     return files
 

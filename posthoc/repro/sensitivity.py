@@ -273,5 +273,5 @@ def coefficient_singular_values(coefs: Sequence[np.ndarray]) -> np.ndarray:
 __all__ = ["ARRAYS", "AUTHORS_SPREAD", "authors_r2", "coefficient_singular_values",
            "concentration", "default_threshold", "noise_concentration",
            "noise_singular_values", "perturbation_study", "perturbation_summary",
-           "perturbation_table", "seed_rows", "seed_table", "soft_spd", "spread_ratios", "weakest_network_effect",
-           "table1"]
+           "perturbation_table", "seed_rows", "seed_table", "soft_spd", "spread_ratios",
+           "table1", "weakest_network_effect"]

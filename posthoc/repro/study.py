@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 import warnings
+from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -161,6 +162,8 @@ class ResultStore:
     LOCKS = "locks"
     #: Seconds an unreadable lock is taken to be still being written by its holder.
     LOCK_WRITE_S = 30.0
+    #: The lock of the whole store, held while it is packed or rewritten.
+    STORE_LOCK = "_store"
 
     def __init__(self, folder: str | Path, *, stale_after_s: float = 24 * 3600):
         self.folder = Path(folder)
@@ -214,7 +217,7 @@ class ResultStore:
         path = self.folder / self.LOCKS / f"{identifier}.lock"
         path.parent.mkdir(parents=True, exist_ok=True)
         record = json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                             "since": time.time()})
+                             "since": time.time(), "started": process_start(os.getpid())})
         for _ in range(2):
             try:
                 handle = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
@@ -232,6 +235,7 @@ class ResultStore:
         try:
             holder = json.loads(path.read_text())
             pid, host, since = int(holder["pid"]), holder["host"], float(holder["since"])
+            started = holder.get("started")
         except FileNotFoundError:
             return True                          # released meanwhile
         except (OSError, ValueError, KeyError, TypeError):
@@ -249,7 +253,35 @@ class ResultStore:
                 return True
             except PermissionError:
                 return False
+            # The PID is alive, but is it the holder? A reused PID started at another time.
+            return started is not None and process_start(pid) != started
         return False
+
+    def check_writable(self) -> None:
+        """Raise, naming the folder, if the store cannot be written: a file in its place, or
+        a folder this process may not write."""
+        if self.folder.exists() and not self.folder.is_dir():
+            raise ValueError(f"results store {self.folder} is a file; expected a folder.")
+        probe = self.folder if self.folder.exists() else next(
+            (p for p in self.folder.parents if p.exists()), Path("."))
+        if not os.access(probe, os.W_OK | os.X_OK):
+            raise ValueError(f"results store {self.folder} is not writable "
+                             f"({probe} is read-only for this user).")
+
+    @contextmanager
+    def locked(self, *, timeout_s: float = 600.0):
+        """Hold the whole store's lock (for :meth:`compact` and :meth:`rewrite`), waiting
+        for another holder up to ``timeout_s``."""
+        deadline = time.time() + timeout_s
+        while not self.claim(self.STORE_LOCK):
+            if time.time() > deadline:
+                raise TimeoutError(f"results store {self.folder}: another process has held "
+                                   f"its lock for over {timeout_s:.0f} s.")
+            time.sleep(0.2)
+        try:
+            yield
+        finally:
+            self.release(self.STORE_LOCK)
 
     def finished(self, identifier: str) -> bool:
         """Whether cell ``identifier``'s one-cell file exists now (another runner may have
@@ -298,20 +330,35 @@ class ResultStore:
     def rewrite(self, rows: pd.DataFrame) -> int:
         """Replace every stored cell by ``rows`` (one packed file, written atomically; the
         one-cell files are then removed); return the number of cells written."""
+        with self.locked():
+            return self._pack(rows)
+
+    def _pack(self, rows: pd.DataFrame) -> int:
         files = self._cell_files()
         rows = rows.sort_values("cell_id", kind="stable").reset_index(drop=True)
         self._write_atomically(rows, self.folder / self.PACKED)
         for path in files:
-            path.unlink()
+            path.unlink(missing_ok=True)
         return len(rows)
 
     def compact(self) -> int:
         """Pack every finished cell into ``cells.parquet`` (written atomically), then remove
         the one-cell files; return the number of cells packed. Safe to interrupt: until the
         one-cell files are gone, :meth:`load` reads each cell once."""
-        if not self._cell_files():
-            return len(self.done())
-        return self.rewrite(self.load())
+        with self.locked():
+            if not self._cell_files():
+                return len(self.done())
+            return self._pack(self.load())
+
+
+def process_start(pid: int) -> int | None:
+    """When process ``pid`` started (clock ticks since boot, from ``/proc``), or None where
+    that cannot be read: with the PID, it names one process even after the PID is reused."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[19])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _atomic_write(path: Path, write: Callable[[str], Any]) -> None:
@@ -479,6 +526,8 @@ def run_grid(cells: Sequence[Cell], settings: Settings, store: ResultStore, *,
     keys = dict(zip(identifiers, (cell_key(cell, settings) for cell in cells)))
     done = store.done()
     pending = [(cell, i) for cell, i in zip(cells, identifiers) if i not in done]
+    if pending:
+        store.check_writable()
     if pending and stale == "refuse":
         old = stale_cells(store.load(), {keys[i]: i for _, i in pending})
         if len(old):
@@ -753,6 +802,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     folder = Path(args.results) if args.results else results_folder(args.profile)
     store = ResultStore(folder)
+    try:
+        store.check_writable()
+    except ValueError as exc:
+        parser.error(str(exc))
     start = time.perf_counter()
     finished = total = 0
     for cells, settings in plan:
@@ -776,6 +829,7 @@ if __name__ == "__main__":
 
 
 __all__ = ["Cell", "PAPER_STUDY", "ResultStore", "Settings", "STUDY_CHAPTERS", "beyond_grids",
-           "cell_id", "cell_key", "chapter_grid", "identifier_of", "chapter_grids", "chapter_rows", "code_commit",
+           "cell_id", "cell_key", "chapter_grid", "chapter_grids", "chapter_rows", "code_commit",
+           "identifier_of", "process_start",
            "dirty_cells", "grid", "main", "prepare_networks", "profile_grid", "profile_plan",
            "run_cell", "run_grid", "save_csv", "stored_table", "study_rows"]
