@@ -219,3 +219,32 @@ def test_bad_paths_and_files_get_one_line_each(tmp_path, capsys):
     assert "is refused before it is read" in error(
         "debias", "--model", str(torch_file), "--data", str(data), *split, "--out",
         str(tmp_path / "r.zip"))
+
+
+def test_a_program_of_fixed_batch_size_and_a_width_mismatch_are_one_line(tmp_path, capsys):
+    import numpy as np
+    import pandas as pd
+    import torch
+
+    from posthoc.__main__ import main
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(2, 1), torch.nn.Sigmoid())
+    fixed = tmp_path / "fixed.pt2"
+    torch.export.save(torch.export.export(model.eval(), (torch.zeros(4, 2),)), fixed)
+    frame = pd.DataFrame({"x1": np.arange(20.0), "x2": np.arange(20.0) % 3,
+                          "a": np.arange(20) % 2, "y": (np.arange(20) % 4 > 1).astype(int)})
+    data = tmp_path / "valid.csv"
+    frame.to_csv(data, index=False)
+    split = ["--label", "y", "--protected", "a", "--privileged", "1"]
+    assert main(["debias", "--model", str(fixed), "--data", str(data), *split, "--features",
+                 "x1,x2", "--method", "default", "--out", str(tmp_path / "r.zip")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "could not score X of shape (20, 2)" in err
+    assert "first dimension is dynamic" in err
+    # Three columns for a two-feature model: the counts and the columns are named.
+    assert main(["debias", "--model", str(fixed), "--data", str(data), *split,
+                 "--out", str(tmp_path / "r.zip")]) == 2
+    err = capsys.readouterr().err
+    assert (f"model {fixed} takes 2 features; {data} gives 3 (every column but the label)"
+            in err)

@@ -99,6 +99,13 @@ def _pickled_weight(members, marker):
         Marker(marker))
 
 
+def _pickled_constant(members, marker, prefix="tensor_"):
+    root = _root(members)
+    members[f"{root}/data/constants/model_constants_config.json"] = json.dumps(
+        {"config": {"c": {"path_name": f"{prefix}0", "use_pickle": True}}}).encode()
+    members[f"{root}/data/constants/{prefix}0"] = pickle.dumps(Marker(marker))
+
+
 def _aotinductor(members, marker):
     members[f"{_root(members)}/data/aotinductor/model/model.so"] = pickle.dumps(Marker(marker))
 
@@ -113,6 +120,9 @@ CRAFTED = {
                                           r"|holds 'models/evil\.json'"),
     "a constant named opaque_obj_0": (_opaque_constant, r"lists 'c' as 'opaque_obj_0'"),
     "a pickled weight": (_pickled_weight, r"stores '.*' pickled"),
+    "a pickled tensor constant": (_pickled_constant, r"stores 'c' pickled"),
+    "a custom object constant": (lambda m, marker: _pickled_constant(m, marker, "custom_obj_"),
+                                 r"lists 'c' as 'custom_obj_0', not a raw tensor"),
     "compiled aotinductor files": (_aotinductor, r"holds 'data/aotinductor/model/model\.so'"),
     "pickled sample inputs": (_pickled_sample_inputs, r"sample inputs hold objects other"),
 }
