@@ -85,7 +85,8 @@ print(f"Table 3: {len(runs)} model runs; Table 1: {len(seed_rows)} networks; App
 # started, and the fingerprint of that code (`code`), which is part of the cell's key: the
 # chapters read only cells whose fingerprint is this checkout's. A cell computed by earlier
 # code stays only when the store's identity check (`python -m posthoc.repro.identity`)
-# recomputed a sample of its method's cells and found them identical (`code_check` says so).
+# computed a sample of its method's cells with the code that computed them and with this
+# checkout, on one machine, and found them identical (`code_check` says so).
 # A cell computed from uncommitted changes cannot be traced to the history; the next cell
 # warns about any.
 
@@ -94,11 +95,12 @@ dirty = dirty_cells(rows)
 commits = rows["commit"].value_counts()
 print(f"{len(rows)} cells computed by {len(commits)} commit(s): "
       + ", ".join(f"{c} ({n})" for c, n in commits.items()))
-checked = (rows["code_check"].fillna("").astype(bool) if "code_check" in rows
-           else pd.Series(False, index=rows.index))
-print(f"{rows['code'].nunique()} code fingerprint(s), one per method; {int(checked.sum())} "
-      "cells kept from earlier code by the identity check:")
-for note, n in rows.loc[checked, "code_check"].value_counts().items():
+notes = (rows["code_check"].fillna("") if "code_check" in rows
+         else pd.Series("", index=rows.index))
+print(f"{rows['code'].nunique()} code fingerprint(s) for {rows['method'].nunique()} methods; "
+      f"{int((notes != '').sum())} cells kept from earlier code by the identity check"
+      + (":" if (notes != "").any() else "."))
+for note, n in notes[notes != ""].value_counts().items():
     print(f"  {n} cells: {note}")
 if len(dirty):
     print(f"WARNING: {len(dirty)} cell(s) were computed from uncommitted changes "

@@ -148,3 +148,20 @@ def test_a_gain_over_a_one_class_result_is_left_out_and_counted():
     verdict = fine_tuning_claim(rows)
     assert "12 of 12 pairs are significant gains" in verdict.evidence
     assert "6 of 18 pairs rest on a one-class result" in verdict.exclusions
+
+
+def test_verdicts_do_not_depend_on_the_order_of_the_rows():
+    from posthoc.repro.claims import layerwise_claim, random_claim
+
+    levels = _levels({"random": 0.1, "layerwise": 0.12, "adversarial": 0.15}, POST,
+                     measures=("spd", "eod"))
+    rows = _rows(levels)
+    rows["test_objective"] += np.random.default_rng(1).normal(0, 0.01, len(rows))
+    shuffled = rows.sample(frac=1.0, random_state=3)
+    for claim in (fine_tuning_claim, average_claim, random_claim, layerwise_claim):
+        assert claim(rows).row() == claim(shuffled).row(), claim.__name__
+    from posthoc.repro.claims.ranking import family_duel
+    from posthoc.repro.comparison import bootstrap_ci
+
+    pd.testing.assert_frame_equal(family_duel(rows), family_duel(shuffled))
+    pd.testing.assert_frame_equal(bootstrap_ci(rows), bootstrap_ci(shuffled))

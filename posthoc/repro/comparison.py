@@ -82,6 +82,9 @@ def summary(rows: pd.DataFrame, split: str = "test") -> pd.DataFrame:
     number of seeds and the share of seeds whose result is one-class (``one_class``:
     :func:`one_class_flags`), per configuration, architecture, measure and method."""
     _check(rows, split)
+    # Sorted first, so that every mean is summed in one order whatever the store's.
+    rows = rows.sort_values(["config", "arch", "measure", "method", "seed"],
+                            kind="stable").reset_index(drop=True)
     frame = rows.assign(abs_bias=rows[f"{split}_bias"].abs(),
                         objective=rows[f"{split}_objective"],
                         accuracy=rows[f"{split}_accuracy"],
@@ -247,7 +250,9 @@ def bootstrap_ci(rows: pd.DataFrame, split: str = "test", *, n_boot: int = 2000,
     rng = np.random.default_rng(seed)
     out = []
     for key, group in rows.groupby(["config", "arch", "measure", "method"]):
-        values = group[f"{split}_objective"].to_numpy(dtype=float)
+        # In seed order, so that the draws do not depend on the store's row order.
+        values = group.sort_values("seed", kind="stable")[f"{split}_objective"].to_numpy(
+            dtype=float)
         draws = rng.integers(0, len(values), size=(n_boot, len(values)))
         means = values[draws].mean(axis=1)
         low, high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])

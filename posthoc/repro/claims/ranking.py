@@ -25,12 +25,20 @@ TIED = "tie: "
 def setting_stats(rows: pd.DataFrame, split: str = "test") -> pd.DataFrame:
     """Per setting and method: mean objective over seeds, the share of seeds whose run is
     one-class (``one_class``), whether most are (``excluded``), and the seed count."""
+    rows = in_order(rows)
     frame = rows.assign(one_class=one_class_flags(rows, split).astype(float))
     stats = (frame.groupby(KEYS + ["method"])
              .agg(objective=(f"{split}_objective", "mean"), one_class=("one_class", "mean"),
                   seeds=("seed", "nunique"))
              .reset_index())
     return stats.assign(excluded=stats["one_class"] > 0.5)
+
+
+def in_order(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` sorted by setting, method and seed, so that every mean, interval and
+    bootstrap draw is the same whatever order the store returned them in."""
+    keys = [k for k in KEYS + ["method", "seed"] if k in rows]
+    return rows.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
 def lowest(ordered: pd.DataFrame) -> list[str]:
@@ -88,6 +96,7 @@ def paired(rows: pd.DataFrame, a: str, b: str, split: str = "test") -> pd.DataFr
         sides.append(part.merge(flagged[flagged["method"] == method].drop(columns="method"),
                                 on=KEYS, how="left"))
     merged = sides[0].merge(sides[1], on=KEYS + ["seed"], suffixes=("_a", "_b"))
+    merged = merged.sort_values(KEYS + ["seed"], kind="stable").reset_index(drop=True)
     return merged.assign(gain=merged[f"{column}_b"] - merged[f"{column}_a"],
                          excluded=merged["excluded_a"].fillna(False).astype(bool)
                          | merged["excluded_b"].fillna(False).astype(bool))
@@ -143,5 +152,6 @@ def reference_beaten(rows: pd.DataFrame, reference: dict[str, float],
     return pd.DataFrame(out)
 
 
-__all__ = ["KEYS", "TIE", "best_methods", "family_duel", "lowest", "named", "paired",
+__all__ = ["KEYS", "TIE", "best_methods", "family_duel", "in_order", "lowest", "named",
+           "paired",
            "reference_beaten", "setting_stats", "tied_methods", "wins_of"]
