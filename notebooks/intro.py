@@ -129,7 +129,7 @@ for name, group in privileged.items():
     rows = sum(len(split) for split in (data.train, data.valid, data.test))
     shapes.append({"configuration": name, "rows": rows, "features": data.train.X.shape[1],
                    "privileged group (a = 1)": group})
-pd.DataFrame(shapes).style.hide(axis="index").format({"rows": "{:,}"})
+pd.DataFrame(shapes).set_index("configuration")
 
 # %% [markdown]
 # The raw files come from the UCI Machine Learning Repository (Adult {cite}`kohavi1996scaling`,

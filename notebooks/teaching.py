@@ -68,7 +68,7 @@ from posthoc.repro.chapters import BOOK_CHAPTERS
 from posthoc.repro.profiles import PROFILES, resolve_notebook
 
 settings = resolve_notebook("teaching", globals())
-chapters = [c.name for c in BOOK_CHAPTERS]
+chapters = [c.name for c in BOOK_CHAPTERS if c.name != "intro"]   # the chapters a class runs
 
 # %% [markdown]
 # ## How long each chapter takes
