@@ -7,6 +7,7 @@ import html
 
 import pandas as pd
 
+from ..data import PAPER_CONFIGURATIONS
 from .chapters import chapter
 from .comparison import one_class_flags
 from .profiles import results_folder
@@ -51,8 +52,8 @@ def one_class_counts(cells: pd.DataFrame) -> dict[str, int]:
     methods that change the model): how many are one-class on the test split, and how many
     exactly constant."""
     main = cells[(cells["objective"] == "weighted") & (cells["arch"] == "default")
-                 & (cells["method"] != "default") & cells["config"].isin(
-                     ["adult-sex", "bank-age", "compas-race", "compas-sex"])]
+                 & (cells["method"] != "default")
+                 & cells["config"].isin(PAPER_CONFIGURATIONS)]
     return {"cells": len(main), "one_class": int(one_class_flags(main).sum()),
             "constant": int(main["test_constant"].eq(True).sum())}
 

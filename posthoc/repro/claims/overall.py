@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from ...methods import methods_of
 from ..comparison import method_label, one_class_flags
 from ..paper import PAPER_LABELS
-from .ranking import KEYS, best_methods, paired, reference_beaten, setting_stats, wins_of
+from .ranking import (KEYS, best_methods, paired, present, reference_beaten, setting_stats,
+                      wins_of)
 from .verdict import (Verdict, binomial_tail, bootstrap_interval, level, mean_interval_text,
                       significance, undecided)
 
@@ -18,14 +18,10 @@ from .verdict import (Verdict, binomial_tail, bootstrap_interval, level, mean_in
 DESIGNED_FOR = {"roc": "spd", "eqodds": "eod", "calibeqodds": "eod"}
 
 
-def _present(rows: pd.DataFrame, family: str) -> list[str]:
-    return [m for m in methods_of(family) if m in set(rows["method"])]
-
-
 def _kept_gains(rows: pd.DataFrame, fine: str) -> pd.DataFrame:
     """``fine``'s per-seed gains over every post-processing method, pairs resting on a
     one-class result left out."""
-    frames = [paired(rows, fine, post).assign(post=post) for post in _present(
+    frames = [paired(rows, fine, post).assign(post=post) for post in present(
         rows, "post-processing")]
     gains = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return gains[~gains["excluded"]] if not gains.empty else gains
@@ -42,8 +38,8 @@ def average_claim(rows: pd.DataFrame) -> Verdict:
                  "networks above 0, partly supported when the three methods' average does, "
                  "otherwise not supported")
     main = rows[rows["arch"] == "default"]
-    fine = _present(main, "fine-tuning")
-    if main["seed"].nunique() < 2 or not fine or not _present(main, "post-processing"):
+    fine = present(main, "fine-tuning")
+    if main["seed"].nunique() < 2 or not fine or not present(main, "post-processing"):
         return undecided(claim, where, criterion, "fewer than two seeds or a family missing.",
                          "main_comparison")
     per_seed = {f: _kept_gains(main, f).groupby("seed")["gain"].mean() for f in fine}
@@ -66,7 +62,7 @@ def each_best_claim(rows: pd.DataFrame) -> Verdict:
                  "more than 1e-9 and its results are not one-class on most seeds; supported "
                  "when each of the three fine-tuning methods is the best in at least one "
                  "setting, partly supported when one or two are, otherwise not supported")
-    fine = _present(rows, "fine-tuning")
+    fine = present(rows, "fine-tuning")
     if not fine:
         return undecided(claim, where, criterion, "no fine-tuning method was run.",
                          "main_comparison")
@@ -98,14 +94,14 @@ def designed_claim(rows: pd.DataFrame) -> Verdict:
                  "every baseline, partly supported when for some, otherwise not supported")
     main = rows[rows["arch"] == "default"]
     posts = [p for p in DESIGNED_FOR if p in set(main["method"])]
-    if main["seed"].nunique() < 2 or not posts or not _present(main, "fine-tuning"):
+    if main["seed"].nunique() < 2 or not posts or not present(main, "fine-tuning"):
         return undecided(claim, where, criterion, "fewer than two seeds or a family missing.",
                          "main_comparison")
     counts, parts = {}, []
     for post in posts:
         own = main[main["measure"] == DESIGNED_FOR[post]]
         configs = set()
-        for fine in _present(own, "fine-tuning"):
+        for fine in present(own, "fine-tuning"):
             for i, (key, group) in enumerate(paired(own, fine, post).groupby(KEYS)):
                 if not group["excluded"].any() and significance(group["gain"], seed=i) > 0:
                     configs.add(key[0])
@@ -150,7 +146,7 @@ def pareto_claim(rows: pd.DataFrame) -> Verdict:
                  "when some setting has a dominating fine-tuning result that is also "
                  "Pareto-optimal, partly supported when one dominates, otherwise not supported")
     main = rows[rows["arch"] == "default"]
-    if main["seed"].nunique() < 2 or not _present(main, "post-processing"):
+    if main["seed"].nunique() < 2 or not present(main, "post-processing"):
         return undecided(claim, where, criterion, "fewer than two seeds or a family missing.",
                          "main_comparison")
     flagged = main.assign(_one=one_class_flags(main))
@@ -158,8 +154,8 @@ def pareto_claim(rows: pd.DataFrame) -> Verdict:
         accuracy=("test_accuracy", "mean"), bias=("test_bias", lambda b: b.abs().mean()),
         one=("_one", "mean")).reset_index()
     dominating, optimal = [], []
-    for fine in _present(main, "fine-tuning"):
-        for post in _present(main, "post-processing"):
+    for fine in present(main, "fine-tuning"):
+        for post in present(main, "post-processing"):
             for key in _dominance(main, fine, post):
                 dominating.append((key, fine, post))
                 here = means[(means[KEYS].apply(tuple, axis=1) == key) & (means["one"] <= 0.5)]
@@ -225,7 +221,7 @@ def initial_conditions_claim(rows: pd.DataFrame) -> Verdict:
     start = main[main["method"] == "default"].set_index(KEYS + ["seed"])["valid_bias"].abs()
     stats = setting_stats(main)
     found = []
-    for fine in _present(main, "fine-tuning"):
+    for fine in present(main, "fine-tuning"):
         kept = stats[(stats["method"] == fine) & ~stats["excluded"]][KEYS]
         runs = main[main["method"] == fine].merge(kept, on=KEYS)
         for _, group in runs.groupby(KEYS):

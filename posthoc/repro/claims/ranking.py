@@ -102,6 +102,12 @@ def paired(rows: pd.DataFrame, a: str, b: str, split: str = "test") -> pd.DataFr
                          | merged["excluded_b"].fillna(False).astype(bool))
 
 
+def present(rows: pd.DataFrame, family: str) -> list[str]:
+    """The registered methods of ``family`` that ``rows`` hold, in the registry's order."""
+    held = set(rows["method"])
+    return [m for m in methods_of(family) if m in held]
+
+
 def family_duel(rows: pd.DataFrame, split: str = "test", *,
                 failed_networks: bool = True) -> pd.DataFrame:
     """Every (setting, fine-tuning method, post-processing method): the mean gain of the
@@ -110,9 +116,7 @@ def family_duel(rows: pd.DataFrame, split: str = "test", *,
     seeds whose network failed (``network_failed``) are left out first."""
     if not failed_networks and "network_failed" in rows:
         rows = rows[~rows["network_failed"].fillna(False).astype(bool)]
-    present = set(rows["method"])
-    fine = [m for m in methods_of("fine-tuning") if m in present]
-    post = [m for m in methods_of("post-processing") if m in present]
+    fine, post = present(rows, "fine-tuning"), present(rows, "post-processing")
     out = []
     for f in fine:
         for p in post:
@@ -153,5 +157,5 @@ def reference_beaten(rows: pd.DataFrame, reference: dict[str, float],
 
 
 __all__ = ["KEYS", "TIE", "best_methods", "family_duel", "in_order", "lowest", "named",
-           "paired",
+           "paired", "present",
            "reference_beaten", "setting_stats", "tied_methods", "wins_of"]
