@@ -12,14 +12,26 @@ PROFILE ?= quick
 # this list, _toc.yml and the chapter records agree); the table of contents orders the
 # chapters for reading.
 NOTEBOOKS := $(addprefix notebooks/,$(addsuffix .py,intro need_for_networks sensitivity main_comparison ablations beyond reproducibility own_model teaching))
-NBVAL_DIR := _build/nbval
 WHEEL_DIR := _build/wheel
+# The math renderer bundled with the book (package.json pins it), copied where Sphinx serves
+# static files, so that every formula renders with no network.
+MATHJAX := _build/assets/mathjax/tex-chtml.js
+# The network cache's state when make started (empty on a fresh machine); each chapter's
+# recorded time is labelled with it (posthoc.repro.book.CACHE_STATES). Sub-makes inherit it.
+ifeq ($(origin CACHES),undefined)
+CACHES := $(shell d="$${POSTHOC_CACHE:-$${XDG_CACHE_HOME:-$$HOME/.cache}/posthoc/networks}"; \
+  if [ -n "$$(ls -A "$$d" 2>/dev/null)" ]; then echo warm; else echo empty; fi)
+endif
+export CACHES
+# Debian's Chromium, driven by Playwright, opens the built book in make test.
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: help install data book notebooks html test unit nbval wheel bench study clean
+.PHONY: help install data book notebooks html test unit nbval browser wheel bench study clean
 
 help:
 	@echo "make book      install, get the data, execute every notebook (PROFILE=$(PROFILE)), build _build/html"
-	@echo "make test      install, run the unit tests, nbval on the executed quick notebooks, the wheel check"
+	@echo "make test      install, run the unit tests, execute the quick chapters and check them with nbval,"
+	@echo "               build their HTML and open every page in headless Chromium, the wheel check"
 	@echo "make bench     run the speed benchmarks (python -m posthoc.repro.bench)"
 	@echo "make study     run the study grid (PROFILE=$(PROFILE)) into results/$(PROFILE), resumable"
 	@echo "make data      download and verify the raw data (POSTHOC_DATA or ~/.cache/posthoc/data)"
@@ -47,32 +59,44 @@ notebooks: install data
 	  $(VENV)/bin/jupytext --quiet --to ipynb --output _build/src/$$name.ipynb $$src; \
 	  $(VENV)/bin/papermill --no-progress-bar --log-level WARNING -k python3 \
 	    -p profile $(PROFILE) _build/src/$$name.ipynb book/$$name.ipynb; \
-	  $(PY) -m posthoc.repro.book --profile $(PROFILE) book/$$name.ipynb; \
+	  $(PY) -m posthoc.repro.book --profile $(PROFILE) --caches $(CACHES) book/$$name.ipynb; \
 	  echo "$$name: $$(( $$(date +%s) - start )) s"; \
 	done
 
-html: install
+$(MATHJAX): package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
+	rm -rf _build/assets/mathjax && mkdir -p _build/assets/mathjax/output/chtml
+	cp node_modules/mathjax/es5/tex-chtml.js _build/assets/mathjax/
+	cp -r node_modules/mathjax/es5/output/chtml/fonts _build/assets/mathjax/output/chtml/
+
+$(CHROMIUM):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null
+
+html: install $(MATHJAX)
+	mkdir -p book/downloads
 	$(VENV)/bin/jupyter-book build --warningiserror --keep-going --path-output . .
 	@echo "book: _build/html/index.html"
 
 book: notebooks html
 
 unit: install
-	$(PY) -m pytest -q --doctest-modules tests posthoc
+	$(PY) -m pytest -q --doctest-modules --ignore tests/browser tests posthoc
 
-# nbval re-runs freshly executed quick notebooks and compares every output.
-nbval: install
-	rm -rf $(NBVAL_DIR) && mkdir -p $(NBVAL_DIR)
-	@for src in $(NOTEBOOKS); do \
-	  name=$$(basename $$src .py); \
-	  $(VENV)/bin/jupytext --quiet --to ipynb --output $(NBVAL_DIR)/src-$$name.ipynb $$src; \
-	  $(VENV)/bin/papermill --no-progress-bar --log-level WARNING -k python3 \
-	    -p profile quick $(NBVAL_DIR)/src-$$name.ipynb $(NBVAL_DIR)/$$name.ipynb; \
-	  $(PY) -m posthoc.repro.book --times-only --profile quick $(NBVAL_DIR)/$$name.ipynb; \
-	  rm $(NBVAL_DIR)/src-$$name.ipynb; \
-	done
+# nbval executes the quick chapters into book/ (as `make book PROFILE=quick` does), re-runs
+# each one and compares every output.
+nbval: install data
+	$(MAKE) --no-print-directory notebooks PROFILE=quick
 	$(PY) -m pytest -q -p no:cacheprovider --nbval --nbval-current-env \
-	  --nbval-sanitize-with tests/nbval_sanitize.cfg $(NBVAL_DIR)
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	  $(patsubst notebooks/%.py,book/%.ipynb,$(NOTEBOOKS))
+
+# Build the HTML of the executed chapters in book/ and open every page in headless Chromium:
+# tables and figures within the column, formulas rendered, images loaded, no console error,
+# no glue left unset; a screenshot of each page goes to _build/screenshots/.
+browser: install $(CHROMIUM)
+	$(MAKE) --no-print-directory html
+	$(PY) -m pytest -q -p no:cacheprovider tests/browser --book _build/html
 
 # Build the wheel (failing on any deprecation warning of the build), install it into a
 # throwaway venv that sees the project venv's packages, and use it from outside the checkout.
@@ -88,7 +112,7 @@ wheel: install
 	cd $(WHEEL_DIR) && venv/bin/python $(CURDIR)/tests/packaging/check_wheel.py venv
 	cd $(WHEEL_DIR) && venv/bin/posthoc --help | grep -q "posthoc debias"
 
-test: unit nbval wheel
+test: unit nbval browser wheel
 
 bench: install
 	$(PY) -m posthoc.repro.bench
@@ -97,4 +121,4 @@ study: install data
 	$(PY) -m posthoc.repro.study --profile $(PROFILE)
 
 clean:
-	rm -rf _build
+	rm -rf _build node_modules

@@ -26,15 +26,25 @@
 # the same procedure as the paper's network, 10 seeds each in the paper profile.
 
 # %% tags=["parameters"]
-profile = "quick"  # "quick": 1 seed, 40-epoch networks, small budgets; "paper": 10 seeds, the paper's settings
-configs = None  # configurations; None: adult-sex, bank-age (the paper's)
-archs = None  # network variants; None: dropout-0.5, width-64, depth-20
-methods = None  # methods; None: default and every post-hoc method except layer-wise
-seeds = None  # network seeds; None: [0] (quick) or 0-9 (paper)
-lam = None  # weight of |bias| in the objective; None: 0.75
-trials = None  # random perturbation trials; None: 20 (quick) or 201 (paper)
-epochs = None  # adversarial fine-tuning epochs; None: 2 (quick) or 16 (paper)
-workers = None  # processes for missing cells; None or 0: one per core
+# "quick": 1 seed, 40-epoch networks, small budgets; "paper": 10 seeds,
+# the paper's settings
+profile = "quick"
+# configurations; None: adult-sex, bank-age (the paper's)
+configs = None
+# network variants; None: dropout-0.5, width-64, depth-20
+archs = None
+# methods; None: default and every post-hoc method except layer-wise
+methods = None
+# network seeds; None: [0] (quick) or 0-9 (paper)
+seeds = None
+# weight of |bias| in the objective; None: 0.75
+lam = None
+# random perturbation trials; None: 20 (quick) or 201 (paper)
+trials = None
+# adversarial fine-tuning epochs; None: 2 (quick) or 16 (paper)
+epochs = None
+# processes for missing cells; None or 0: one per core
+workers = None
 
 # %% tags=["hide-input"]
 import pandas as pd
@@ -43,13 +53,17 @@ from myst_nb import glue
 import posthoc
 from posthoc.diagnostics import network_health, one_class_objective, training_mode_health
 from posthoc.repro.claims import adversarial_claim, best_methods, fine_tuning_claim
+from posthoc.repro.book_tables import best_table, wide_by_setting
 from posthoc.repro.comparison import ARCH_LABELS, describe, objective_table, ranks
 from posthoc.repro.figures import plot_ablation
-from posthoc.repro.profiles import ARCHITECTURES, check_profile, resolve, resolve_notebook
+from posthoc.repro.profiles import (ARCHITECTURES, check_profile, describe_settings, resolve,
+                                   resolve_notebook)
 from posthoc.repro.study import chapter_rows
+from posthoc.repro.tables import read_frames
 
+read_frames()  # every table below is formatted for reading
 settings = resolve_notebook("ablations", globals())
-print(f"profile {profile!r}: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
+print(describe_settings(profile, settings))
 
 # %% tags=["hide-input"]
 variants = chapter_rows("ablations", profile, settings, workers=settings["workers"])
@@ -79,7 +93,7 @@ fig = plot_ablation(rows, "valid")
 fig = plot_ablation(rows, "test", reference=majority)
 
 # %% tags=["hide-input"]
-objective_table(rows, "test", reference=majority)
+wide_by_setting(objective_table(rows, "test", reference=majority), csv="ablations-objectives")
 
 # %% [markdown]
 # ## Networks that never trained, and one-class results
@@ -184,7 +198,7 @@ best = best_methods(rows)
 glue("constant_best", int(best["best_is_one_class"].sum()), display=False)
 glue("one_class_left_out", int(best["one_class_excluded"].sum()), display=False)
 glue("settings", len(best), display=False)
-best.assign(arch=lambda t: t["arch"].map(ARCH_LABELS)).drop(columns="measure")
+best_table(best, csv="ablations-best")
 
 # %% [markdown]
 # ## The paper's claims against our results
@@ -194,7 +208,7 @@ best.assign(arch=lambda t: t["arch"].map(ARCH_LABELS)).drop(columns="measure")
 
 # %% tags=["hide-input"]
 order = ranks(rows, "test", arch=None)
-order
+wide_by_setting(order, csv="ablations-ranks")
 
 # %% tags=["hide-input"]
 claims = [adversarial_claim(rows), fine_tuning_claim(rows, arch="variants")]

@@ -40,20 +40,38 @@
 # computed if missing; the rows record the objective and its tolerance.
 
 # %% tags=["parameters"]
-profile = "quick"  # "quick": 1 seed, 2 configurations, SPD; "paper": 5 seeds, 4 configurations, 3 measures
-configs = None  # configurations of the comparison and the frontier; None: the profile's
-measures = None  # bias measures of the comparison; None: the profile's
-methods = None  # methods of the comparison; None: the paper's seven and the two modern baselines
-seeds = None  # network seeds; None: the profile's
-lam = None  # the weighted objective's lambda; None: 0.75
-epsilon = None  # the constrained objective's tolerance; None: 0.05
-epsilons = None  # the frontier's tolerances; None: [0.01, 0.02, 0.05, 0.1]
-frontier_methods = None  # methods of the frontier; None: default, random, adversarial and the modern two
-multigroup_configs = None  # configurations with more than two groups; None: adult-sex-race, compas-race-all
-trials = None  # random perturbation trials; None: the profile's
-calls = None  # layer-wise evaluations per layer; None: the profile's
-epochs = None  # adversarial fine-tuning epochs; None: the profile's
-workers = None  # processes for missing cells; None or 0: one per core
+# "quick": 1 seed, 2 configurations, SPD; "paper": 5 seeds, 4
+# configurations, 3 measures
+profile = "quick"
+# configurations of the comparison and the frontier; None: the profile's
+configs = None
+# bias measures of the comparison; None: the profile's
+measures = None
+# methods of the comparison; None: the paper's seven and the two modern
+# baselines
+methods = None
+# network seeds; None: the profile's
+seeds = None
+# the weighted objective's lambda; None: 0.75
+lam = None
+# the constrained objective's tolerance; None: 0.05
+epsilon = None
+# the frontier's tolerances; None: [0.01, 0.02, 0.05, 0.1]
+epsilons = None
+# methods of the frontier; None: default, random, adversarial and the
+# modern two
+frontier_methods = None
+# configurations with more than two groups; None: adult-sex-race,
+# compas-race-all
+multigroup_configs = None
+# random perturbation trials; None: the profile's
+trials = None
+# layer-wise evaluations per layer; None: the profile's
+calls = None
+# adversarial fine-tuning epochs; None: the profile's
+epochs = None
+# processes for missing cells; None or 0: one per core
+workers = None
 
 # %% tags=["hide-input"]
 import pandas as pd
@@ -62,14 +80,17 @@ from myst_nb import glue
 import posthoc
 from posthoc.diagnostics import majority_share, one_class_objective
 from posthoc.repro.claims import best_methods, fine_tuning_claim, majority_claim
+from posthoc.repro.book_tables import best_table, wide_by_setting
 from posthoc.repro.comparison import describe, method_label, objective_table, ranks
 from posthoc.repro.figures import frontier_leaders, frontier_points, plot_frontier
 from posthoc.repro.paper import PAPER_LABELS
-from posthoc.repro.profiles import check_profile, resolve_notebook
+from posthoc.repro.profiles import check_profile, describe_settings, resolve_notebook
 from posthoc.repro.study import chapter_rows
+from posthoc.repro.tables import read_frames
 
+read_frames()  # every table below is formatted for reading
 settings = resolve_notebook("beyond", globals())
-print(f"profile {profile!r}: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
+print(describe_settings(profile, settings))
 
 # %% tags=["hide-input"]
 rows = chapter_rows("beyond", profile, settings, workers=settings["workers"])
@@ -102,10 +123,12 @@ reference = {objective: {name: one_class_objective(test, objective=objective,
 # reference, marked `▲` where it is lower than every method's mean.
 
 # %% tags=["hide-input"]
-objective_table(weighted, "test", reference=reference["weighted"])
+wide_by_setting(objective_table(weighted, "test", reference=reference["weighted"]),
+                csv="beyond-weighted")
 
 # %% tags=["hide-input"]
-objective_table(constrained, "test", reference=reference["constrained"])
+wide_by_setting(objective_table(constrained, "test", reference=reference["constrained"]),
+                csv="beyond-constrained")
 
 # %% [markdown]
 # Per setting, the method with the lowest mean objective, whether it is one-class, and the
@@ -121,7 +144,7 @@ for name, frame in (("weighted", weighted), ("constrained", constrained)):
     print(beaten, end="\n\n")
     glue(f"reference_{name}", beaten.number or beaten.verdict, display=False)
 glue("settings", int(len(best) // 2), display=False)
-best.drop(columns="arch").set_index(["objective", "config", "measure"])
+best_table(best, by=("objective", "config"), csv="beyond-best")
 
 # %% [markdown]
 # Under the weighted objective, a one-class result has the lowest mean objective in
@@ -235,7 +258,8 @@ for name in settings["multigroup_configs"]:
                                                             fill_value=0)
     print(f"{name}: " + ", ".join(f"{group} {int(n)}" for group, n in
                                   zip(data.group_names, counts)) + " people in the test split")
-objective_table(several[several["objective"] == "constrained"], "test")
+wide_by_setting(objective_table(several[several["objective"] == "constrained"], "test"),
+                csv="beyond-groups")
 
 # %% [markdown]
 # The certified selection keeps a candidate only when the 95% quantile of its |bias| over

@@ -38,20 +38,23 @@
 # reached.
 
 # %% tags=["parameters"]
-profile = "quick"  # the profile the rest of the book is built with; this page always reads results/paper
+# the profile the rest of the book is built with; this page always reads
+# results/paper
+profile = "quick"
 
 # %% tags=["hide-input"]
 import pandas as pd
-from IPython.display import HTML
 from myst_nb import glue
 
 import posthoc
 from posthoc.diagnostics import ONE_CLASS_SHARE
 from posthoc.repro.chapters import BOOK_CHAPTERS
-from posthoc.repro.frontpage import (claims_html, committed, headlines, one_class_counts,
+from posthoc.repro.frontpage import (claims_reader, committed, headlines, one_class_counts,
                                      reproduced, verdict_counts)
 from posthoc.repro.profiles import resolve_notebook
+from posthoc.repro.tables import Link, read_frames, reader_table
 
+read_frames()  # every table below is formatted for reading
 settings = resolve_notebook("intro", globals())
 claims, comparison, cells = committed("claims"), committed("comparison"), committed("cells")
 numbers = reproduced(comparison)
@@ -98,7 +101,7 @@ glue("random_number", random_row.iloc[0]["number"] if len(random_row) else "not 
 # is {glue:text}`random_number`.
 
 # %% tags=["hide-input"]
-HTML(claims_html(claims))
+claims_reader(claims)
 
 # %% [markdown]
 # ## How to read it
@@ -108,10 +111,8 @@ HTML(claims_html(claims))
 # ends with what our run supports and what it does not.
 
 # %% tags=["hide-input"]
-HTML("<table><thead><tr><th>Chapter</th><th>Covers</th></tr></thead><tbody>"
-     + "".join(f'<tr><td><a href="{c.name}.html">{c.title}</a></td><td>{c.covers}</td></tr>'
-               for c in BOOK_CHAPTERS if c.name != "intro")
-     + "</tbody></table>")
+reader_table(pd.DataFrame([{"Chapter": Link(c.title, f"{c.name}.html"), "Covers": c.covers}
+                           for c in BOOK_CHAPTERS if c.name != "intro"]))
 
 # %% [markdown]
 # ## The data
@@ -146,10 +147,12 @@ pd.DataFrame(shapes).set_index("configuration")
 # [papermill](https://papermill.readthedocs.io) executes a chapter with any parameters:
 #
 # ```bash
-# make book                      # every chapter, quick profile, then the HTML
-# make book PROFILE=paper        # every chapter at the paper's scale
-# .venv/bin/jupytext --to ipynb -o /tmp/nn.ipynb notebooks/need_for_networks.py
-# .venv/bin/papermill /tmp/nn.ipynb out.ipynb -p profile paper -y "seeds: [0, 1, 2]"
+# make book                  # every chapter, quick profile, then the HTML
+# make book PROFILE=paper    # every chapter at the paper's scale
+# .venv/bin/jupytext --to ipynb -o /tmp/nn.ipynb \
+#     notebooks/need_for_networks.py
+# .venv/bin/papermill /tmp/nn.ipynb out.ipynb -p profile paper \
+#     -y "seeds: [0, 1, 2]"
 # ```
 #
 # Trained networks are cached on disk (`$POSTHOC_CACHE`, else `~/.cache/posthoc/networks`),

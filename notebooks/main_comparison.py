@@ -46,16 +46,28 @@
 # test split, which they never see.
 
 # %% tags=["parameters"]
-profile = "quick"  # "quick": 1 seed, 40-epoch networks, small budgets; "paper": 10 seeds, the paper's settings
-configs = None  # configurations; None: adult-sex, bank-age, compas-race, compas-sex
-measures = None  # bias measures; None: spd, eod, aod
-methods = None  # methods; None: default and the paper's six post-hoc methods
-seeds = None  # network seeds; None: [0] (quick) or 0-9 (paper)
-lam = None  # weight of |bias| in the objective; None: 0.75
-trials = None  # random perturbation trials; None: 20 (quick) or 201 (paper)
-calls = None  # layer-wise evaluations per layer; None: 12 on the output layer (quick) or 100 on every layer (paper)
-epochs = None  # adversarial fine-tuning epochs; None: 2 (quick) or 16 (paper)
-workers = None  # processes for missing cells; None or 0: one per core
+# "quick": 1 seed, 40-epoch networks, small budgets; "paper": 10 seeds,
+# the paper's settings
+profile = "quick"
+# configurations; None: adult-sex, bank-age, compas-race, compas-sex
+configs = None
+# bias measures; None: spd, eod, aod
+measures = None
+# methods; None: default and the paper's six post-hoc methods
+methods = None
+# network seeds; None: [0] (quick) or 0-9 (paper)
+seeds = None
+# weight of |bias| in the objective; None: 0.75
+lam = None
+# random perturbation trials; None: 20 (quick) or 201 (paper)
+trials = None
+# layer-wise evaluations per layer; None: 12 on the output layer (quick)
+# or 100 on every layer (paper)
+calls = None
+# adversarial fine-tuning epochs; None: 2 (quick) or 16 (paper)
+epochs = None
+# processes for missing cells; None or 0: one per core
+workers = None
 
 # %% tags=["hide-input"]
 import pandas as pd
@@ -66,15 +78,19 @@ from posthoc.repro.claims import (average_claim, best_methods, designed_claim,
                                   fine_tuning_claim, initial_conditions_claim, layerwise_claim,
                                   majority_claim, pareto_claim, random_claim,
                                   reference_beaten, runtime_claim)
+from posthoc.repro.book_tables import (best_table, families_table, runtimes_table,
+                                       wide_by_setting)
 from posthoc.repro.comparison import (describe, fine_tuning_vs_post_processing,
                                       method_label, objective_table, ranks, runtime_table)
 from posthoc.repro.figures import plot_objectives, plot_tradeoff
 from posthoc.repro.paper import PAPER_LABELS
-from posthoc.repro.profiles import resolve_notebook
+from posthoc.repro.profiles import describe_settings, resolve_notebook
 from posthoc.repro.study import chapter_rows
+from posthoc.repro.tables import read_frames
 
+read_frames()  # every table below is formatted for reading
 settings = resolve_notebook("main_comparison", globals())
-print(f"profile {profile!r}: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
+print(describe_settings(profile, settings))
 
 # %% tags=["hide-input"]
 rows = chapter_rows("main_comparison", profile, settings, workers=settings["workers"])
@@ -108,7 +124,7 @@ fig = plot_objectives(rows, "test", reference=reference)
 # column is the one-class reference, marked `▲` where it is lower than every method's mean.
 
 # %% tags=["hide-input"]
-objective_table(rows, "test", reference=reference)
+wide_by_setting(objective_table(rows, "test", reference=reference), csv="main-objectives")
 
 # %% [markdown]
 # ## Predicting one class for everyone
@@ -145,7 +161,7 @@ glue("reference_beaten_where", "; ".join(
 glue("constant_best", int(best["best_is_one_class"].sum()), display=False)
 glue("one_class_left_out", int(best["one_class_excluded"].sum()), display=False)
 glue("settings", len(best), display=False)
-best.drop(columns="arch")
+best_table(best, csv="main-best")
 
 # %% [markdown]
 # In {glue:text}`constant_best` of these {glue:text}`settings` settings the lowest mean
@@ -172,7 +188,7 @@ fig = plot_tradeoff(rows, "test", lam=settings["lam"])
 table2 = runtime_table(rows)
 glue("threads", ", ".join(str(n) for n in sorted(rows["torch_threads"].unique())),
      display=False)
-table2.round(3)
+runtimes_table(table2, csv="main-runtimes")
 
 # %% [markdown]
 # ## The paper's claims against our results
@@ -185,11 +201,11 @@ table2.round(3)
 
 # %% tags=["hide-input"]
 families = fine_tuning_vs_post_processing(rows, "test")
-families.round(3)
+families_table(families, csv="main-families")
 
 # %% tags=["hide-input"]
 order = ranks(rows, "test")
-order
+wide_by_setting(order, csv="main-ranks")
 
 # %% tags=["hide-input"]
 verdicts = [fine_tuning_claim(rows), designed_claim(rows), pareto_claim(rows),

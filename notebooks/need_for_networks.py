@@ -34,11 +34,19 @@
 # numeric labels, so on COMPAS the models predict whether a person reoffends.
 
 # %% tags=["parameters"]
-profile = "quick"  # "quick": 2 seeds, 40 epochs, 30 trees; "paper": 10 seeds, 1001 epochs, 100 trees
-configs = None  # configurations to compare, e.g. ["adult-sex"]; None: adult-sex, bank-age, compas-race
-seeds = None  # training seeds, e.g. [0, 1, 2]; None: the profile's
-max_epochs = None  # the network's epoch budget (early stopping may end sooner); None: the profile's
-n_estimators = None  # trees in the random forest; None: the profile's
+# "quick": 2 seeds, 40 epochs, 30 trees; "paper": 10 seeds, 1001 epochs,
+# 100 trees
+profile = "quick"
+# configurations to compare, e.g. ["adult-sex"]; None: adult-sex,
+# bank-age, compas-race
+configs = None
+# training seeds, e.g. [0, 1, 2]; None: the profile's
+seeds = None
+# the network's epoch budget (early stopping may end sooner); None: the
+# profile's
+max_epochs = None
+# trees in the random forest; None: the profile's
+n_estimators = None
 
 # %% tags=["hide-input"]
 from myst_nb import glue
@@ -46,10 +54,12 @@ from myst_nb import glue
 from posthoc.repro.claims import margin_claim, network_claim
 from posthoc.repro.models import best_models, failed_networks, model_runs, table3
 from posthoc.repro.paper import format_mean_std, format_range, paper_value
-from posthoc.repro.profiles import resolve_notebook
+from posthoc.repro.profiles import describe_settings, resolve_notebook
+from posthoc.repro.tables import read_frames
 
+read_frames()  # every table below is formatted for reading
 settings = resolve_notebook("need_for_networks", globals())
-print(f"profile {profile!r}: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
+print(describe_settings(profile, settings))
 
 # %% [markdown]
 # ## The computation

@@ -25,13 +25,21 @@
 # same way.
 
 # %% tags=["parameters"]
-profile = "quick"  # "quick": 5 training epochs, 20 random trials; "paper": 30 epochs, 201 trials
-epochs = None  # training epochs of the model; None: the profile's
-method = None  # the post-hoc method; None: random perturbation
-measure = None  # the bias measure; None: spd (statistical parity difference)
-lam = None  # weight of |bias| in the objective; None: 0.5 (see below)
-seed = None  # seed of the method; None: 0
-trials = None  # random perturbation trials; None: the profile's
+# "quick": 5 training epochs, 20 random trials; "paper": 30 epochs, 201
+# trials
+profile = "quick"
+# training epochs of the model; None: the profile's
+epochs = None
+# the post-hoc method; None: random perturbation
+method = None
+# the bias measure; None: spd (statistical parity difference)
+measure = None
+# weight of |bias| in the objective; None: 0.5 (see below)
+lam = None
+# seed of the method; None: 0
+seed = None
+# random perturbation trials; None: the profile's
+trials = None
 
 # %%
 import json
@@ -49,10 +57,12 @@ from torch import nn
 import posthoc
 from posthoc.diagnostics import ONE_CLASS_SHARE, constant_objective, is_one_class, majority_share
 from posthoc.data import default_data_dir, ensure_files
-from posthoc.repro.profiles import resolve_notebook
+from posthoc.repro.profiles import describe_settings, resolve_notebook
+from posthoc.repro.tables import read_frames
 
+read_frames()  # every table below is formatted for reading
 settings = resolve_notebook("own_model", globals())
-print(f"profile {profile!r}: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
+print(describe_settings(profile, settings))
 
 # %% [markdown]
 # ## Your data, with your own preprocessing

@@ -29,9 +29,13 @@
 # missing, with the same parameters as those chapters' defaults).
 
 # %% tags=["parameters"]
-profile = "quick"  # "quick" or "paper": whose results to compare (the other chapters' profile)
-n_boot = 2000  # bootstrap resamples of the seeds for the confidence intervals
-workers = None  # processes for missing study cells; None or 0: one per core
+# "quick" or "paper": whose results to compare (the other chapters'
+# profile)
+profile = "quick"
+# bootstrap resamples of the seeds for the confidence intervals
+n_boot = 2000
+# processes for missing study cells; None or 0: one per core
+workers = None
 
 # %% tags=["hide-input"]
 import pandas as pd
@@ -40,6 +44,8 @@ from myst_nb import glue
 import posthoc
 from posthoc.diagnostics import one_class_objective
 from posthoc.repro.authors import switch_effects, switch_table
+from posthoc.repro.book_tables import (claims_table, numbers_table, runtimes_table,
+                                       wide_by_setting)
 from posthoc.repro.claims import (adversarial_claim, average_claim, designed_claim,
                                   each_best_claim, few_parameters_claim, fine_tuning_claim,
                                   initial_conditions_claim, layerwise_claim, majority_claim,
@@ -51,16 +57,20 @@ from posthoc.repro.comparison import (bootstrap_ci, interval_table, paired_test_
                                       runtime_ratios, runtime_table, significantly_lower,
                                       spread_comparison)
 from posthoc.repro.models import model_runs
+from posthoc.repro.overview_figures import plot_forest, plot_verdicts
 from posthoc.repro.paper import paper_value
-from posthoc.repro.profiles import check_profile, resolve, resolve_notebook, results_folder
+from posthoc.repro.profiles import (check_profile, describe_settings, resolve, resolve_notebook,
+                                   results_folder)
 from posthoc.repro.sensitivity import (coefficient_singular_values, noise_concentration,
                                        noise_singular_values, perturbation_table, seed_table)
 from posthoc.repro.study import ResultStore, chapter_rows, dirty_cells, save_csv
+from posthoc.repro.tables import read_frames, reader_table
 
+read_frames()  # every table below is formatted for reading
 settings = resolve_notebook("reproducibility", globals())
 need = resolve("need_for_networks", profile)
 sens = resolve("sensitivity", profile)
-print(f"profile {profile!r}: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
+print(describe_settings(profile, settings))
 
 # %% tags=["hide-input"]
 runs = model_runs(profile, configs=need["configs"], seeds=need["seeds"],
@@ -118,8 +128,11 @@ else:
 # regression, scored on deltas it never saw. `n_failed_networks` counts our networks that
 # never trained. A number outside the paper's ± 2σ gets the `cause` we measured, when there
 # is one: the protocol (the authors'-code row of the same number lies within), or one seed's
-# network far below the others (the rest lie within). The table is written to
-# `comparison.csv` in the results store.
+# network far below the others (the rest lie within).
+#
+# First the picture: each number's difference from the paper's in units of the paper's σ,
+# with the 95% interval of our mean over the seeds; the shaded band is ± 2σ, and a number
+# outside it is red, labelled with its cause.
 
 # %% tags=["hide-input"]
 numbers = paper_comparison(seed_rows, runs, perturbations,
@@ -127,17 +140,17 @@ numbers = paper_comparison(seed_rows, runs, perturbations,
 spreads = spread_comparison(seed_rows)
 save_csv(pd.concat([numbers, spreads], ignore_index=True),
          results_folder(profile) / "comparison.csv")
-with pd.option_context("display.max_rows", 100):
-    display(numbers.round(3))
 outside = numbers[~numbers["within_2_sigma"]]
-print(f"{len(numbers) - len(outside)} of {len(numbers)} numbers lie within the paper's ± 2σ; "
-      "outside:")
-print(outside[["table", "config", "quantity", "model", "protocol", "ours", "paper",
-               "difference", "n_failed_networks"]]
-      .round(3).to_string(index=False) if len(outside) else "none")
-for row in outside.itertuples():
-    print(f"- {row.table} {row.config} {row.quantity} ({row.model}, {row.protocol}): "
-          f"{row.cause or 'no cause measured'}")
+plot_forest(numbers);
+
+# %% [markdown]
+# The same numbers as a table; the causes are the notes under it. The full table is
+# `comparison.csv` in the results store, and a link under the table downloads it.
+
+# %% tags=["hide-input"]
+numbers_table(numbers, csv="reproducibility-numbers")
+
+# %% tags=["hide-input"]
 glue("outside_explained", int((outside["cause"] != "").sum()), display=False)
 glue("outside", len(outside), display=False)
 for protocol in ("paper", "authors_code", "held_out"):
@@ -159,7 +172,7 @@ glue("spread_ratio_range", f"{spreads['variance_ratio'].pow(0.5).min():.1f}–"
 # {glue:text}`numbers_authors_code`; our held-out Appendix A regression,
 # {glue:text}`within_held_out` of {glue:text}`numbers_held_out`. Of the
 # {glue:text}`outside` numbers outside, {glue:text}`outside_explained` have a measured cause
-# (listed above); each row also gives the number of failed networks among ours. The switches
+# (the notes under the table); each row also gives the number of failed networks among ours. The switches
 # below measure what each of the authors' code's differences does to a method's result.
 #
 # ### Table 1's spreads
@@ -170,7 +183,12 @@ glue("spread_ratio_range", f"{spreads['variance_ratio'].pow(0.5).min():.1f}–"
 # rows are in `comparison.csv` too (`kind` = `spread`).
 
 # %% tags=["hide-input"]
-spreads.drop(columns=["model", "protocol", "kind"]).round(4)
+reader_table(spreads, columns={"config": "configuration", "quantity": "spread",
+                               "paper": "paper", "ours": "ours", "n_seeds": "seeds",
+                               "variance_ratio": "variance ratio", "variance_p": "F test p",
+                               "spread_consistent": "consistent (p ≥ 0.05)"},
+             digits={"paper": 4, "ours": 4, "variance_ratio": 2, "variance_p": 3},
+             checks=["spread_consistent"], csv="reproducibility-spreads")
 
 # %% [markdown]
 # {glue:text}`spreads_consistent` of the {glue:text}`spreads` spreads are consistent with
@@ -184,7 +202,7 @@ spreads.drop(columns=["model", "protocol", "kind"]).round(4)
 # faster ours ran. The paper does not describe its hardware; ours is a 2-core CPU.
 
 # %% tags=["hide-input"]
-runtime_ratios(runtime_table(main_rows)).round(3)
+runtimes_table(runtime_ratios(runtime_table(main_rows)), csv="reproducibility-runtimes")
 
 # %% [markdown]
 # ### The study's wall time
@@ -219,6 +237,10 @@ print(f"sum of cell runtimes here: {rows['runtime_s'].sum() / 3600:.2f} h; the p
 # predicting the majority class for everyone, under the paper's objective and under its
 # final version's. The verdicts are written to `claims.csv` in the results store, and the
 # first page of the book shows them.
+#
+# The chart gives each claim's verdict and the statistic it rests on (named above each row),
+# with its 95% interval where it has one; the dashed line is where the criterion's main part
+# starts to hold. Each row has its own scale.
 
 # %% tags=["hide-input"]
 coefs = list(perturbations["coef"])
@@ -255,8 +277,14 @@ verdicts = [
 ]
 claims = verdict_table(verdicts)
 save_csv(claims, results_folder(profile) / "claims.csv")
-for verdict in verdicts:
-    print(verdict, end="\n\n")
+plot_verdicts(claims);
+
+# %% [markdown]
+# Each claim's criterion, the evidence and what it left out are the notes under the table;
+# `claims.csv` in the results store holds them too.
+
+# %% tags=["hide-input"]
+claims_table(claims, csv="claims")
 
 # %% [markdown]
 # ## Uncertainty: bootstrap intervals and paired tests
@@ -268,16 +296,16 @@ for verdict in verdicts:
 
 # %% tags=["hide-input"]
 intervals = bootstrap_ci(rows, "test", n_boot=settings["n_boot"])
-interval_table(intervals)
+wide_by_setting(interval_table(intervals), csv="reproducibility-intervals")
 
 # %% tags=["hide-input"]
 tests = paired_tests(main_rows, split="test")
 if tests["p_value"].notna().any():
     print(f"{significantly_lower(tests)} of {len(tests)} fine-tuning vs post-processing "
           "comparisons: fine-tuning significantly lower (p < 0.05)")
-# p-values, one column per pair (fine-tuning vs post-processing); the sign of the median
+# p-values per pair (fine-tuning vs post-processing); the sign of the median
 # difference says which is lower: "-" fine-tuning lower, "+" post-processing lower.
-paired_test_table(tests)
+wide_by_setting(paired_test_table(tests), row_label="pair", csv="reproducibility-paired")
 
 # %% [markdown]
 # ## Where the authors' code differs from their paper, and where we differ from both
@@ -322,7 +350,12 @@ switches = switch_table(profile, configs=chosen.switch_configs, seeds=chosen.swi
 effects = switch_effects(switches)
 print(f"{effects['networks'].max()} network(s) per configuration, "
       f"{effects['measures'].max()} measure(s): {', '.join(chosen.switch_measures)}")
-effects.drop(columns="switch").round(3)
+reader_table(effects, columns={"what the authors' code did": "what the authors' code did",
+                               "method": "method", "config": "configuration",
+                               "paper": "ours", "authors_code": "the authors'",
+                               "change": "change", "authors_positive_rate": "positive rate"},
+             mean_sd={"change": ("change", "change_std")}, group="what the authors' code did",
+             csv="reproducibility-switches")
 
 # %% [markdown]
 # ## Exercises
@@ -365,7 +398,7 @@ print(fine_tuning_claim(rows[rows["method"] != "calibeqodds"]))
 # %%
 flags = numbers.pivot_table(index=["table", "config", "quantity", "model"], columns="protocol",
                             values="within_2_sigma", aggfunc="first")
-flags[flags.nunique(axis=1) > 1]
+reader_table(flags[flags.nunique(axis=1) > 1])
 
 # %% [markdown]
 # ```{solution-end}

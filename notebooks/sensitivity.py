@@ -32,12 +32,19 @@
 # The perturbed networks are evaluated in batches, several copies of the weights at a time.
 
 # %% tags=["parameters"]
-profile = "quick"  # "quick": 2 seeds, 40 epochs, 200 deltas; "paper": 10 seeds, 1001 epochs, 1000 deltas
-configs = None  # configurations of Table 1; None: adult-sex, bank-age, compas-race
-seeds = None  # training seeds; None: the profile's
-max_epochs = None  # the networks' epoch budget; None: the profile's
-regression_config = None  # configuration of the perturbation analysis; None: adult-sex
-n_deltas = None  # perturbed copies per network; None: the profile's
+# "quick": 2 seeds, 40 epochs, 200 deltas; "paper": 10 seeds, 1001
+# epochs, 1000 deltas
+profile = "quick"
+# configurations of Table 1; None: adult-sex, bank-age, compas-race
+configs = None
+# training seeds; None: the profile's
+seeds = None
+# the networks' epoch budget; None: the profile's
+max_epochs = None
+# configuration of the perturbation analysis; None: adult-sex
+regression_config = None
+# perturbed copies per network; None: the profile's
+n_deltas = None
 
 # %% tags=["hide-input"]
 import numpy as np
@@ -49,15 +56,17 @@ from posthoc.repro.claims import (few_parameters_claim, regression_claim,
 from posthoc.repro.comparison import paper_comparison, spread_comparison
 from posthoc.repro.figures import plot_perturbation
 from posthoc.repro.paper import PAPER_LABELS, format_range, paper_value
-from posthoc.repro.profiles import resolve_notebook
+from posthoc.repro.profiles import describe_settings, resolve_notebook
 from posthoc.repro.sensitivity import (AUTHORS_SPREAD, coefficient_singular_values,
                                        concentration, noise_concentration,
                                        noise_singular_values, perturbation_summary,
                                        perturbation_table, seed_table, spread_ratios, table1,
                                        weakest_network_effect)
+from posthoc.repro.tables import read_frames
 
+read_frames()  # every table below is formatted for reading
 settings = resolve_notebook("sensitivity", globals())
-print(f"profile {profile!r}: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
+print(describe_settings(profile, settings))
 
 # %% [markdown]
 # ## Table 1: bias and accuracy over seeds

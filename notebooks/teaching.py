@@ -38,8 +38,10 @@
 # repository:
 #
 # ```bash
-# make book     # installs into .venv, gets the data, executes every chapter, builds _build/html
-# make test     # the same install, then the unit tests, every chapter under nbval, the wheel
+# make book   # installs into .venv, gets the data, executes every
+#             # chapter, builds _build/html
+# make test   # the same install, then the unit tests, every chapter
+#             # under nbval, the book in a browser, the wheel
 # ```
 #
 # The raw data (Adult, Bank Marketing, COMPAS) is downloaded on first use and checked
@@ -51,14 +53,17 @@
 # papermill and any of its parameters, for example
 #
 # ```bash
-# .venv/bin/papermill -p profile quick -p seeds "[0, 1, 2]" notebooks/need_for_networks.ipynb out.ipynb
+# .venv/bin/papermill -p profile quick -p seeds "[0, 1, 2]" \
+#     notebooks/need_for_networks.ipynb out.ipynb
 # ```
 #
 # after `jupytext --to ipynb notebooks/need_for_networks.py`; a chapter refuses a parameter it
 # does not have.
 
 # %% tags=["parameters"]
-profile = "quick"  # the profile this page is built with (its chapter times are listed first)
+# the profile this page is built with (its chapter times are listed
+# first)
+profile = "quick"
 
 # %% tags=["hide-input"]
 import pandas as pd
@@ -66,7 +71,9 @@ import pandas as pd
 from posthoc.repro.book import chapter_times, exercises
 from posthoc.repro.chapters import BOOK_CHAPTERS
 from posthoc.repro.profiles import PROFILES, resolve_notebook
+from posthoc.repro.tables import read_frames, reader_table
 
+read_frames()  # every table below is formatted for reading
 settings = resolve_notebook("teaching", globals())
 # The chapters a class runs; this page cannot list its own time, recorded after it runs.
 chapters = [c.name for c in BOOK_CHAPTERS if c.name not in ("intro", "teaching")]
@@ -74,16 +81,19 @@ chapters = [c.name for c in BOOK_CHAPTERS if c.name not in ("intro", "teaching")
 # %% [markdown]
 # ## How long each chapter takes
 #
-# Seconds to execute each chapter, as recorded the last time the book was built in each
-# profile on this machine's checkout (blank: not yet built in that profile here). In the
-# paper profile a chapter reads the committed results; computing them from scratch takes
-# hours (see the reproducibility chapter's wall time).
+# Seconds to execute each chapter, as builds recorded them (`results/chapter_times.csv`,
+# committed, and updated by every build): on a *fresh machine*, a build that started with no
+# trained network cached, so the chapters train their networks, and on a *second run*, with
+# the networks cached. Plan a class with the fresh machine's times. A blank is a
+# combination no build has recorded yet. In the paper profile a chapter reads the committed
+# results; computing them from scratch takes hours (see the reproducibility chapter's wall
+# time).
 
 # %% tags=["hide-input"]
 order = [profile] + [p for p in PROFILES if p != profile]
 times = chapter_times(order).reindex(chapters)
 times.index.name = "chapter"
-times.round(0)
+reader_table(times, digits=0)
 
 # %% [markdown]
 # ## Exercises by level
@@ -97,5 +107,6 @@ times.round(0)
 # %% tags=["hide-input"]
 listed = exercises()
 listed["level"] = pd.Categorical(listed["level"], ["beginner", "intermediate", "advanced"])
-with pd.option_context("display.max_colwidth", 200):
-    display(listed.sort_values(["level", "chapter"]).set_index(["level", "chapter"]))
+reader_table(listed.sort_values(["level", "chapter"]), group="level",
+             columns={"level": "level", "chapter": "chapter", "label": "label",
+                      "exercise": "exercise"})

@@ -44,3 +44,40 @@ def test_full_run_benchmark_gives_the_same_result_both_ways(data_dir, capsys):
     assert lines[-2] == "same result: yes"
     assert lines[-1] == ("layer-wise speedup on a full run (compas-race): "
                          f"{figures['ratio']:.1f}x")
+
+
+def _spinners() -> int:
+    """Children of this process that run posthoc.repro.load's competing loop."""
+    import os
+    from pathlib import Path
+
+    found = 0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat[1]) == os.getpid() and b"while True" in cmdline:
+            found += 1
+    return found
+
+
+def test_busy_mode_runs_each_comparison_idle_then_beside_a_competing_process(capsys):
+    from posthoc.repro.bench import run_comparisons
+
+    seen = []
+
+    def comparison():
+        seen.append(_spinners())
+        return {"ratio": 10.0 / (1 + seen[-1])}
+
+    table = run_comparisons([("toy", comparison)], busy=True)
+    assert seen == [0, 1]                       # idle first, then one competing process
+    assert table.loc["toy"].to_dict() == {"idle": 10.0, "busy": 5.0}
+    assert _spinners() == 0                     # stopped afterwards
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-3].startswith("speedup") and lines[-2].split() == ["idle", "busy"]
+    assert lines[-1].split() == ["toy", "10.0", "5.0"]

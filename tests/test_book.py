@@ -8,7 +8,8 @@ import math
 import nbformat
 import pytest
 
-from posthoc.repro.book import chapter_times, hide_injected_parameters, main, record_times
+from posthoc.repro.book import (CACHE_STATES, chapter_times, hide_injected_parameters, main,
+                                record_times)
 
 
 def test_the_injected_parameters_cell_is_marked_for_removal(tmp_path):
@@ -37,16 +38,23 @@ def _executed(path, seconds):
     return path
 
 
-def test_chapter_times_are_recorded_per_profile_and_the_latest_run_kept(tmp_path):
+def test_chapter_times_are_recorded_per_profile_and_cache_state_the_latest_run_kept(tmp_path):
     store = tmp_path / "results"
     first = [_executed(tmp_path / "sensitivity.ipynb", 14.04),
              _executed(tmp_path / "ablations.ipynb", None)]
-    record_times("quick", first, results=store / "quick")
-    record_times("quick", [_executed(tmp_path / "sensitivity.ipynb", 12.0)],
-                 results=store / "quick")
-    record_times("paper", [_executed(tmp_path / "sensitivity.ipynb", 300.0)],
-                 results=store / "paper")
+    record_times("quick", first, caches="empty", results=store)
+    record_times("quick", [_executed(tmp_path / "sensitivity.ipynb", 12.0)], caches="warm",
+                 results=store)
+    record_times("quick", [_executed(tmp_path / "sensitivity.ipynb", 11.0)], caches="warm",
+                 results=store)
+    record_times("paper", [_executed(tmp_path / "sensitivity.ipynb", 300.0)], caches="empty",
+                 results=store)
     times = chapter_times(results=store)
-    assert times.loc["sensitivity"].tolist() == [12.0, 300.0]
-    assert math.isnan(times.loc["ablations", "quick"])
-    assert math.isnan(times.loc["ablations", "paper"])
+    fresh, second = (f"quick, {CACHE_STATES[s]}" for s in ("empty", "warm"))
+    assert times.loc["sensitivity", fresh] == 14.0       # the fresh run is kept beside
+    assert times.loc["sensitivity", second] == 11.0      # the latest second run
+    assert times.loc["sensitivity", f"paper, {CACHE_STATES['empty']}"] == 300.0
+    assert math.isnan(times.loc["sensitivity", f"paper, {CACHE_STATES['warm']}"])
+    assert math.isnan(times.loc["ablations", fresh])
+    with pytest.raises(ValueError, match="caches 'cold'.*empty, warm"):
+        record_times("quick", first, caches="cold", results=store)

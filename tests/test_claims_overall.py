@@ -165,3 +165,29 @@ def test_verdicts_do_not_depend_on_the_order_of_the_rows():
 
     pd.testing.assert_frame_equal(family_duel(rows), family_duel(shuffled))
     pd.testing.assert_frame_equal(bootstrap_ci(rows), bootstrap_ci(shuffled))
+
+
+def test_every_decided_verdict_carries_the_statistic_its_chart_row_shows():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from posthoc.repro.claims import (layerwise_claim, random_claim, verdict_table)
+    from posthoc.repro.overview_figures import plot_verdicts
+
+    levels = _levels({"random": 0.1, "layerwise": 0.12, "adversarial": 0.15}, POST,
+                     measures=("spd", "eod"))
+    rows = _rows(levels, test_accuracy={m: 0.8 for m in ("random", "roc")},
+                 test_bias={m: 0.05 for m in ("random", "roc")})
+    rows["test_objective"] += np.random.default_rng(1).normal(0, 0.01, len(rows))
+    verdicts = [fine_tuning_claim(rows), average_claim(rows), random_claim(rows),
+                layerwise_claim(rows), each_best_claim(rows), designed_claim(rows)]
+    for verdict in verdicts:
+        assert verdict.verdict == "undecided" or (verdict.effect and np.isfinite(verdict.value)
+                                                  and np.isfinite(verdict.target)), verdict
+    average = verdicts[1]
+    assert average.low <= average.value <= average.high      # its bootstrap interval
+    claims = verdict_table(verdicts)
+    fig = plot_verdicts(claims)
+    assert len(fig.axes) == len(claims)
+    drawn = [len(ax.lines) for ax in fig.axes]
+    assert drawn[1] == 3                # interval, point and target line

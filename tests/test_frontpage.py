@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from posthoc.repro.claims import CLAIM_COLUMNS, LEVELS
-from posthoc.repro.frontpage import (claims_html, committed, one_class_counts, reproduced,
+from posthoc.repro.frontpage import (claims_reader, committed, one_class_counts, reproduced,
                                      verdict_counts)
 
 
@@ -29,7 +29,7 @@ def test_counts_by_hand():
 def test_the_claims_table_links_each_claim_to_its_chapter_and_escapes_the_words():
     claims = pd.DataFrame([{"claim": "a < b", "where": "Abstract", "verdict": "not supported",
                             "number": "2 of 12", "chapter": "main_comparison"}])
-    page = claims_html(claims)
+    page = claims_reader(claims)._repr_html_()
     assert "“a &lt; b”" in page and '<a href="main_comparison.html">The main comparison</a>' \
         in page and "✗ not supported" in page and "2 of 12" in page
 

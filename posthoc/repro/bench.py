@@ -28,6 +28,9 @@ each.
 ``python -m posthoc.repro.bench table2`` times every method on the four configurations, beside
 the paper's Table 2.
 
+``--busy`` runs each comparison twice, on the machine as it is and beside one competing
+CPU-bound process (:mod:`posthoc.repro.load`), and prints both ratios in a table at the end.
+
 ``python -m posthoc.repro.bench training`` trains the same seeds for the same fixed number of
 epochs twice in one process: one network at a time with a plain PyTorch loop (``nn.Module``,
 ``torch.optim.Adam``, ``ReduceLROnPlateau``, a minibatch loop; the authors' procedure), and
@@ -54,6 +57,7 @@ from ..methods.layerwise import layerwise_optimisation, linear_layers
 from ..methods.random import random_perturbation, random_perturbation_loop
 from ..networks import PaperNet
 from ..training import BATCH_SIZE, train_network, train_networks
+from .load import competing_process
 from .paper import paper_numbers
 
 
@@ -264,18 +268,67 @@ def bench_table2(configs=("adult-sex", "bank-age", "compas-sex", "compas-race"),
     return table
 
 
+def _runs(args) -> list[tuple[str, object]]:
+    """The comparisons ``args`` asks for, as (name, function returning its figures)."""
+    quick, data = args.quick, args.data_dir
+    fullrun = ([("fullrun", lambda: bench_layerwise_run(
+        "compas-race", calls=40, layers=["body.0", "body.36"], network_epochs=40,
+        data_dir=data))] if quick else
+        [(f"fullrun {c}", lambda c=c: bench_layerwise_run(c, data_dir=data))
+         for c in ("compas-race", "adult-sex")])
+    layerwise = [("layerwise", (lambda: bench_layerwise(
+        "compas-race", calls=40, network_epochs=40, full=False, data_dir=data)) if quick
+        else (lambda: bench_layerwise(args.config, data_dir=data)))]
+    config, epochs = ("compas-race", 40) if quick else (args.config, 1001)
+    random = [("random", lambda: bench_random(config, trials=args.trials,
+                                              network_epochs=epochs, data_dir=data))]
+    seeds, train_epochs = (4, 1) if quick else (args.seeds, args.epochs)
+    training = [("training", lambda: bench_training(
+        "compas-race" if quick else args.config, n_seeds=seeds, epochs=train_epochs,
+        data_dir=data))]
+    chosen = {"all": fullrun + layerwise + random, "fullrun": fullrun,
+              "layerwise": layerwise, "random": random, "training": training}
+    return chosen.get(args.what, [])
+
+
+def run_comparisons(runs, *, busy: bool) -> pd.DataFrame:
+    """Run each comparison idle and, if ``busy``, again beside one competing CPU-bound
+    process (:func:`posthoc.repro.load.competing_process`); one row per comparison and
+    condition with its ratio, printed as a table at the end."""
+    rows = []
+    for name, run in runs:
+        rows.append({"comparison": name, "machine": "idle", "ratio": run()["ratio"]})
+        print(flush=True)
+        if busy:
+            print(f"{name}, again beside one competing CPU-bound process:", flush=True)
+            with competing_process():
+                rows.append({"comparison": name, "machine": "busy", "ratio": run()["ratio"]})
+            print(flush=True)
+    table = pd.DataFrame(rows).pivot(index="comparison", columns="machine", values="ratio")
+    table = table.reindex(index=[n for n, _ in runs],
+                          columns=[c for c in ("idle", "busy") if c in set(table.columns)])
+    table.columns.name = table.index.name = None
+    print("speedup (straightforward time / fast time):")
+    print(table.round(1).to_string())
+    return table
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m posthoc.repro.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", nargs="?", default="all",
                         choices=["all", "random", "layerwise", "fullrun", "training",
                                  "table2"],
-                        help="which benchmark to run (default: all = table2, layerwise, then "
-                             "random; with --quick: layerwise and random)")
+                        help="which benchmark to run (default: all = table2, the full "
+                             "layer-wise runs, layerwise, then random; with --quick: the same "
+                             "without table2, on small settings)")
     parser.add_argument("--quick", action="store_true",
                         help="small settings on COMPAS (race) with a 40-epoch network "
                              "(random: 201 trials; layerwise: one layer, 40 calls, without "
                              "the every-layer run; training: 4 seeds x 1 epoch)")
+    parser.add_argument("--busy", action="store_true",
+                        help="run each comparison twice: on the machine as it is, then "
+                             "beside one competing CPU-bound process; print both ratios")
     parser.add_argument("--config", default="adult-sex", help="configuration (default adult-sex)")
     parser.add_argument("--trials", type=int, default=METHODS["random"].defaults["trials"],
                         help="random: trials (default: the method's)")
@@ -286,42 +339,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.seeds < 1 or args.epochs < 1 or args.trials < 1:
         parser.error("--seeds, --epochs and --trials must be positive integers")
-    if args.what == "all" and not args.quick:
+    if args.what == "table2" or (args.what == "all" and not args.quick):
         bench_table2(data_dir=args.data_dir)
         print(flush=True)
-    if args.what in ("all", "fullrun"):
-        if args.quick:
-            bench_layerwise_run("compas-race", calls=40, layers=["body.0", "body.36"],
-                                network_epochs=40, data_dir=args.data_dir)
-        else:
-            for config in ("compas-race", "adult-sex"):
-                bench_layerwise_run(config, data_dir=args.data_dir)
-        print(flush=True)
-        if args.what == "fullrun":
-            return 0
-    if args.what in ("all", "layerwise"):
-        if args.quick:
-            bench_layerwise("compas-race", calls=40, network_epochs=40, full=False,
-                            data_dir=args.data_dir)
-        else:
-            bench_layerwise(args.config, data_dir=args.data_dir)
-        print(flush=True)
-        if args.what == "layerwise":
-            return 0
-    if args.what == "table2":
-        bench_table2(data_dir=args.data_dir)
-        return 0
-    if args.what == "training":
-        if args.quick:
-            args.config, args.seeds, args.epochs = "compas-race", 4, 1
-        bench_training(args.config, n_seeds=args.seeds, epochs=args.epochs,
-                       data_dir=args.data_dir)
-    else:
-        epochs = 1001
-        if args.quick:
-            args.config, epochs = "compas-race", 40
-        bench_random(args.config, trials=args.trials, network_epochs=epochs,
-                     data_dir=args.data_dir)
+    runs = _runs(args)
+    if runs:
+        run_comparisons(runs, busy=args.busy)
     return 0
 
 

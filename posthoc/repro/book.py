@@ -3,8 +3,11 @@
 ``python -m posthoc.repro.book [--profile P] [--times-only] NOTEBOOK...`` marks papermill's
 injected-parameters cell of each executed notebook ``remove-cell``, so a reader sees the
 chapter's parameters once (its own ``parameters`` cell), not twice; with ``--profile`` it
-also records each chapter's execution time (papermill's) in
-``results/<profile>/chapter_times.csv``, which the teaching page reads.
+also records each chapter's execution time (papermill's) in ``results/chapter_times.csv``
+(one file for every profile, committed, so the book shows times measured on a fresh
+machine before a reader builds it), which the teaching page reads, labelled with
+``--caches``: ``empty`` when the build started with no trained network cached (a fresh
+machine; the Makefile looks), ``warm`` otherwise.
 """
 
 from __future__ import annotations
@@ -16,11 +19,17 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 
+from .._validation import check_choice
 from .profiles import check_profile, results_folder
 from .study import save_csv
 
-#: The file of chapter execution times in a profile's results store.
+#: The file of chapter execution times, beside the profiles' results stores.
 TIMES = "chapter_times.csv"
+#: Its columns.
+TIME_COLUMNS = ["profile", "chapter", "caches", "seconds"]
+#: What a build's chapter times are labelled with: the state of the network cache when the
+#: build started, and how the teaching page names each.
+CACHE_STATES = {"empty": "fresh machine (empty caches)", "warm": "second run (warm caches)"}
 
 
 def hide_injected_parameters(path: str | Path) -> int:
@@ -44,32 +53,49 @@ def chapter_seconds(path: str | Path) -> float:
     return float("nan") if duration is None else float(duration)
 
 
-def record_times(profile: str, paths, *, results: str | Path | None = None) -> pd.DataFrame:
-    """Add the execution times of the notebooks at ``paths`` to the profile's
-    ``chapter_times.csv`` (one row per chapter, the latest run kept); return the table."""
+def times_file(results: str | Path | None = None) -> Path:
+    """``chapter_times.csv`` in ``results`` (default: the folder of the profiles' stores)."""
+    return Path(results_folder("paper").parent if results is None else results) / TIMES
+
+
+def recorded_times(results: str | Path | None = None) -> pd.DataFrame:
+    """Every recorded chapter time (:data:`TIME_COLUMNS`); empty when none is."""
+    path = times_file(results)
+    return pd.read_csv(path) if path.is_file() else pd.DataFrame(columns=TIME_COLUMNS)
+
+
+def record_times(profile: str, paths, *, caches: str = "warm",
+                 results: str | Path | None = None) -> pd.DataFrame:
+    """Add the execution times of the notebooks at ``paths`` in ``profile`` to
+    ``chapter_times.csv`` (:func:`times_file`), labelled with the build's ``caches`` (a key
+    of :data:`CACHE_STATES`); one row per profile, chapter and state, the latest run kept.
+    Return the table."""
     check_profile(profile)
-    target = Path(results_folder(profile) if results is None else results) / TIMES
-    fresh = pd.DataFrame({"chapter": [Path(p).stem for p in paths],
+    check_choice("caches", caches, tuple(CACHE_STATES))
+    fresh = pd.DataFrame({"profile": profile, "chapter": [Path(p).stem for p in paths],
+                          "caches": caches,
                           "seconds": [round(chapter_seconds(p), 1) for p in paths]})
-    if target.is_file():
-        kept = pd.read_csv(target)
-        fresh = pd.concat([kept[~kept["chapter"].isin(fresh["chapter"])], fresh])
-    rows = fresh.reset_index(drop=True)
-    save_csv(rows, target)
+    kept = recorded_times(results)
+    replaced = ((kept["profile"] == profile) & kept["chapter"].isin(fresh["chapter"])
+                & (kept["caches"] == caches))
+    rows = (pd.concat([kept[~replaced], fresh]) if len(kept) else fresh).sort_values(
+        ["profile", "caches", "chapter"], kind="stable").reset_index(drop=True)
+    save_csv(rows[TIME_COLUMNS], times_file(results))
     return rows
 
 
 def chapter_times(profiles=("quick", "paper"), *, results: str | Path | None = None
                   ) -> pd.DataFrame:
-    """Seconds per chapter (rows) and profile (columns) from each profile's recorded times;
-    a chapter not yet run in a profile is NaN."""
+    """Seconds per chapter (rows), one column per profile and cache state (named
+    ``"<profile>, <state's label>"``, :data:`CACHE_STATES`); a chapter not yet run so is
+    NaN."""
+    recorded = recorded_times(results)
     columns = {}
     for profile in profiles:
-        folder = Path(results_folder(profile) if results is None else Path(results) / profile)
-        path = folder / TIMES
-        if path.is_file():
-            columns[profile] = pd.read_csv(path).set_index("chapter")["seconds"]
-    return pd.DataFrame(columns, columns=list(profiles))
+        for state, label in CACHE_STATES.items():
+            part = recorded[(recorded["profile"] == profile) & (recorded["caches"] == state)]
+            columns[f"{profile}, {label}"] = part.set_index("chapter")["seconds"]
+    return pd.DataFrame(columns)
 
 
 #: An exercise in a chapter's source: its label, level and first sentence.
@@ -102,13 +128,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", help="record the chapters' execution times for it")
     parser.add_argument("--times-only", action="store_true",
                         help="only record the times (leave the notebooks as they are)")
+    parser.add_argument("--caches", default="warm", choices=sorted(CACHE_STATES),
+                        help="the network cache's state when the build started")
     args = parser.parse_args(argv)
     for path in args.notebooks:
         if not Path(path).is_file():
             parser.error(f"{path} does not exist.")
     if args.profile is not None:
         try:
-            record_times(args.profile, args.notebooks)
+            record_times(args.profile, args.notebooks, caches=args.caches)
         except ValueError as exc:
             parser.error(str(exc))
     if not args.times_only:

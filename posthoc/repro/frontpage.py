@@ -3,14 +3,13 @@ results (``results/paper``) whatever profile the book is built with."""
 
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 
 from ..data import PAPER_CONFIGURATIONS
 from .chapters import chapter
 from .comparison import one_class_flags
 from .profiles import results_folder
+from .tables import Link, ReaderTable, reader_table
 
 #: How each verdict is shown on the first page.
 VERDICT_MARKS = {"supported": "✓ supported", "partly supported": "◐ partly supported",
@@ -77,23 +76,17 @@ def headlines(numbers: dict[str, int], counts: dict[str, int]) -> dict[str, str]
                        else "Most of its conclusions hold only in part or not at all.")}
 
 
-def claims_html(claims: pd.DataFrame) -> str:
-    """The claims as an HTML table: the paper's words and where it says them, our verdict,
-    the number it rests on, and a link to the chapter that reports it."""
-    lines = ['<table class="claims-table"><thead><tr><th>The paper says</th>'
-             "<th>Our verdict</th><th>The number</th><th>Chapter</th></tr></thead><tbody>"]
-    for row in claims.itertuples():
-        verdict = VERDICT_MARKS.get(row.verdict, row.verdict)
-        page = chapter(row.chapter) if isinstance(row.chapter, str) and row.chapter else None
-        link = (f'<a href="{page.name}.html">{html.escape(page.title)}</a>' if page else "")
-        number = row.number if isinstance(row.number, str) else ""
-        lines.append(f'<tr class="verdict-{row.verdict.replace(" ", "-")}"><td>“'
-                     f"{html.escape(row.claim)}” <em>({html.escape(row.where)})</em></td>"
-                     f"<td>{html.escape(verdict)}</td><td>{html.escape(number)}</td>"
-                     f"<td>{link}</td></tr>")
-    lines.append("</tbody></table>")
-    return "".join(lines)
+def claims_reader(claims: pd.DataFrame) -> ReaderTable:
+    """The claims for the first page: the paper's words and where it says them, our
+    verdict, the number it rests on, and a link to the chapter that reports it."""
+    pages = [chapter(c) if isinstance(c, str) and c else None for c in claims["chapter"]]
+    frame = pd.DataFrame({
+        "The paper says": [f"“{c}” ({w})" for c, w in zip(claims["claim"], claims["where"])],
+        "Our verdict": [VERDICT_MARKS.get(v, v) for v in claims["verdict"]],
+        "The number": [n if isinstance(n, str) else "" for n in claims["number"]],
+        "Chapter": [Link(p.title, f"{p.name}.html") if p else "" for p in pages]})
+    return reader_table(frame, keep_constant=list(frame.columns))
 
 
-__all__ = ["VERDICT_MARKS", "claims_html", "committed", "headlines", "one_class_counts",
+__all__ = ["VERDICT_MARKS", "claims_reader", "committed", "headlines", "one_class_counts",
            "reproduced", "verdict_counts"]

@@ -14,6 +14,7 @@ cell after it calls :func:`resolve`, which rejects any bad value before work sta
 from __future__ import annotations
 
 import os
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -200,6 +201,19 @@ def resolve_notebook(chapter: str, namespace: Mapping[str, Any]) -> dict[str, An
     return resolve(chapter, parameters.pop("profile"), **parameters)
 
 
+def describe_settings(profile: str, settings: Mapping[str, Any], *, width: int = 76) -> str:
+    """The profile and the settings a chapter resolved, wrapped to ``width`` characters (a
+    code box's width in the book).
+
+    Examples
+    --------
+    >>> print(describe_settings("quick", {"seeds": [0], "lam": 0.75}))
+    profile 'quick': seeds=[0], lam=0.75
+    """
+    text = f"profile {profile!r}: " + ", ".join(f"{k}={v}" for k, v in settings.items())
+    return textwrap.fill(text, width, subsequent_indent="  ", break_on_hyphens=False)
+
+
 def _fail(name: str, value: Any, expected: str) -> None:
     raise ValueError(f"Parameter {name}={value!r} is not allowed; expected {expected}.")
 
@@ -284,4 +298,4 @@ def resolve(chapter: str, profile: str, **parameters: Any) -> dict[str, Any]:
 
 __all__ = ["ABLATION_ARCHS", "ABLATION_CONFIGS", "ARCHITECTURES", "CHAPTERS", "FRONTIER_METHODS",
            "MODERN_METHODS", "MULTIGROUP_CONFIGS", "PAPER_METHODS", "PROFILES", "Profile", "TABLE_CONFIGS", "ablation_methods", "chapter_defaults",
-           "check_profile", "resolve", "resolve_notebook", "results_folder"]
+           "check_profile", "describe_settings", "resolve", "resolve_notebook", "results_folder"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy.stats import f as f_distribution
+from scipy.stats import t as t_distribution
 
 from .paper import paper_numbers
 from .sensitivity import AUTHORS_SPREAD
@@ -23,14 +24,26 @@ def against_paper(ours_mean: float, ours_std: float | None, paper_mean: float,
                                                                             resolution)
     difference = ours_mean - paper_mean
     return {"ours": ours_mean, "ours_std": ours_std, "paper": paper_mean,
-            "paper_std": paper_std, "difference": difference,
+            "paper_std": paper_std, "sigma": sigma, "difference": difference,
             "within_2_sigma": bool(abs(difference) <= 2 * sigma)}
+
+
+def standardised(line: dict, n: int, *, level: float = 0.95) -> dict:
+    """The difference of :func:`against_paper`'s ``line`` in units of the paper's σ (``z``),
+    with the t interval (``level``) of our mean over ``n`` values in the same units; the
+    interval is the point when there is one value."""
+    z = line["difference"] / line["sigma"]
+    std = line["ours_std"]
+    if n < 2 or std is None or pd.isna(std):
+        return {"n": n, "z": z, "z_low": z, "z_high": z}
+    half = t_distribution.ppf(0.5 + level / 2, n - 1) * std / np.sqrt(n) / line["sigma"]
+    return {"n": n, "z": z, "z_low": z - half, "z_high": z + half}
 
 
 #: The columns of ``comparison.csv`` (:func:`paper_comparison`).
 COMPARISON_COLUMNS = ["table", "config", "quantity", "model", "protocol", "paper", "paper_std",
                       "ours", "ours_std", "difference", "within_2_sigma", "n_failed_networks",
-                      "cause", "kind"]
+                      "cause", "kind", "sigma", "n", "z", "z_low", "z_high"]
 #: The columns of :func:`spread_comparison`'s rows, which ``comparison.csv`` holds too.
 SPREAD_COLUMNS = ["table", "config", "quantity", "model", "protocol", "paper", "ours",
                   "n_seeds", "variance_ratio", "variance_p", "spread_consistent", "kind"]
@@ -86,7 +99,9 @@ def paper_comparison(table1_rows: pd.DataFrame | None, table3_runs: pd.DataFrame
     it, ``authors_code`` the behaviour of the authors' code where it differs (Table 3's
     thresholds and logistic regression; Appendix A's soft SPD scored on rows it was mostly
     fitted on), ``held_out`` our Appendix A regression scored on deltas it never saw.
-    ``n_failed_networks`` counts the networks among ours that never trained. ``cause`` says,
+    ``n_failed_networks`` counts the networks among ours that never trained; ``sigma`` is
+    the σ the comparison used, and ``z`` (``z_low``, ``z_high``) the difference in units of
+    it with our 95% interval (:func:`standardised`), over ``n`` values. ``cause`` says,
     for a number outside the paper's ± 2σ, what we measured to explain it: the protocol
     (the authors'-code row lies within), or one seed's network far below the others (the
     rest lie within); it is empty when neither holds.
@@ -121,6 +136,7 @@ def paper_comparison(table1_rows: pd.DataFrame | None, table3_runs: pd.DataFrame
         cause = ("" if line["within_2_sigma"] or seeds is None else
                  _outlier_cause(np.asarray(values, dtype=float), np.asarray(seeds),
                                 float(ref["mean"].iloc[0]), printed / spread, quantity))
+        line.update(standardised(line, len(values)))
         lines.append({"table": table, "config": shown_as or config, "quantity": quantity,
                       "model": model, "protocol": protocol, **line,
                       "n_failed_networks": int(failed), "cause": cause, "kind": "mean"})
@@ -196,4 +212,4 @@ def spread_comparison(table1_rows: pd.DataFrame, *, level: float = 0.05) -> pd.D
 
 __all__ = ["AUTHORS_PROTOCOL", "COMPARISON_COLUMNS", "PAPER_SEEDS", "SPREAD_COLUMNS",
            "against_paper", "paper_comparison", "paper_time_estimate", "spread_comparison",
-           "variance_ratio_test"]
+           "standardised", "variance_ratio_test"]

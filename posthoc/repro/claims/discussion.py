@@ -10,7 +10,7 @@ from ..comparison import ARCH_LABELS, method_label
 from ..paper import PAPER_LABELS
 from .ranking import (best_methods, family_duel, paired, setting_stats, tied_methods,
                       wins_of)
-from .verdict import Verdict, level, mean_interval_text, undecided
+from .verdict import Verdict, effect, level, mean_interval_text, undecided
 
 #: The method whose results the fine-tuning claim's evidence also reads without.
 WEAKEST_BASELINE = "calibeqodds"
@@ -83,7 +83,8 @@ def fine_tuning_claim(rows: pd.DataFrame, *, arch: str = "default") -> Verdict:
         number=f"{wins} of {len(kept)} pairs significant gains",
         exclusions=(f"{int(duel['excluded'].sum())} of {len(duel)} pairs rest on a one-class "
                     f"result, {failed} runs on failed networks; with both: {everything}, "
-                    f"{all_wins} significant gains{without}"), chapter=chapter)
+                    f"{all_wins} significant gains{without}"), chapter=chapter,
+        **effect("share of pairs that are significant gains", wins / len(kept), 0.9))
 
 
 def random_claim(rows: pd.DataFrame) -> Verdict:
@@ -114,7 +115,8 @@ def random_claim(rows: pd.DataFrame) -> Verdict:
                    number=f"best in {first} of {n} settings",
                    exclusions=(f"{int(best['one_class_excluded'].sum())} one-class results left "
                                f"out; counting them, the lowest in {raw} of {n}: {raw_verdict}"),
-                   chapter="main_comparison")
+                   chapter="main_comparison",
+                   **effect("share of settings where it is the best", first / n, 1 / 3))
 
 
 def layerwise_claim(rows: pd.DataFrame) -> Verdict:
@@ -149,7 +151,8 @@ def layerwise_claim(rows: pd.DataFrame) -> Verdict:
                    f"unmodified network per network {mean_interval_text(gains)}.",
                    number=f"among the best two in {top2} of {len(best)}",
                    exclusions=f"layer-wise results one-class on most seeds: {excluded}",
-                   chapter="main_comparison")
+                   chapter="main_comparison",
+                   **effect("settings where it is among the best two", top2, 2))
 
 
 def _adversarial_group(best, stats, reference, name, archs):
@@ -205,7 +208,9 @@ def adversarial_claim(rows: pd.DataFrame) -> Verdict:
                    exclusions=(f"{int(others['one_class_excluded'].sum())} one-class results "
                                f"of the other networks left out; in "
                                f"{int(others['best_is_one_class'].sum())} of their settings the "
-                               "lowest mean objective is one-class"), chapter="ablations")
+                               "lowest mean objective is one-class"), chapter="ablations",
+                   **effect("share of the other networks' settings where it is the best",
+                            wins / len(others) if len(others) else float("nan"), 0.5))
 
 
 def runtime_claim(table2: pd.DataFrame) -> Verdict:
@@ -234,7 +239,9 @@ def runtime_claim(table2: pd.DataFrame) -> Verdict:
                    + (f"; faster than a post-processing method: {'; '.join(sorted(beaten))} "
                       "configurations" if beaten else "") + ".",
                    number=f"fastest fine-tuning {fastest_slow:.2f} s, slowest post-processing "
-                          f"{slowest_fast:.2f} s", chapter="main_comparison")
+                          f"{slowest_fast:.2f} s", chapter="main_comparison",
+                   **effect("fastest fine-tuning ÷ slowest post-processing time",
+                            fastest_slow / slowest_fast, 1.0))
 
 
 __all__ = ["WEAKEST_BASELINE", "adversarial_claim", "fine_tuning_claim", "layerwise_claim",

@@ -8,8 +8,8 @@ import pandas as pd
 
 from ..paper import PAPER_LABELS, paper_numbers
 from ..sensitivity import concentration
-from .verdict import (LEVEL, N_BOOT, Verdict, binomial_tail, bootstrap_interval, level,
-                      mean_interval_text, undecided)
+from .verdict import (LEVEL, N_BOOT, Verdict, binomial_tail, bootstrap_interval, effect, level,
+                      mean_effect, mean_interval_text, undecided)
 
 #: The share of noise draws below whose quantile a statistic counts as "below chance".
 NOISE_QUANTILE = 0.025
@@ -70,6 +70,7 @@ def network_claim(runs: pd.DataFrame) -> Verdict:
     return Verdict(claim, where, verdict, criterion,
                    f"{sum(holds)} of {len(holds)} cases hold; " + "; ".join(parts) + ".",
                    number=f"{sum(holds)} of {len(holds)} cases hold",
+                   **effect("share of cases that hold", np.mean(holds), 1.0),
                    exclusions=("; ".join(flips) if flips else
                                "no single network changes the verdict"),
                    chapter="need_for_networks")
@@ -89,12 +90,13 @@ def margin_claim(runs: pd.DataFrame) -> Verdict:
         return undecided(claim, where, criterion, "Adult's models were not run.",
                          "need_for_networks")
     paper = paper_numbers("table3").query("config == 'adult'")
-    gaps, lows, parts = [], [], []
+    gaps, lows, highs, parts = [], [], [], []
     for quantity in ("accuracy", "roc_auc"):
         means = adult.groupby("model")[quantity].mean()
         rival = means.drop("network").idxmax()
         net = adult[adult["model"] == "network"][quantity].to_numpy()
-        low, _ = bootstrap_interval(net - means[rival])
+        low, high = bootstrap_interval(net - means[rival])
+        highs.append(high)
         theirs = paper[paper["quantity"] == quantity].set_index("model_or_method")["mean"]
         gaps.append(net.mean() - means[rival])
         lows.append(low)
@@ -104,6 +106,8 @@ def margin_claim(runs: pd.DataFrame) -> Verdict:
     return Verdict(claim, where, level(min(gaps) >= 0.02, min(lows) > 0), criterion,
                    "; ".join(parts) + ".",
                    number=f"+{100 * gaps[0]:.1f} points of accuracy, +{gaps[1]:.3f} AUC",
+                   **effect("Adult: the smaller margin d (accuracy or AUC)", min(gaps), 0.02,
+                            lows[int(np.argmin(gaps))], highs[int(np.argmin(gaps))]),
                    chapter="need_for_networks")
 
 
@@ -124,7 +128,7 @@ def spread_claim(rows: pd.DataFrame) -> Verdict:
                  "std(accuracy) over seeds: supported when r ≥ 10 in every configuration, "
                  "partly supported when r ≥ √10 ≈ 3.2 (half an order of magnitude) in every "
                  "configuration, otherwise not supported")
-    ratios, parts, failed = [], [], 0
+    ratios, bounds, parts, failed = [], [], [], 0
     for index, (config, group) in enumerate(rows.groupby("config", sort=False)):
         if len(group) < 2:
             continue
@@ -134,6 +138,7 @@ def spread_claim(rows: pd.DataFrame) -> Verdict:
         low, high = np.nanquantile(_median_spread_ratio(values[draws]),
                                    [(1 - LEVEL) / 2, (1 + LEVEL) / 2])
         ratios.append(ratio)
+        bounds.append((low, high))
         failed += int(group["failed"].sum()) if "failed" in group else 0
         parts.append(f"{PAPER_LABELS.get(config, config)} r = {ratio:.1f} [{low:.1f}, "
                      f"{high:.1f}]")
@@ -145,6 +150,8 @@ def spread_claim(rows: pd.DataFrame) -> Verdict:
                                        bool((ratios >= np.sqrt(10)).all())),
                    criterion, "; ".join(parts) + ".",
                    number=f"r = {ratios.min():.1f} to {ratios.max():.1f}",
+                   **effect("the smallest ratio r of bias to accuracy spread", ratios.min(), 10,
+                            *bounds[int(np.argmin(ratios))]),
                    exclusions=f"failed networks among them: {failed} (none left out)",
                    chapter="sensitivity")
 
@@ -168,6 +175,7 @@ def regression_claim(studies: pd.DataFrame, paper: tuple[float, float]) -> Verdi
                    f"{mean_interval_text(authors)}, which reproduces their number but scores "
                    f"rows it was fitted on (mean and 95% bootstrap interval over {len(held)} "
                    "networks).", number=f"held-out R² {np.mean(held):.3f}",
+                   **mean_effect("held-out R²", held, mean - 2 * std),
                    chapter="sensitivity")
 
 
@@ -192,6 +200,8 @@ def few_parameters_claim(studies: pd.DataFrame, noise: np.ndarray) -> Verdict:
                    f"{np.mean(noise):.3f} (2.5% quantile {floor:.3f}); below it on {below} of "
                    f"{len(shares)} networks, which chance gives with probability {tail:.2g}.",
                    number=f"f = {np.median(shares):.3f} against noise's {np.mean(noise):.3f}",
+                   **mean_effect("median share f of parameters carrying half the bias", shares,
+                                 np.mean(noise) / 2, statistic=np.median),
                    chapter="sensitivity")
 
 
@@ -217,6 +227,7 @@ def singular_values_claim(singular: np.ndarray, noise: np.ndarray) -> Verdict:
                    f"give a largest value of {low:.3f}-{high:.3f} (95% range), so ours are "
                    + ("no more alike than noise." if apart else "more alike than noise."),
                    number=f"largest {singular.max():.3f} against noise's {high:.3f}",
+                   **effect("the largest singular value", singular.max(), high),
                    chapter="sensitivity")
 
 

@@ -11,7 +11,8 @@ from ..comparison import method_label, one_class_flags
 from ..paper import PAPER_LABELS
 from .ranking import (KEYS, best_methods, paired, present, reference_beaten, setting_stats,
                       wins_of)
-from .verdict import (Verdict, binomial_tail, bootstrap_interval, level, mean_interval_text,
+from .verdict import (Verdict, binomial_tail, bootstrap_interval, effect, level, mean_effect,
+                      mean_interval_text,
                       significance, undecided)
 
 #: The measure each baseline "was designed" for, in the paper's words (Section 6.1).
@@ -50,7 +51,8 @@ def average_claim(rows: pd.DataFrame) -> Verdict:
                    "; ".join(f"{method_label(f)} {mean_interval_text(g.to_numpy(), seed=i)}"
                              for i, (f, g) in enumerate(per_seed.items()))
                    + f"; the three together {mean_interval_text(pooled)}.",
-                   number=f"mean gain {pooled.mean():+.3f}", chapter="main_comparison")
+                   number=f"mean gain {pooled.mean():+.3f}", chapter="main_comparison",
+                   **mean_effect("mean gain of the three fine-tuning methods", pooled, 0.0))
 
 
 def each_best_claim(rows: pd.DataFrame) -> Verdict:
@@ -78,7 +80,9 @@ def each_best_claim(rows: pd.DataFrame) -> Verdict:
                    exclusions=(f"{int(best['one_class_excluded'].sum())} one-class results left "
                                "out; counting them: " + ", ".join(
                                    f"{method_label(f)} {w}" for f, w in raw.items())),
-                   chapter="main_comparison")
+                   chapter="main_comparison",
+                   **effect("share of fine-tuning methods best somewhere",
+                            np.mean([w >= 1 for w in wins.values()]), 1.0))
 
 
 def designed_claim(rows: pd.DataFrame) -> Verdict:
@@ -112,7 +116,9 @@ def designed_claim(rows: pd.DataFrame) -> Verdict:
                                        any(c >= 1 for c in counts.values())), criterion,
                    "; ".join(parts) + ".",
                    number=f"{sum(c >= 1 for c in counts.values())} of {len(posts)} baselines "
-                          "beaten on their own measure", chapter="main_comparison")
+                          "beaten on their own measure", chapter="main_comparison",
+                   **effect("share of baselines beaten on their own measure",
+                            np.mean([c >= 1 for c in counts.values()]), 1.0))
 
 
 def _dominance(rows: pd.DataFrame, fine: str, post: str) -> list[str]:
@@ -170,7 +176,8 @@ def pareto_claim(rows: pd.DataFrame) -> Verdict:
                    f"triples, {len(optimal)} of them Pareto-optimal"
                    + (f"; for example {shown}" if shown else "") + ".",
                    number=f"{len(dominating)} dominating pairs, {len(optimal)} Pareto-optimal",
-                   chapter="main_comparison")
+                   chapter="main_comparison",
+                   **effect("dominating results that are Pareto-optimal", len(optimal), 1.0))
 
 
 def majority_claim(rows: pd.DataFrame, reference: dict[str, float], *,
@@ -200,7 +207,9 @@ def majority_claim(rows: pd.DataFrame, reference: dict[str, float], *,
                    f"below the reference in {below}; the reference: "
                    + ", ".join(f"{PAPER_LABELS.get(c, c)} {v:.4f}"
                                for c, v in reference.items() if c in set(main["config"])) + ".",
-                   number=f"beaten in {wins} of {n} settings", chapter=chapter)
+                   number=f"beaten in {wins} of {n} settings", chapter=chapter,
+                   **effect("share of settings where a method beats the reference", wins / n,
+                            1.0))
 
 
 def initial_conditions_claim(rows: pd.DataFrame) -> Verdict:
@@ -242,7 +251,9 @@ def initial_conditions_claim(rows: pd.DataFrame) -> Verdict:
                    f"median ρ {np.median(rho):+.2f} [{low:+.2f}, {high:+.2f}] over {len(rho)} "
                    f"(setting, method) pairs; p < 0.05 in {hits}, which chance gives with "
                    f"probability {tail:.3f}.", number=f"median ρ {np.median(rho):+.2f}",
-                   chapter="main_comparison")
+                   chapter="main_comparison",
+                   **effect("median Spearman ρ of initial |bias| and objective",
+                            np.median(rho), 0.5, low, high))
 
 
 __all__ = ["DESIGNED_FOR", "average_claim", "designed_claim", "each_best_claim",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -12,9 +13,11 @@ from scipy.stats import binom
 LEVELS = ("supported", "partly supported", "not supported", "undecided")
 #: Bootstrap resamples and confidence level of every interval.
 N_BOOT, LEVEL = 2000, 0.95
+#: The width a printed verdict is wrapped to (it fits the book's code boxes).
+WIDTH = 76
 #: The columns of ``claims.csv``.
 CLAIM_COLUMNS = ["claim", "where", "verdict", "criterion", "evidence", "number", "exclusions",
-                 "chapter"]
+                 "chapter", "effect", "value", "low", "high", "target"]
 
 
 @dataclass(frozen=True)
@@ -24,7 +27,9 @@ class Verdict:
     ``number`` is the one number the verdict rests on, as a reader would quote it;
     ``exclusions`` says what the evidence left out (one-class results, failed networks, a
     baseline) and what the verdict is with it; ``chapter`` is the book's chapter that
-    reports the claim.
+    reports the claim. ``effect`` names the statistic the verdict chart shows, ``value`` it
+    with its 95% interval (``low``, ``high``; NaN when it has none) and ``target`` the value
+    at which the criterion's main part starts to hold.
     """
 
     claim: str
@@ -35,6 +40,11 @@ class Verdict:
     number: str = ""
     exclusions: str = ""
     chapter: str = ""
+    effect: str = ""
+    value: float = float("nan")
+    low: float = float("nan")
+    high: float = float("nan")
+    target: float = float("nan")
 
     def __post_init__(self) -> None:
         if self.verdict not in LEVELS:
@@ -45,9 +55,11 @@ class Verdict:
         return asdict(self)
 
     def __str__(self) -> str:
-        text = (f"{self.verdict.upper()}: “{self.claim}” ({self.where})\n"
-                f"  criterion: {self.criterion}\n  evidence: {self.evidence}")
-        return text + (f"\n  excluded: {self.exclusions}" if self.exclusions else "")
+        parts = [f"{self.verdict.upper()}: “{self.claim}” ({self.where})",
+                 f"  criterion: {self.criterion}", f"  evidence: {self.evidence}"]
+        if self.exclusions:
+            parts.append(f"  excluded: {self.exclusions}")
+        return "\n".join(textwrap.fill(p, WIDTH, subsequent_indent="    ") for p in parts)
 
 
 def verdict_table(verdicts) -> pd.DataFrame:
@@ -83,6 +95,19 @@ def mean_interval_text(values, **kwargs) -> str:
     return f"{np.mean(values):+.3f} [{low:+.3f}, {high:+.3f}]"
 
 
+def effect(name: str, value: float, target: float, low: float = float("nan"),
+           high: float = float("nan")) -> dict:
+    """The verdict chart's fields of a :class:`Verdict`, as keyword arguments."""
+    return {"effect": name, "value": float(value), "low": float(low), "high": float(high),
+            "target": float(target)}
+
+
+def mean_effect(name: str, values, target: float, *, seed: int = 0, statistic=np.mean) -> dict:
+    """:func:`effect` of ``statistic`` over ``values`` with its :func:`bootstrap_interval`."""
+    low, high = bootstrap_interval(values, seed=seed, statistic=statistic)
+    return effect(name, statistic(np.asarray(values, dtype=float)), target, low, high)
+
+
 def significance(values, *, seed: int = 0) -> int:
     """+1 when the bootstrap interval of the mean lies above 0, -1 below, else 0."""
     low, high = bootstrap_interval(values, seed=seed)
@@ -104,5 +129,5 @@ def binomial_tail(successes: int, trials: int, chance: float) -> float:
 
 
 __all__ = ["CLAIM_COLUMNS", "LEVEL", "LEVELS", "N_BOOT", "Verdict", "binomial_tail",
-           "bootstrap_interval", "level", "mean_interval_text", "significance", "undecided",
-           "verdict_table"]
+           "bootstrap_interval", "effect", "level", "mean_effect", "mean_interval_text",
+           "significance", "undecided", "verdict_table"]
