@@ -141,7 +141,7 @@ spreads = spread_comparison(seed_rows)
 save_csv(pd.concat([numbers, spreads], ignore_index=True),
          results_folder(profile) / "comparison.csv")
 outside = numbers[~numbers["within_2_sigma"]]
-plot_forest(numbers);
+fig = plot_forest(numbers)
 
 # %% [markdown]
 # The same numbers as a table; the causes are the notes under it. The full table is
@@ -277,7 +277,7 @@ verdicts = [
 ]
 claims = verdict_table(verdicts)
 save_csv(claims, results_folder(profile) / "claims.csv")
-plot_verdicts(claims);
+fig = plot_verdicts(claims)
 
 # %% [markdown]
 # Each claim's criterion, the evidence and what it left out are the notes under the table;
