@@ -23,10 +23,18 @@ CACHES := $(shell d="$${POSTHOC_CACHE:-$${XDG_CACHE_HOME:-$$HOME/.cache}/posthoc
   if [ -n "$$(ls -A "$$d" 2>/dev/null)" ]; then echo warm; else echo empty; fi)
 endif
 export CACHES
+# The processor-independent numerics of posthoc.numerics (MKL's COMPATIBLE branch, torch's AVX2
+# kernels where the processor has AVX2), for every program make starts, so that a network
+# trained here is the network trained on another x86-64 processor.
+export MKL_CBWR ?= COMPATIBLE
+ifneq ($(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && echo yes),)
+export ATEN_CPU_CAPABILITY ?= avx2
+endif
 # Debian's Chromium, driven by Playwright, opens the built book in make test.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: help install data book notebooks html test unit nbval browser wheel bench study clean
+.PHONY: help install data book notebooks html test unit nbval matrix browser wheel bench study \
+  chapter clean
 
 help:
 	@echo "make book      install, get the data, execute every notebook (PROFILE=$(PROFILE)), build _build/html"
@@ -34,6 +42,8 @@ help:
 	@echo "               build their HTML and open every page in headless Chromium, the wheel check"
 	@echo "make bench     run the speed benchmarks (python -m posthoc.repro.bench)"
 	@echo "make study     run the study grid (PROFILE=$(PROFILE)) into results/$(PROFILE), resumable"
+	@echo "make chapter NAME=main_comparison ARGS='-p lam 0.5 -y \"configs: [compas-race]\"'"
+	@echo "               re-execute one chapter with other parameters (PROFILE=$(PROFILE))"
 	@echo "make data      download and verify the raw data (POSTHOC_DATA or ~/.cache/posthoc/data)"
 
 $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
@@ -50,9 +60,11 @@ install: $(VENV)/.installed
 data: install
 	$(PY) -m posthoc data
 
-# Execute each jupytext source with papermill into book/, then build the HTML.
+# Fill the network cache from the networks committed with the profile's results, then
+# execute each jupytext source with papermill into book/.
 notebooks: install data
 	@mkdir -p _build/src book
+	$(PY) -m posthoc.repro.network_store fill --profile $(PROFILE)
 	@for src in $(NOTEBOOKS); do \
 	  name=$$(basename $$src .py); \
 	  echo "executing $$name (profile $(PROFILE))"; start=$$(date +%s); \
@@ -81,7 +93,7 @@ html: install $(MATHJAX)
 book: notebooks html
 
 unit: install
-	$(PY) -m pytest -q --doctest-modules --ignore tests/browser tests posthoc
+	$(PY) -m pytest -q --doctest-modules --ignore tests/browser --ignore tests/matrix tests posthoc
 
 # nbval executes the quick chapters into book/ (as `make book PROFILE=quick` does), re-runs
 # each one and compares every output.
@@ -90,6 +102,16 @@ nbval: install data
 	$(PY) -m pytest -q -p no:cacheprovider --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	  $(patsubst notebooks/%.py,book/%.ipynb,$(NOTEBOOKS))
+
+# Every chapter re-executed with other values its parameters cell documents (quick profile,
+# after nbval has filled the network cache and the results store).
+matrix: install data
+	$(PY) -m pytest -q -p no:cacheprovider tests/matrix
+
+# Re-execute one chapter with other parameters: the executed notebook goes to _build/chapters/.
+chapter: install data
+	$(PY) -m posthoc.repro.network_store fill --profile $(PROFILE)
+	$(PY) -m posthoc.repro.run_chapter $(NAME) --profile $(PROFILE) $(ARGS)
 
 # Build the HTML of the executed chapters in book/ and open every page in headless Chromium:
 # tables and figures within the column, formulas rendered, images loaded, no console error,
@@ -118,6 +140,7 @@ bench: install
 	$(PY) -m posthoc.repro.bench
 
 study: install data
+	$(PY) -m posthoc.repro.network_store fill --profile $(PROFILE)
 	$(PY) -m posthoc.repro.study --profile $(PROFILE)
 
 clean:

@@ -251,9 +251,10 @@ glue("fine_tuning_verdict", verdicts[0].verdict, display=False)
 # :label: ex-comparison-lambda
 #
 # *Beginner.* When does predicting one class stop winning? For the unmodified network (`method ==
-# "default"`) on Adult with SPD, solve λ·|bias| + (1 − λ)(1 − accuracy) = (1 − λ)(1 − m) for λ,
-# m being the test split's majority share, using its test bias and accuracy. Above that λ a
-# constant classifier beats the network.
+# "default"`) on the first configuration and measure of the selection (Adult with SPD by
+# default), solve λ·|bias| + (1 − λ)(1 − accuracy) = (1 − λ)(1 − m) for λ, m being the test
+# split's majority share, using its test bias and accuracy. Above that λ a constant
+# classifier beats the network.
 # ```
 #
 # ```{solution-start} ex-comparison-lambda
@@ -261,13 +262,17 @@ glue("fine_tuning_verdict", verdicts[0].verdict, display=False)
 # ```
 
 # %%
-data = posthoc.load_dataset("adult-sex")
+config, measure = settings["configs"][0], settings["measures"][0]
+data = posthoc.load_dataset(config)
 m = max(data.test.y.mean(), 1 - data.test.y.mean())
-row = rows[(rows["method"] == "default") & (rows["config"] == "adult-sex")
-           & (rows["measure"] == "spd")].iloc[0]
-b, acc = abs(row["test_bias"]), row["test_accuracy"]
-print(f"|bias| {b:.3f}, accuracy {acc:.3f}, majority share {m:.3f}: "
-      f"lambda = {(acc - m) / (b + acc - m):.3f}")
+plain = rows[(rows["method"] == "default") & (rows["config"] == config)
+             & (rows["measure"] == measure)]
+if plain.empty:
+    print("This exercise needs the unmodified network: add 'default' to methods.")
+else:
+    b, acc = abs(plain["test_bias"].iloc[0]), plain["test_accuracy"].iloc[0]
+    print(f"{config}, {measure}: |bias| {b:.3f}, accuracy {acc:.3f}, majority share "
+          f"{m:.3f}: lambda = {(acc - m) / (b + acc - m):.3f}")
 
 # %% [markdown]
 # ```{solution-end}

@@ -187,8 +187,8 @@ comparison.round(4)
 for name, split in (("validation", valid), ("test", test)):
     print(f"{name}: share with income > 50K, women {split.y[split.a == 0].mean():.3f}, men "
           f"{split.y[split.a == 1].mean():.3f}; the debiased model predicts > 50K for "
-          f"{result.predict(split.X).mean():.1%} of the split, as trained "
-          f"{untouched.predict(split.X).mean():.1%}")
+          f"{result.predict(split.X, split.a).mean():.1%} of the split, as trained "
+          f"{untouched.predict(split.X, split.a).mean():.1%}")
 
 # %% [markdown]
 # Other measures (`measure="eod"`: equal true-positive rates) and methods ask less of the

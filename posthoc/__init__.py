@@ -10,7 +10,16 @@ and measures join through :func:`register_method` and :func:`register_measure`.
 
 The reproduction of the paper (its profiles, study, tables, claims and figures) lives in
 :mod:`posthoc.repro`, which builds on this library; nothing here imports it.
+
+Importing posthoc before torch asks torch for the processor-independent numerics of
+:mod:`posthoc.numerics` (MKL's COMPATIBLE branch, AVX2 kernels), so that a network trained
+here is the network trained on another x86-64 processor.
 """
+
+# Must run before anything imports torch (see the module).
+from . import numerics as _numerics  # isort: skip
+
+_numerics.request()
 
 from .data import CONFIGURATIONS, Dataset, Split, available, load_dataset
 from .debias import debias, evaluate

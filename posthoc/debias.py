@@ -9,7 +9,8 @@ import numpy as np
 from torch import nn
 
 from ._progress import shown
-from ._validation import check_lam, check_measurable_groups, check_seed
+from ._validation import check_lam, check_measurable_groups, check_positive_int, check_seed
+from .threads import limited_threads
 from .data import Split
 from .diagnostics import is_constant
 from .methods import METHODS, DebiasResult, frozen_copy, scores_of
@@ -21,7 +22,7 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
            lam: float | None = None, seed: int | None = None,
            objective: str | Objective = "weighted",
            epsilon: float | None = None, margin: float | None = None,
-           resamples: int | None = None, progress: bool = False,
+           resamples: int | None = None, progress: bool = False, threads: int = 1,
            **options: Any) -> DebiasResult:
     """Debias ``model`` post hoc with the validation ``split``.
 
@@ -62,6 +63,13 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
         resamples (5; 100 for ``"certified"``).
     progress : bool, default False
         Show the long methods' progress (trials, layers or epochs) on stderr.
+    threads : int, default 1
+        Threads torch and numba may use while the method runs (restored afterwards). The
+        methods work on small batched tensors, where a second thread gains little and loses
+        much as soon as another process runs: on a 2-core machine beside one busy process,
+        two threads made random perturbation and layer-wise optimisation 2.5 times slower
+        than one (``python -m posthoc.repro.bench --busy`` measures it). The numbers do not
+        depend on it.
     **options
         The method's options, for example ``trials`` (random), ``calls`` (layerwise),
         ``epochs`` (adversarial), ``grid`` (thresholds tried; ``None`` for every cut point).
@@ -98,6 +106,7 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
                          f"{', '.join(MEASURES)}; got a callable.")
     lam = None if lam is None else check_lam(lam)
     seed = None if seed is None else check_seed(seed)
+    threads = check_positive_int("threads", threads)
     if not isinstance(split, Split):
         raise ValueError(f"split must be a posthoc.Split; got {type(split).__name__}.")
     check_measurable_groups("split.a", split.a)
@@ -117,7 +126,7 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
     start = time.perf_counter()
     if spec.uses_objective:
         settings = {**settings, "objective": criterion}
-    with shown(progress):
+    with shown(progress), limited_threads(threads):
         fitted = spec.fit(copy, split, measure=measure, lam=lam, seed=seed, **settings)
     settings.pop("objective", None)
     result = DebiasResult(method=spec.name, measure=measure, lam=lam,

@@ -17,7 +17,6 @@ import math
 import multiprocessing
 import os
 import queue as queue_module
-import tempfile
 import warnings
 from concurrent.futures import ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -30,14 +29,15 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from ._paths import user_folder
+from .network_files import cache_dir, network_path, read_network, save_network
+from . import numerics
 from ._validation import check_positive_int, check_probability, check_seeds, error_summary
 from ._workers import exit_with_parent
 from .data import Dataset, Split
 from .networks import PaperNet
 
 #: Bump when the training algorithm changes, so that cached networks are not reused.
-TRAINING_VERSION = 2
+TRAINING_VERSION = 3
 BATCH_SIZE = 64
 MAX_EPOCHS = 1001
 CHECK_EVERY = 10          # early-stopping check interval, in epochs
@@ -65,6 +65,10 @@ class TrainingLog:
     final_lr: float
     from_cache: bool = False
     valid_losses: list[float] = field(default_factory=list, repr=False)
+    #: The numerical setting, processor and torch that trained it (:mod:`posthoc.numerics`).
+    numerics: str = ""
+    processor: str = ""
+    torch: str = ""
 
 
 def _generator(seed: int, stream: int) -> torch.Generator:
@@ -315,11 +319,6 @@ def _fingerprint(*arrays: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-def cache_dir() -> Path:
-    """Folder of cached networks: ``$POSTHOC_CACHE``, else ``~/.cache/posthoc/networks``."""
-    return user_folder("POSTHOC_CACHE", "networks")
-
-
 def cache_key(train: Split, valid: Split, *, seed: int, width: int, depth: int, dropout: float,
               max_epochs: int, early_stopping: bool, restore: str = "best") -> str:
     """Hash of everything that determines a trained network."""
@@ -334,25 +333,15 @@ def cache_key(train: Split, valid: Split, *, seed: int, width: int, depth: int, 
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:24]
 
 
-def _save_atomic(obj: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as tmp:
-        torch.save(obj, tmp)
-    os.replace(tmp.name, path)
-
-
 def _load_cached(path: Path) -> tuple[dict, TrainingLog] | None:
     """The state dict and log cached at ``path``, or None (then the network is trained): a
     truncated or foreign file is retrained, not trusted, and a warning names it."""
     if not path.is_file():
         return None
     try:
-        stored = torch.load(path, weights_only=True)
-        log = TrainingLog(**json.loads(stored["log"]))
-        state = stored["state_dict"]
-        if not isinstance(state, dict):
-            raise TypeError(f"its state_dict is a {type(state).__name__}")
-    except Exception as exc:  # noqa: BLE001 - anything unreadable is retrained
+        state, record = read_network(path)
+        log = TrainingLog(**record)
+    except (ValueError, TypeError) as exc:
         warnings.warn(f"network cache file {path} is unreadable or not a posthoc network "
                       f"({error_summary(exc)}); training the network again.",
                       RuntimeWarning, stacklevel=3)
@@ -449,7 +438,7 @@ def train_networks(dataset: Dataset | tuple[Split, Split], *, seeds: Sequence[in
                   for seed in seeds}
     if folder is not None:
         for seed in seeds:
-            stored = _load_cached(folder / f"{keys[seed]}.pt")
+            stored = _load_cached(network_path(folder, keys[seed]))
             if stored is not None:
                 results[seed] = stored
     missing = [seed for seed in seeds if seed not in results]
@@ -464,8 +453,7 @@ def train_networks(dataset: Dataset | tuple[Split, Split], *, seeds: Sequence[in
             if folder is not None:
                 for variant, key in ((restore, keys[seed]), (other, other_keys[seed])):
                     state, log = variants[variant]
-                    _save_atomic({"state_dict": state, "log": json.dumps(log.__dict__)},
-                                 folder / f"{key}.pt")
+                    save_network(state, log.__dict__, network_path(folder, key))
 
     networks = []
     for seed in seeds:
@@ -563,9 +551,15 @@ def _train_stacked(train: Split, valid: Split, seeds: list[int], *, width: int, 
     with the epochs skipped when every network has stopped early).
     """
     with torch.inference_mode():  # no autograd bookkeeping: the backward pass is by hand
-        return _train_stacked_loop(train, valid, seeds, width=width, depth=depth,
-                                   dropout=dropout, max_epochs=max_epochs,
-                                   early_stopping=early_stopping, report=report)
+        trained = _train_stacked_loop(train, valid, seeds, width=width, depth=depth,
+                                      dropout=dropout, max_epochs=max_epochs,
+                                      early_stopping=early_stopping, report=report)
+    machine = numerics.record()
+    for variants in trained:
+        for _, log in variants.values():
+            for name, value in machine.items():
+                setattr(log, name, value)
+    return trained
 
 
 @dataclass

@@ -10,6 +10,7 @@ import pytest
 import torch
 from torch import nn
 
+from posthoc import Split
 from posthoc.debias import debias, evaluate
 from posthoc.methods.baselines import _aif360_dataset
 from posthoc.methods.random import random_perturbation, random_perturbation_loop
@@ -325,3 +326,18 @@ def test_layerwise_as_the_authors_ran_it_keeps_one_threshold(problem):
     with pytest.raises(ValueError, match="weighted objective only"):
         debias(net, valid, "layerwise", objective="constrained", calls=2, layers=["head"],
                threshold=0.4)
+
+
+def test_threads_leave_the_numbers_and_the_thread_settings_as_they_were():
+    import numba
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(300, 4)).astype(np.float32)
+    split = Split(X, (X[:, 0] > 0).astype(np.int64), (X[:, 1] > 0).astype(np.int64))
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1),
+                                torch.nn.Sigmoid())
+    before = torch.get_num_threads(), numba.get_num_threads()
+    one, two = (debias(model, split, "random", trials=20, seed=1, threads=t) for t in (1, 2))
+    assert (torch.get_num_threads(), numba.get_num_threads()) == before
+    assert one.threshold == two.threshold and one.objective == two.objective
+    assert np.array_equal(one.predict(split.X), two.predict(split.X))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 import numpy as np
@@ -207,6 +208,22 @@ def test_bad_input_is_named():
     opt = FastGBRT(2, seed=0)
     with pytest.raises(ValueError, match="n_points=11 is not allowed"):
         opt.ask(n_points=11)
+    for threads in (0, 1.5, True, "2"):
+        with pytest.raises(ValueError, match=re.escape(f"threads must be an integer >= 1; "
+                                                       f"got {threads!r}")):
+            QuantileGBRT(threads=threads)
+
+
+def test_threads_change_neither_the_model_nor_numba_s_setting():
+    import numba
+    rng = np.random.default_rng(5)
+    X, y = rng.uniform(-1, 1, (60, 7)), rng.normal(size=60)
+    before = numba.get_num_threads()
+    models = [QuantileGBRT(seed=3, threads=t).fit(X, y) for t in (1, 2, 64)]
+    assert numba.get_num_threads() == before
+    for other in models[1:]:
+        for name in ("feature_", "threshold_", "value_"):
+            np.testing.assert_array_equal(getattr(models[0], name), getattr(other, name))
 
 
 @pytest.mark.parametrize("case", range(4))

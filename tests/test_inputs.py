@@ -13,6 +13,7 @@ from posthoc import Split, debias, evaluate
 from posthoc.methods import NotApplicable
 from posthoc.repro.profiles import resolve_notebook
 from posthoc.repro.sensitivity import coefficient_singular_values, concentration
+from posthoc.network_files import network_path
 from posthoc.training import cache_key
 from problems import biased_problem
 
@@ -53,6 +54,8 @@ def _post_processor_without_a():
 
 CASES = [
     # (case, call, error, message)
+    ("no threads", lambda: _debias(threads=0),
+     ValueError, r"threads must be an integer >= 1; got 0"),
     ("logits instead of probabilities", lambda: _debias(model=_model(sigmoid=False)),
      ValueError, r"model must output probabilities in \[0, 1\].*torch\.nn\.Sigmoid"),
     ("a measure returning NaN, random", lambda: _debias(measure=nan_measure),
@@ -154,7 +157,7 @@ def test_a_foreign_file_in_the_network_cache_is_retrained(isolated_cache):
     first = posthoc.train_networks((train, valid), **kwargs)[0]
     key = cache_key(train, valid, seed=0, width=4, depth=1, dropout=0.2, max_epochs=2,
                     early_stopping=True)
-    cached = isolated_cache / f"{key}.pt"
+    cached = network_path(isolated_cache, key)
     assert cached.is_file()
     torch.save({"something": "else"}, cached)
     with pytest.warns(RuntimeWarning, match=rf"network cache file .*{cached.name} is "

@@ -16,6 +16,12 @@ NESTED_IMPORTS = {
     ("methods/baselines.py", "aif360.metrics"),
     ("methods/layerwise.py", "skopt"),                     # 1.2 s; the "skopt" optimiser only
     ("repro/study.py", "distributed"),                     # optional dependency
+    ("numerics.py", "torch"),             # read after request() has set torch's environment
+    # The book's extras (pyproject's [book]): checking a chapter's parameters needs none.
+    ("repro/run_chapter.py", "jupytext"),
+    ("repro/run_chapter.py", "papermill"),
+    ("repro/run_chapter.py", "papermill.exceptions"),
+    ("repro/run_chapter.py", "nbconvert"),
 }
 
 

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from posthoc import PaperNet, Split, train_network, train_networks
+from posthoc.network_files import network_path, read_network
 from posthoc.training import _StackedNets, adam_step, cache_dir, cache_key
 
 
@@ -152,9 +153,9 @@ def test_same_seed_same_network_and_the_cache(isolated_cache):
     first, logs = train_networks((part, part), seeds=[11], return_logs=True, **options)
     assert not logs[0].from_cache
     # One file for the best weights, one for the final ones: the same training gives both.
-    files = list(cache_dir().glob("*.pt"))
+    files = list(cache_dir().glob("*.safetensors"))
     assert len(files) == 2 and cache_dir() == isolated_cache
-    assert all(torch.load(path, weights_only=True)["state_dict"] for path in files)
+    assert all(read_network(path)[0] for path in files)
     final, logs = train_networks((part, part), seeds=[11], restore="final", return_logs=True,
                                  **options)
     assert logs[0].from_cache
@@ -175,12 +176,12 @@ def test_a_corrupted_cache_file_is_retrained(isolated_cache):
     train_networks((part, part), seeds=[1], **options)
     key = cache_key(part, part, seed=1, width=4, depth=1, dropout=0.2, max_epochs=2,
                     early_stopping=True)
-    path = cache_dir() / f"{key}.pt"
+    path = network_path(cache_dir(), key)
     path.write_bytes(b"not a checkpoint")
     with pytest.warns(RuntimeWarning, match=rf"network cache file .*{path.name} is unreadable"):
         _, logs = train_networks((part, part), seeds=[1], return_logs=True, **options)
     assert not logs[0].from_cache
-    assert torch.load(path, weights_only=True)
+    assert read_network(path)[0]
 
 
 def test_training_learns_compas(datasets):

@@ -27,7 +27,10 @@ computed differently:
   every node's best splits (each feature tied for the best gain, at its first best
   position) are kept for the fit, and a node seen before is not scanned again; the
   visiting order then picks among its tied features exactly as a scan would have.
-* The features are scanned in parallel chunks, compiled with numba.
+* The features are scanned in chunks, compiled with numba; ``threads`` of them run in
+  parallel (default one: on a 2-core machine with one other busy process, two threads made
+  a fit about 16 times slower than one, since each level's scan waits for its slowest
+  thread). The result does not depend on the number of threads.
 
 Everything else follows scikit-learn: features in float32, splits only between values more
 than 1e-7 apart, the threshold halfway between them, nodes that are pure or hold fewer than
@@ -39,12 +42,17 @@ comes from its own random stream, so tied splits can differ from scikit-learn's)
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 # Chooses a writable cache folder for numba, so it must come first (see the module).
 from .. import _numba_cache  # noqa: F401  # isort: skip
 import numba
 import numpy as np
 from numba import njit, prange, types
 from numba.typed import Dict
+
+from .._validation import check_positive_int
 
 QUANTILES = (0.16, 0.5, 0.84)
 _LEAF = -1          # feature index of a leaf
@@ -627,7 +635,8 @@ class QuantileGBRT:
     """
 
     def __init__(self, *, quantiles=QUANTILES, n_estimators: int = 30, max_depth: int = 3,
-                 learning_rate: float = 0.1, seed: int = 0, remember: bool = True):
+                 learning_rate: float = 0.1, seed: int = 0, remember: bool = True,
+                 threads: int = 1):
         if n_estimators < 1:
             raise ValueError(f"n_estimators={n_estimators!r} is not allowed; expected an "
                              "integer >= 1.")
@@ -643,6 +652,7 @@ class QuantileGBRT:
         self.learning_rate = float(learning_rate)
         self._rng = np.random.default_rng(seed)
         self.remember = bool(remember)
+        self.threads = check_positive_int("threads", threads)
 
     def fit(self, X, y) -> "QuantileGBRT":
         X = np.asarray(X, dtype=np.float32)
@@ -664,10 +674,11 @@ class QuantileGBRT:
                                  dtype=np.int64)
         self.threshold_ = np.zeros(self.feature_.shape)
         self.value_ = np.zeros((n_models, self.n_estimators, 2 ** (self.max_depth + 1) - 1))
-        _fit_all(order.astype(np.int64), sorted_x, distinct_neighbours(sorted_x), X, y, alphas,
-                 inits, keys, self.n_estimators, self.max_depth, self.learning_rate,
-                 max(1, numba.get_num_threads()), self.feature_, self.threshold_, self.value_,
-                 self.remember)
+        with numba_threads(self.threads) as threads:
+            _fit_all(order.astype(np.int64), sorted_x, distinct_neighbours(sorted_x), X, y,
+                     alphas, inits, keys, self.n_estimators, self.max_depth,
+                     self.learning_rate, threads, self.feature_, self.threshold_,
+                     self.value_, self.remember)
         self.keys_ = keys
         self.init_ = inits
         self.n_features_ = d
@@ -703,7 +714,7 @@ class FastGBRT:
     "GBRT", acq_func="LCB", acq_optimizer="sampling")``: ``n_initial_points`` uniform random
     points, then at each ask the surrogate refitted on every told point and the candidate of
     lowest ``mean - kappa * std`` among ``n_points`` uniform draws. ``remember`` is the
-    surrogate's (:class:`QuantileGBRT`).
+    surrogate's (:class:`QuantileGBRT`), and so is ``threads``.
 
     >>> opt = FastGBRT(2, seed=0)
     >>> for _ in range(15):
@@ -715,7 +726,7 @@ class FastGBRT:
 
     def __init__(self, dims: int, *, seed: int, n_initial_points: int = 10,
                  n_points: int = 100, bound: float = 1.0, kappa: float = 1.96,
-                 n_estimators: int = 30, remember: bool = True):
+                 n_estimators: int = 30, remember: bool = True, threads: int = 1):
         if dims < 1:
             raise ValueError(f"dims={dims!r} is not allowed; expected an integer >= 1.")
         self.dims = int(dims)
@@ -726,7 +737,7 @@ class FastGBRT:
         self._rng = np.random.default_rng(seed)
         self._surrogate = QuantileGBRT(n_estimators=n_estimators,
                                        seed=int(self._rng.integers(2 ** 31)),
-                                       remember=remember)
+                                       remember=remember, threads=threads)
         self.Xi: list[np.ndarray] = []
         self.yi: list[float] = []
 
@@ -753,9 +764,16 @@ class FastGBRT:
             self.yi.append(float(y))
 
 
-def set_threads(n: int) -> None:
-    """Threads numba may use for the three quantile models."""
-    numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
+@contextmanager
+def numba_threads(threads: int) -> Iterator[int]:
+    """Run the body with at most ``threads`` numba threads (no more than numba started), then
+    restore the count; yields the count in force."""
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        yield numba.get_num_threads()
+    finally:
+        numba.set_num_threads(before)
 
 
-__all__ = ["FastGBRT", "QuantileGBRT", "QUANTILES", "set_threads"]
+__all__ = ["FastGBRT", "QuantileGBRT", "QUANTILES", "numba_threads"]

@@ -56,6 +56,7 @@ from ..methods.gbrt import FastGBRT
 from ..methods.layerwise import layerwise_optimisation, linear_layers
 from ..methods.random import random_perturbation, random_perturbation_loop
 from ..networks import PaperNet
+from ..threads import limited_threads
 from ..training import BATCH_SIZE, train_network, train_networks
 from .load import competing_process
 from .paper import paper_numbers
@@ -126,8 +127,8 @@ def bench_random(config: str = "adult-sex", *, trials: int | None = None, seed: 
                                          {"grid": 501})
     trials = settings["trials"]
     print(f"random perturbation benchmark: {config}, {trials} trials, measure {measure}, "
-          f"{len(dataset.valid)} validation rows, grid of 501 thresholds, "
-          f"{torch.get_num_threads()} threads", flush=True)
+          f"{len(dataset.valid)} validation rows, grid of 501 thresholds, both on one thread "
+          "(as posthoc.debias runs a method)", flush=True)
     def report(label: str, seconds: float, found: dict) -> None:
         print(f"{label:25s}{seconds:8.2f} s   best trial {found['trial']}, "
               f"objective {found['objective']:.6f}, threshold {found['threshold']:.3f}",
@@ -135,17 +136,18 @@ def bench_random(config: str = "adult-sex", *, trials: int | None = None, seed: 
 
     print("one trial at a time (numpy masks, sklearn accuracy_score per threshold, as the "
           "authors' loop):", flush=True)
-    start = time.perf_counter()
-    slow = random_perturbation_loop(copy.deepcopy(network), dataset.valid, measure=measure,
-                                    lam=0.75, seed=seed, trials=trials, std=settings["std"],
-                                    grid=501)
-    loop_s = time.perf_counter() - start
-    report("", loop_s, slow)
-    start = time.perf_counter()
-    fast = random_perturbation(copy.deepcopy(network), dataset.valid, measure=measure,
-                               lam=0.75, seed=seed,
-                               **{k: v for k, v in settings.items() if k != "best_state"})
-    batched_s = time.perf_counter() - start
+    with limited_threads(1):
+        start = time.perf_counter()
+        slow = random_perturbation_loop(copy.deepcopy(network), dataset.valid,
+                                        measure=measure, lam=0.75, seed=seed, trials=trials,
+                                        std=settings["std"], grid=501)
+        loop_s = time.perf_counter() - start
+        report("", loop_s, slow)
+        start = time.perf_counter()
+        fast = random_perturbation(copy.deepcopy(network), dataset.valid, measure=measure,
+                                   lam=0.75, seed=seed,
+                                   **{k: v for k, v in settings.items() if k != "best_state"})
+        batched_s = time.perf_counter() - start
     report("all trials batched:", batched_s, fast)
     same = fast["trial"] == slow["trial"] and abs(fast["objective"] - slow["objective"]) < 1e-12
     print(f"same trial and objective: {'yes' if same else 'NO'}")
@@ -170,15 +172,17 @@ def bench_layerwise(config: str = "adult-sex", *, layer: str = "body.4",
         raise ValueError(f"layer={layer!r} is not allowed; the network's layers are "
                          f"{', '.join(dims)}.")
     print(f"layer-wise benchmark: {config}, layer {layer} ({dims[layer]} weights), {calls} "
-          f"calls, measure {measure}, {len(dataset.valid)} validation rows", flush=True)
+          f"calls, measure {measure}, {len(dataset.valid)} validation rows, both on one "
+          "thread (as posthoc.debias runs a method)", flush=True)
     figures = {"config": config, "layer": layer, "calls": calls}
     for name in ("skopt", "gbrt"):
-        start = time.perf_counter()
-        found = layerwise_optimisation(copy.deepcopy(network), dataset.valid, measure=measure,
-                                       lam=0.75, seed=seed, **METHODS["layerwise"].resolve(
-                                           {"calls": calls, "layers": [layer],
-                                            "optimiser": name}))
-        figures[f"{name}_s"] = time.perf_counter() - start
+        with limited_threads(1):
+            start = time.perf_counter()
+            found = layerwise_optimisation(
+                copy.deepcopy(network), dataset.valid, measure=measure, lam=0.75, seed=seed,
+                **METHODS["layerwise"].resolve({"calls": calls, "layers": [layer],
+                                                "optimiser": name}))
+            figures[f"{name}_s"] = time.perf_counter() - start
         figures[f"{name}_objective"] = found["objective"]
         label = {"skopt": "scikit-optimize Optimizer (GBRT + LCB):",
                  "gbrt": "compiled GBRT + LCB (posthoc):"}[name]
@@ -213,19 +217,21 @@ def bench_layerwise_run(config: str = "compas-race", *, calls: int | None = None
                                            {"layers": layers})
     options.pop("optimiser_factory")
     print(f"layer-wise, full run: {config}, {options['calls']} calls per layer, measure "
-          f"{measure}, layers {', '.join(layers) if layers else 'all'}", flush=True)
+          f"{measure}, layers {', '.join(layers) if layers else 'all'}, one thread",
+          flush=True)
     figures: dict = {"config": config}
     found = {}
     for fast in (False, True):
         def factory(dims: int, seed: int, fast: bool = fast) -> FastGBRT:
             return FastGBRT(dims, seed=seed, n_points=options["n_points"], remember=fast)
-        start = time.perf_counter()
-        found[fast] = layerwise_optimisation(copy.deepcopy(network), dataset.valid,
-                                             measure=measure, lam=0.75, seed=seed,
-                                             optimiser_factory=factory, reuse_upstream=fast,
-                                             **options)
         key = "fast_s" if fast else "straightforward_s"
-        figures[key] = time.perf_counter() - start
+        with limited_threads(1):
+            start = time.perf_counter()
+            found[fast] = layerwise_optimisation(copy.deepcopy(network), dataset.valid,
+                                                 measure=measure, lam=0.75, seed=seed,
+                                                 optimiser_factory=factory,
+                                                 reuse_upstream=fast, **options)
+            figures[key] = time.perf_counter() - start
         label = ("nodes remembered, upstream computed once:" if fast
                  else "every node scanned, whole network:")
         print(f"{label:44s}{figures[key]:8.2f} s   best objective "

@@ -35,14 +35,16 @@ from tqdm import tqdm
 
 from .. import __version__
 from .._validation import check_choice, check_positive_int, check_seed, package_versions
-from .._workers import exit_with_parent, single_threaded
+from .._workers import exit_with_parent
+from ..threads import single_threaded
 from ..data import CONFIGURATIONS, LABEL_CODINGS, load_dataset
 from ..diagnostics import network_health
 from ..debias import debias, evaluate, evaluation_keys
 from ..methods import METHODS, NotApplicable
 from ..metrics import MEASURES
 from ..objectives import OBJECTIVES, NoCertifiedCandidate
-from ..training import TRAINING_VERSION, train_network, train_networks
+from .. import numerics
+from ..training import TRAINING_VERSION, cache_key, train_network, train_networks
 from .fingerprint import StaleCode, current_fingerprint, stale_cells
 from .profiles import (ARCHITECTURES, PROFILES, chapter_defaults, check_profile, resolve,
                        results_folder)
@@ -484,7 +486,11 @@ def run_cell(cell: Cell, settings: Settings, *, data_dir: str | Path | None = No
     for split_name, evaluation in evaluations.items():
         for key, value in evaluation.items():
             row[f"{split_name}_{key}"] = value
-    row.update({"network_valid_accuracy": health["accuracy"],
+    row.update({"network": cache_key(dataset.train, dataset.valid, seed=cell.seed,
+                                     max_epochs=settings.max_epochs, early_stopping=True,
+                                     **ARCHITECTURES[cell.arch]),
+                "numerics": numerics.in_force(), "processor": numerics.processor(),
+                "network_valid_accuracy": health["accuracy"],
                 "network_valid_positive_rate": health["positive_rate"],
                 "network_failed": health["failed"]})
     row.update({"version": __version__, "commit": code_commit(),

@@ -1,0 +1,43 @@
+"""How many threads torch and numba use while posthoc computes.
+
+posthoc's methods and its training work on small batched tensors. There a second thread
+gains little and loses much as soon as another process runs: on a 2-core machine beside one
+busy process, two threads made random perturbation and layer-wise optimisation about 2.5
+times slower than one, and numba's parallel scan 16 times slower. So
+:func:`posthoc.debias` runs its method with one thread unless told otherwise, and every
+worker process is single-threaded. No number posthoc computes depends on the count.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+# Chooses a writable cache folder for numba, so it must come before numba.
+from . import _numba_cache  # noqa: F401  # isort: skip
+import numba
+import torch
+
+
+@contextmanager
+def limited_threads(threads: int) -> Iterator[int]:
+    """Run the body with ``threads`` torch threads and at most that many numba threads (no
+    more than numba started), then restore both; yields the torch thread count in force."""
+    torch_threads, numba_threads = torch.get_num_threads(), numba.get_num_threads()
+    torch.set_num_threads(threads)
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        yield torch.get_num_threads()
+    finally:
+        torch.set_num_threads(torch_threads)
+        numba.set_num_threads(numba_threads)
+
+
+def single_threaded():
+    """Run the body with one torch thread and one numba thread (so that its numbers do not
+    depend on the machine's cores or the number of workers), then restore both; yields the
+    torch thread count in force."""
+    return limited_threads(1)
+
+
+__all__ = ["limited_threads", "single_threaded"]

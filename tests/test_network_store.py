@@ -1,0 +1,97 @@
+"""The committed networks: checksummed, read only as network files, copied into the cache."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import torch
+
+from posthoc.diagnostics import network_health
+from posthoc.network_files import NETWORK_NAME, network_path, read_network, save_network
+from posthoc.networks import PaperNet
+from posthoc.repro.network_store import (INDEX, SUMS, export, fill_cache, listed, sha256,
+                                         store_folder, write_sums)
+from posthoc.repro.profiles import ARCHITECTURES
+from posthoc.training import cache_key
+
+KEYS = ("a" * 24, "b" * 24)
+
+
+def _networks(folder):
+    for number, key in enumerate(KEYS):
+        torch.manual_seed(number)
+        save_network(PaperNet(3, width=4, depth=1).state_dict(), {"seed": number},
+                     network_path(folder, key))
+    return write_sums(folder)
+
+
+def test_fill_copies_what_is_listed_and_leaves_what_is_there(tmp_path):
+    store, cache = tmp_path / "store", tmp_path / "cache"
+    _networks(store)
+    assert fill_cache(store, cache) == {"copied": 2, "present": 0}
+    assert fill_cache(store, cache) == {"copied": 0, "present": 2}
+    for key in KEYS:
+        assert sha256(network_path(cache, key)) == sha256(network_path(store, key))
+    assert not list(cache.glob("*.tmp"))
+
+
+def test_a_network_whose_checksum_differs_is_refused(tmp_path):
+    store, cache = tmp_path / "store", tmp_path / "cache"
+    _networks(store)
+    path = network_path(store, KEYS[1])
+    path.write_bytes(path.read_bytes()[:-1] + b"\0")
+    with pytest.raises(ValueError, match=rf"committed network .*{path.name} is missing or its "
+                                         "SHA-256 differs"):
+        fill_cache(store, cache)
+
+
+@pytest.mark.parametrize("line", ["deadbeef  x.safetensors", f"{'0' * 64}  ../evil.safetensors",
+                                  f"{'0' * 64}  {'a' * 24}.pt"])
+def test_a_malformed_checksum_file_is_named(tmp_path, line):
+    (tmp_path / SUMS).write_text(line + "\n")
+    with pytest.raises(ValueError, match=rf"{SUMS} line 1 is .* expected '<sha256>  "):
+        listed(tmp_path)
+
+
+def test_export_takes_only_network_files(tmp_path):
+    source, folder = tmp_path / "cache", tmp_path / "store"
+    _networks(source)
+    (source / "notes.txt").write_text("not a network")
+    assert export(source, folder) == 2
+    assert set(listed(folder)) == {f"{key}.safetensors" for key in KEYS}
+    network_path(source, "c" * 24).write_bytes(b"\x80\x04 a pickle")
+    with pytest.raises(ValueError, match="is not a posthoc network"):
+        export(source, folder)
+
+
+#: Where the networks are committed: the staging store until it replaces results/paper.
+COMMITTED = store_folder("paper").parent.parent / "paper-next" / "networks"
+
+
+def test_every_committed_network_is_listed_checksummed_indexed_and_readable():
+    sums = listed(COMMITTED)
+    files = {path.name for path in COMMITTED.iterdir() if path.name not in (SUMS, INDEX)}
+    assert sums and files == set(sums), "every committed file is a listed network"
+    index = pd.read_csv(COMMITTED / INDEX)
+    assert set(index["key"] + ".safetensors") == files
+    for name, checksum in sums.items():
+        assert NETWORK_NAME.fullmatch(name) and sha256(COMMITTED / name) == checksum
+        state, log = read_network(COMMITTED / name)
+        assert state and log["epochs"] >= 1 and log["numerics"]
+
+
+def test_the_index_holds_what_each_network_does(datasets):
+    """Three networks drawn by a fixed seed: their accuracy and training recomputed from the
+    committed file, and their key recomputed from the data and the recipe."""
+    index = pd.read_csv(COMMITTED / INDEX)
+    index = index[index["config"].isin(list(datasets))]
+    for _, row in index.sample(3, random_state=0).iterrows():
+        data = datasets[row["config"]]
+        state, log = read_network(COMMITTED / f"{row['key']}.safetensors")
+        net = PaperNet(data.train.X.shape[1], **ARCHITECTURES[row["arch"]])
+        net.load_state_dict(state)
+        assert network_health(net.eval(), data.valid)["accuracy"] == row["valid_accuracy"]
+        assert (log["epochs"], log["numerics"]) == (row["epochs"], row["numerics"])
+        assert cache_key(data.train, data.valid, seed=int(row["seed"]),
+                         max_epochs=int(row["max_epochs"]), early_stopping=True,
+                         restore=row["restore"], **ARCHITECTURES[row["arch"]]) == row["key"]
