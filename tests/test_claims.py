@@ -254,9 +254,13 @@ def test_appendix_claims_against_gaussian_noise():
     concentrated = pd.DataFrame({"coef": [sparse + 0.001 * rng.standard_normal(1000)
                                           for _ in range(3)]})
     assert few_parameters_claim(concentrated, noise_share).verdict == "supported"
-    # Every network just below noise's 2.5% quantile: beyond chance, but no small fraction.
-    # (Gaussian vectors give f = 0.24; a noise whose f is 0.30 puts them all just below it.)
+    # Every network just below noise's 2.5% quantile: a count beyond chance of a share the
+    # size of noise's supports nothing. (Gaussian vectors give f = 0.24; a noise whose f is
+    # 0.30 puts them all below it, at 80% of noise's share.)
     verdict = few_parameters_claim(gaussian, np.full(100, 0.30))
+    assert verdict.verdict == "not supported", verdict.evidence
+    # Below three quarters of noise's share (0.24 against 0.33), beyond chance: partly.
+    verdict = few_parameters_claim(gaussian, np.full(100, 0.33))
     assert verdict.verdict == "partly supported", verdict.evidence
     # One network of ten below the 2.5% quantile is what chance gives one time in four.
     one = pd.DataFrame({"coef": [sparse] + [rng.standard_normal(1000) for _ in range(9)]})

@@ -7,6 +7,7 @@ import pandas as pd
 
 from ..data import PAPER_CONFIGURATIONS
 from .chapters import chapter
+from .claims import reference_unbeaten
 from .comparison import one_class_flags
 from .profiles import results_folder
 from .tables import Link, ReaderTable, reader_table
@@ -57,6 +58,17 @@ def one_class_counts(cells: pd.DataFrame) -> dict[str, int]:
             "constant": int(main["test_constant"].eq(True).sum())}
 
 
+def unbeaten_settings(cells: pd.DataFrame, reference: dict[str, float]) -> dict[str, int]:
+    """Among the main comparison's settings (the paper's configurations and measures,
+    weighted objective, the paper's network): how many there are, and in how many no
+    method's mean test objective beats predicting the majority class (``reference``: per
+    configuration, its objective on the test split)."""
+    main = cells[(cells["objective"] == "weighted") & (cells["arch"] == "default")
+                 & cells["config"].isin(PAPER_CONFIGURATIONS)]
+    settings = main[["config", "measure"]].drop_duplicates()
+    return {"settings": len(settings), "unbeaten": len(reference_unbeaten(main, reference))}
+
+
 def headlines(numbers: dict[str, int], counts: dict[str, int]) -> dict[str, str]:
     """The first page's two opening sentences, chosen from the numbers: whether most
     reported numbers lie within ± 2σ, and whether most claims are supported in full.
@@ -89,4 +101,4 @@ def claims_reader(claims: pd.DataFrame) -> ReaderTable:
 
 
 __all__ = ["VERDICT_MARKS", "claims_reader", "committed", "headlines", "one_class_counts",
-           "reproduced", "verdict_counts"]
+           "reproduced", "unbeaten_settings", "verdict_counts"]

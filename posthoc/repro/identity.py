@@ -35,8 +35,8 @@ from .study import (Cell, ResultStore, Settings, code_commit, identifier_of,
                     prepare_networks, run_cell)
 
 #: Columns that say when, where and by which code a cell ran, not what it computed.
-VOLATILE = ("runtime_s", "version", "commit", "torch_threads", "versions", "finished_at",
-            "cell_id", "cell_key", "code", "code_check")
+VOLATILE = ("runtime_s", "cpu_s", "version", "commit", "torch_threads", "versions", "finished_at",
+            "cell_id", "cell_key", "code", "code_check", "processor")
 #: The columns that make a result group: one setting, every seed.
 GROUP = ("objective", "epsilon", "lam", "max_epochs", "labels", "method_options", "config",
          "arch", "measure", "method")

@@ -456,6 +456,7 @@ def run_cell(cell: Cell, settings: Settings, *, data_dir: str | Path | None = No
         health = network_health(network, dataset.valid)
         tolerance = ({"epsilon": settings.epsilon} if settings.objective != "weighted"
                      and settings.epsilon is not None else {})
+        cpu_start = time.process_time()
         try:
             result = debias(network, dataset.valid, cell.method, measure=cell.measure,
                             lam=settings.lam, seed=cell.seed, objective=settings.objective,
@@ -465,6 +466,7 @@ def run_cell(cell: Cell, settings: Settings, *, data_dir: str | Path | None = No
             applicable = isinstance(exc, NoCertifiedCandidate)
         else:
             error, applicable = "", True
+        cpu_s = time.process_time() - cpu_start
         missing = {key: (None if key == "constant" else float("nan"))
                    for key in evaluation_keys()}
         evaluations = {split: missing if result is None else
@@ -482,7 +484,10 @@ def run_cell(cell: Cell, settings: Settings, *, data_dir: str | Path | None = No
                            "bias_bound": (float("nan") if result is None else
                                           float(result.details.get("bias_bound", float("nan")))),
                            "threshold": float("nan") if result is None else result.threshold,
-                           "runtime_s": float("nan") if result is None else result.runtime_s}
+                           "runtime_s": float("nan") if result is None else result.runtime_s,
+                           # The processor time of the method (one thread): unlike the wall
+                           # time, it hardly changes when other processes share the machine.
+                           "cpu_s": float("nan") if result is None else cpu_s}
     for split_name, evaluation in evaluations.items():
         for key, value in evaluation.items():
             row[f"{split_name}_{key}"] = value

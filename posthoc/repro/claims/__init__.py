@@ -27,7 +27,8 @@ from .models import (NOISE_QUANTILE, few_parameters_claim, margin_claim, network
                      regression_claim, singular_values_claim, spread_claim)
 from .overall import (DESIGNED_FOR, average_claim, designed_claim, each_best_claim,
                       initial_conditions_claim, majority_claim, pareto_claim)
-from .ranking import TIE, best_methods, reference_beaten, setting_stats, tied_methods
+from .ranking import (TIE, best_methods, reference_beaten, reference_unbeaten, setting_stats,
+                      tied_methods)
 from .verdict import (CLAIM_COLUMNS, LEVELS, Verdict, binomial_tail, bootstrap_interval,
                       verdict_table)
 
@@ -36,6 +37,6 @@ __all__ = ["CLAIM_COLUMNS", "DESIGNED_FOR", "LEVELS", "NOISE_QUANTILE", "TIE",
            "binomial_tail", "bootstrap_interval", "designed_claim", "each_best_claim",
            "few_parameters_claim", "fine_tuning_claim", "initial_conditions_claim",
            "layerwise_claim", "majority_claim", "margin_claim", "network_claim",
-           "pareto_claim", "random_claim", "reference_beaten", "regression_claim",
+           "pareto_claim", "random_claim", "reference_beaten", "reference_unbeaten", "regression_claim",
            "runtime_claim", "setting_stats", "singular_values_claim", "spread_claim",
            "tied_methods", "verdict_table"]

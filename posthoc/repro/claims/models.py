@@ -188,14 +188,17 @@ def few_parameters_claim(studies: pd.DataFrame, noise: np.ndarray) -> Verdict:
                  "total; k = the networks whose f lies below the 2.5% quantile of f for "
                  "Gaussian noise vectors of the same length; supported when chance gives k or "
                  "more with probability below 0.05 (binomial tail) and the median f is at most "
-                 "half of noise's (a small fraction), partly supported when only the count is "
-                 "beyond chance, otherwise not supported")
+                 "half of noise's (a small fraction), partly supported when the count is "
+                 "beyond chance and the median f at most three quarters of noise's (a count "
+                 "beyond chance of a noise-sized share supports nothing), otherwise not "
+                 "supported")
     shares = np.array([concentration(c, (0.5,))[0.5] for c in studies["coef"]])
     floor = float(np.quantile(noise, NOISE_QUANTILE))
     below = int((shares < floor).sum())
     tail = binomial_tail(below, len(shares), NOISE_QUANTILE)
-    return Verdict(claim, where, level(tail < 0.05 and np.median(shares) <= np.mean(noise) / 2,
-                                       tail < 0.05), criterion,
+    median, typical = float(np.median(shares)), float(np.mean(noise))
+    return Verdict(claim, where, level(tail < 0.05 and median <= typical / 2,
+                                       tail < 0.05 and median <= 0.75 * typical), criterion,
                    f"f per network {mean_interval_text(shares)}; Gaussian noise gives "
                    f"{np.mean(noise):.3f} (2.5% quantile {floor:.3f}); below it on {below} of "
                    f"{len(shares)} networks, which chance gives with probability {tail:.2g}.",

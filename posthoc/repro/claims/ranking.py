@@ -156,6 +156,26 @@ def reference_beaten(rows: pd.DataFrame, reference: dict[str, float],
     return pd.DataFrame(out)
 
 
+def reference_unbeaten(rows: pd.DataFrame, reference: dict[str, float],
+                       split: str = "test") -> list[tuple[str, str]]:
+    """The settings (configuration, measure) of ``rows`` where no method's mean objective on
+    ``split`` (over its seeds) lies below the one-class reference (``reference``: per
+    configuration, predicting the majority class on the split).
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"config": ["c"] * 4, "measure": ["spd", "spd", "eod", "eod"],
+    ...                      "method": ["a", "b", "a", "b"],
+    ...                      "test_objective": [0.2, 0.3, 0.05, 0.3]})
+    >>> reference_unbeaten(rows, {"c": 0.1})
+    [('c', 'spd')]
+    """
+    means = rows.groupby(["config", "measure", "method"])[f"{split}_objective"].mean()
+    floor = means.groupby(level=[0, 1]).min()
+    return [(config, measure) for (config, measure), value in floor.items()
+            if config in reference and not value < reference[config]]
+
+
 __all__ = ["KEYS", "TIE", "best_methods", "family_duel", "in_order", "lowest", "named",
            "paired", "present",
-           "reference_beaten", "setting_stats", "tied_methods", "wins_of"]
+           "reference_beaten", "reference_unbeaten", "setting_stats", "tied_methods", "wins_of"]
