@@ -220,13 +220,20 @@ fig = plot_frontier(frontier, "test",
                     majority={name: majority_share(test) for name, test in tests.items()})
 
 # %% [markdown]
-# At the tolerance ε = 0.05, the most accurate fine-tuning method and the most accurate
+# At the tolerance ε = {glue:text}`frontier_epsilon` (the parameter `epsilon`), the most
+# accurate fine-tuning method and the most accurate
 # post-processing method among those whose mean test |bias| is within ε, per configuration
 # (accuracy on the test split, mean over the networks; one-class results left out; empty
 # where no method of the family keeps its mean |bias| within ε):
 
 # %% tags=["hide-input"]
-leaders = frontier_leaders(frontier_points(frontier, "test"), settings["epsilon"])
+glue("frontier_epsilon", f"{settings['epsilon']:g}", display=False)
+try:
+    leaders = frontier_leaders(frontier_points(frontier, "test"), settings["epsilon"])
+except ValueError as exc:  # epsilon is not among the frontier's tolerances, or none keeps it
+    print(f"Nothing to compare at ε = {settings['epsilon']:g}: {exc} The frontier was swept "
+          f"at {', '.join(f'{e:g}' for e in settings['epsilons'])}.")
+    leaders = pd.DataFrame(columns=["config", "difference"])
 compared = leaders.dropna(subset=["difference"])
 glue("frontier_compared", len(compared), display=False)
 glue("frontier_post_ahead", int((compared["difference"] > 0).sum()), display=False)

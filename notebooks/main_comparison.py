@@ -201,7 +201,9 @@ runtimes_table(table2, csv="main-runtimes")
 
 # %% tags=["hide-input"]
 families = fine_tuning_vs_post_processing(rows, "test")
-families_table(families, csv="main-families")
+lacking = ("No setting of this selection has both a fine-tuning and a post-processing method "
+           "whose results are not one-class, so the two families cannot be compared here.")
+families_table(families, csv="main-families") if len(families) else print(lacking)
 
 # %% tags=["hide-input"]
 order = ranks(rows, "test")

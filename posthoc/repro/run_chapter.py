@@ -5,7 +5,8 @@ checks the parameters against the chapter's ``parameters`` cell (a bad value is 
 naming the parameter, the value and what is allowed, before anything runs), executes
 ``notebooks/<chapter>.py`` with papermill, and writes the executed notebook to
 ``_build/chapters/<chapter>.ipynb`` (``--out`` chooses the folder), with ``--html`` its HTML
-page beside it. It reads and fills the same results store and network cache as
+page beside it, and its tables' CSV files in ``tables/`` beside them (``$POSTHOC_TABLES``
+when set), never over the book's. It reads and fills the same results store and network cache as
 ``make book``, so in the paper profile only the missing cells are computed. ``make chapter
 NAME=main_comparison ARGS='-p lam 0.5'`` runs it.
 
@@ -16,6 +17,7 @@ YAML`` takes a YAML mapping, for lists (``-y "seeds: [0, 1]"``).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -82,12 +84,20 @@ def execute(name: str, profile: str, parameters: dict[str, Any], *,
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     target = out / f"{name}.ipynb"
-    with tempfile.TemporaryDirectory() as folder:
-        source = Path(folder) / f"{name}.ipynb"
-        jupytext.write(jupytext.read(ROOT / "notebooks" / f"{name}.py"), source)
-        papermill.execute_notebook(str(source), str(target), kernel_name="python3",
-                                   parameters={"profile": profile, **parameters},
-                                   progress_bar=False, log_output=False, cwd=str(ROOT))
+    # The kernel inherits the environment: the chapter's CSV tables go beside it.
+    chosen = "POSTHOC_TABLES" not in os.environ
+    if chosen:
+        os.environ["POSTHOC_TABLES"] = str(out / "tables")
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            source = Path(folder) / f"{name}.ipynb"
+            jupytext.write(jupytext.read(ROOT / "notebooks" / f"{name}.py"), source)
+            papermill.execute_notebook(str(source), str(target), kernel_name="python3",
+                                       parameters={"profile": profile, **parameters},
+                                       progress_bar=False, log_output=False, cwd=str(ROOT))
+    finally:
+        if chosen:
+            del os.environ["POSTHOC_TABLES"]
     if html:
         from nbconvert import HTMLExporter
 

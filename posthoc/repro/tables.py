@@ -21,6 +21,7 @@ Random  0.200 ± 0.020  ✗
 from __future__ import annotations
 
 import html
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,8 +31,8 @@ from IPython import get_ipython
 
 from .study import save_csv
 
-#: Where each table's full data is written as CSV: ``book/downloads/tables`` of the checkout,
-#: which the build copies to ``tables/`` beside the chapters' pages (``html_extra_path``), so
+#: Where each table's full data is written as CSV (``$POSTHOC_TABLES`` elsewhere, as a
+#: re-executed chapter does): ``book/downloads/tables`` of the checkout, which the build copies to ``tables/`` beside the chapters' pages (``html_extra_path``), so
 #: that each table links its data for download.
 TABLES = Path(__file__).resolve().parents[2] / "book" / "downloads" / "tables"
 #: The address of :data:`TABLES` from a chapter's page.
@@ -264,10 +265,11 @@ def _mean_sd(mean, sd, digits: int) -> str:
 
 
 def _save(data: pd.DataFrame, name: str | None) -> Path | None:
-    """Write ``data`` as ``TABLES/<name>.csv`` (atomically); None when no name."""
+    """Write ``data`` as ``<name>.csv`` (atomically) in ``$POSTHOC_TABLES``, else
+    :data:`TABLES`; None when no name."""
     if name is None:
         return None
-    path = TABLES / f"{name}.csv"
+    path = Path(os.environ.get("POSTHOC_TABLES") or TABLES) / f"{name}.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     save_csv(data, path)
     return path
