@@ -11,7 +11,7 @@ they leave in the network cache, so that exactly these are committed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterator
 
 from tqdm import tqdm
@@ -72,11 +72,23 @@ def network_sets(profile: str = "paper") -> list[NetworkSet]:
                                  s.config, s.labels))
 
 
+def chunks(item: NetworkSet, size: int | None) -> list[NetworkSet]:
+    """``item`` cut into sets of at most ``size`` seeds (all of them when None). A seed's
+    network does not depend on the seeds trained beside it, so the networks are the same;
+    smaller sets finish, and can be committed, sooner."""
+    if size is None or size >= len(item.seeds):
+        return [item]
+    return [replace(item, seeds=item.seeds[start:start + size])
+            for start in range(0, len(item.seeds), size)]
+
+
 def train_all(profile: str = "paper", *, workers: int | None = 1, progress: bool = True,
+              seeds_at_once: int | None = None,
               after: Callable[[NetworkSet], None] | None = None) -> list[NetworkSet]:
-    """Train (or find in the network cache) every network of :func:`network_sets`, calling
-    ``after(network_set)`` when each set is in the cache."""
-    sets = network_sets(profile)
+    """Train (or find in the network cache) every network of :func:`network_sets`, at most
+    ``seeds_at_once`` seeds per batched call, calling ``after(network_set)`` when each call's
+    networks are in the cache."""
+    sets = [part for item in network_sets(profile) for part in chunks(item, seeds_at_once)]
     for item in tqdm(sets, desc="network sets", disable=not progress):
         train_networks(load_dataset(item.config, labels=item.labels), seeds=list(item.seeds),
                        max_epochs=item.max_epochs, workers=workers, progress=progress,
@@ -100,4 +112,5 @@ def network_rows(profile: str = "paper") -> list[dict]:
     return rows
 
 
-__all__ = ["NetworkSet", "RESTORES", "network_rows", "network_sets", "train_all"]
+__all__ = ["NetworkSet", "RESTORES", "SIZE_ORDER", "chunks", "network_rows", "network_sets",
+           "train_all"]

@@ -168,7 +168,7 @@ def index_rows(rows: list[dict], folder: str | Path) -> pd.DataFrame:
 
 
 def commit_plan(profile: str = "paper", *, folder: str | Path | None = None,
-                workers: int | None = 1) -> Path:
+                workers: int | None = 1, seeds_at_once: int | None = None) -> Path:
     """Train every network of ``profile``'s plan (those in the network cache are read, not
     trained) and, as each set is trained, copy it into ``folder`` (default
     :func:`store_folder`) with its ``SHA256SUMS`` and ``index.csv``; return the folder. A run
@@ -182,11 +182,11 @@ def commit_plan(profile: str = "paper", *, folder: str | Path | None = None,
 
     def after(item: network_plan.NetworkSet) -> None:
         done.extend(row for row in rows if (row["config"], row["arch"], row["labels"])
-                    == (item.config, item.arch, item.labels))
+                    == (item.config, item.arch, item.labels) and row["seed"] in item.seeds)
         export(cache_dir(), folder, names={f"{row['key']}.safetensors" for row in done})
         save_csv(index_rows(done, folder), folder / INDEX)
 
-    network_plan.train_all(profile, workers=workers, after=after)
+    network_plan.train_all(profile, workers=workers, seeds_at_once=seeds_at_once, after=after)
     return folder
 
 
@@ -203,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
                              "profile's results/<profile>/networks)")
     parser.add_argument("--workers", type=int, default=1,
                         help="train: processes training at once (default 1)")
+    parser.add_argument("--seeds-at-once", type=int, default=None,
+                        help="train: at most this many seeds per batched call, each call "
+                             "committed when it finishes (default: a set's every seed)")
     args = parser.parse_args(argv)
     if args.action == "fill":
         counts = fill_cache(store_folder(args.profile))
@@ -210,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{counts['present']} already there")
         return 0
     if args.action == "train":
-        folder = commit_plan(args.profile, folder=args.into, workers=args.workers)
+        folder = commit_plan(args.profile, folder=args.into, workers=args.workers,
+                             seeds_at_once=args.seeds_at_once)
         print(f"networks committed in {folder}")
         return 0
     if args.source is None:
