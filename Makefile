@@ -134,7 +134,7 @@ wheel: install
 	cd $(WHEEL_DIR) && venv/bin/python $(CURDIR)/tests/packaging/check_wheel.py venv
 	cd $(WHEEL_DIR) && venv/bin/posthoc --help | grep -q "posthoc debias"
 
-test: unit nbval browser wheel
+test: unit nbval matrix browser wheel
 
 bench: install
 	$(PY) -m posthoc.repro.bench

@@ -1,0 +1,82 @@
+"""Every chapter re-executes with values its parameters cell documents other than the
+defaults (quick profile): one configuration, one measure, a subset of methods, another λ or
+ε, and every registered method where a method is a parameter. Two chapters run at a time;
+each uses the network cache and results store the quick book filled, so only cells the
+defaults left out are computed."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import nbformat
+import pytest
+
+from posthoc.methods import METHODS
+from posthoc.repro.profiles import CHAPTERS
+from posthoc.repro.run_chapter import execute
+
+#: (chapter, parameters): at least two selections per chapter that has parameters.
+MATRIX = [
+    ("need_for_networks", {"configs": ["compas-race"], "seeds": [1]}),
+    ("need_for_networks", {"configs": ["bank-age", "compas-race"], "n_estimators": 10}),
+    ("sensitivity", {"configs": ["compas-race"], "regression_config": "compas-race",
+                     "n_deltas": 50}),
+    ("sensitivity", {"configs": ["adult-sex", "bank-age"], "seeds": [1, 0]}),
+    ("main_comparison", {"configs": ["compas-race"], "measures": ["spd"], "lam": 0.5}),
+    ("main_comparison", {"methods": ["default", "roc"], "measures": ["eod"]}),
+    ("ablations", {"configs": ["bank-age"], "archs": ["width-64"]}),
+    ("ablations", {"methods": ["default", "eqodds"], "lam": 0.5}),
+    ("beyond", {"configs": ["compas-sex"], "measures": ["aod"], "epsilon": 0.1}),
+    ("beyond", {"methods": ["default", "roc", "thresholdopt"], "epsilons": [0.1],
+                "frontier_methods": ["default", "fairpredictor"],
+                "multigroup_configs": ["compas-race-all"]}),
+    ("reproducibility", {"n_boot": 100}),
+    ("reproducibility", {"n_boot": 50, "workers": 1}),
+    *[("own_model", {"method": method, "measure": measure, "epochs": 1, "trials": 4,
+                     "lam": 0.3})
+      for method, measure in zip(METHODS, ["eod", "aod", "spd"] * len(METHODS))],
+]
+#: The chapters with no parameters but the profile (the quick book executes them).
+NO_PARAMETERS = {"intro", "teaching"}
+
+
+def _label(entry) -> str:
+    name, parameters = entry
+    return name + "[" + ",".join(f"{k}={v}" for k, v in parameters.items()) + "]"
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    """Each entry of the matrix executed: its notebook, or the error that stopped it."""
+    def run(number_entry):
+        number, (name, parameters) = number_entry
+        try:
+            return execute(name, "quick", parameters,
+                           out=tmp_path_factory.mktemp(f"run{number}"))
+        except Exception as exc:  # noqa: BLE001 - reported by the entry's test
+            return exc
+    # One folder for every run's CSV tables (the book's own stay as the quick book wrote them).
+    os.environ["POSTHOC_TABLES"] = str(tmp_path_factory.mktemp("tables"))
+    with ThreadPoolExecutor(2) as pool:
+        return dict(zip(map(_label, MATRIX), pool.map(run, enumerate(MATRIX))))
+
+
+def test_every_chapter_with_parameters_is_in_the_matrix():
+    covered = {name for name, _ in MATRIX}
+    assert covered == set(CHAPTERS) - NO_PARAMETERS
+    for name in covered - {"own_model"}:
+        assert sum(entry[0] == name for entry in MATRIX) >= 2, name
+    assert {p["method"] for n, p in MATRIX if n == "own_model"} == set(METHODS)
+    assert all(not CHAPTERS[name](None) for name in NO_PARAMETERS)
+
+
+@pytest.mark.parametrize("label", [_label(entry) for entry in MATRIX])
+def test_the_chapter_runs_with_the_selection(executed, label):
+    result = executed[label]
+    if isinstance(result, Exception):
+        pytest.fail(f"{label}: {type(result).__name__}: {str(result)[-2000:]}")
+    notebook = nbformat.read(result, as_version=4)
+    errors = [output for cell in notebook.cells if cell.cell_type == "code"
+              for output in cell.get("outputs", []) if output.get("output_type") == "error"]
+    assert not errors
