@@ -147,12 +147,19 @@ def write_sums(folder: str | Path) -> Path:
     return folder / SUMS
 
 
-def index_rows(rows: list[dict], folder: str | Path) -> pd.DataFrame:
+def index_rows(rows: list[dict], folder: str | Path,
+               known: dict[tuple, dict] | None = None) -> pd.DataFrame:
     """``rows`` (:func:`posthoc.repro.network_plan.network_rows`) with what each network's
-    file in ``folder`` records and its accuracy on its configuration's validation split."""
+    file in ``folder`` records and its accuracy on its configuration's validation split;
+    ``known`` maps (key, config) to rows already computed, which are taken as they are (and
+    receives the new ones)."""
     folder = Path(folder)
+    known = {} if known is None else known
     out, datasets = [], {}
     for row in rows:
+        if (row["key"], row["config"]) in known:
+            out.append(known[(row["key"], row["config"])])
+            continue
         state, log = read_network(folder / f"{row['key']}.safetensors")
         key = (row["config"], row["labels"])
         data = datasets.setdefault(key, load_dataset(row["config"], labels=row["labels"]))
@@ -164,6 +171,7 @@ def index_rows(rows: list[dict], folder: str | Path) -> pd.DataFrame:
                     "valid_accuracy": health["accuracy"], "failed": health["failed"],
                     "numerics": log.get("numerics", ""), "processor": log.get("processor", ""),
                     "torch": log.get("torch", "")})
+        known[(row["key"], row["config"])] = out[-1]
     return pd.DataFrame(out)
 
 
@@ -179,12 +187,13 @@ def commit_plan(profile: str = "paper", *, folder: str | Path | None = None,
     if listed(folder):
         fill_cache(folder)
     done: list[dict] = []
+    known: dict[tuple, dict] = {}
 
     def after(item: network_plan.NetworkSet) -> None:
         done.extend(row for row in rows if (row["config"], row["arch"], row["labels"])
                     == (item.config, item.arch, item.labels) and row["seed"] in item.seeds)
         export(cache_dir(), folder, names={f"{row['key']}.safetensors" for row in done})
-        save_csv(index_rows(done, folder), folder / INDEX)
+        save_csv(index_rows(done, folder, known), folder / INDEX)
 
     network_plan.train_all(profile, workers=workers, seeds_at_once=seeds_at_once, after=after)
     return folder
