@@ -182,7 +182,7 @@ def test_the_numbers_do_not_depend_on_the_number_of_workers(data_dir, tmp_path):
     two = run_grid(cells, settings, ResultStore(tmp_path / "two"), progress=False,
                    data_dir=data_dir, workers=2)
     assert len(one) == len(two) == 8
-    timing = ["runtime_s", "finished_at"]
+    timing = ["runtime_s", "cpu_s", "finished_at"]
     one = one.drop(columns=timing).sort_values("cell_id").reset_index(drop=True)
     two = two.drop(columns=timing).sort_values("cell_id").reset_index(drop=True)
     pd.testing.assert_frame_equal(one, two)
