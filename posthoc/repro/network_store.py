@@ -204,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("action", choices=["fill", "export", "train"])
     parser.add_argument("--from", dest="source", type=Path,
-                        help="export: the network cache to take the networks from")
+                        help="export: the network cache to take the networks from; fill: "
+                             "the committed folder to fill from (default: the profile's)")
     parser.add_argument("--profile", default="paper",
                         help="whose committed networks (default: paper)")
     parser.add_argument("--into", type=Path,
@@ -217,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
                              "committed when it finishes (default: a set's every seed)")
     args = parser.parse_args(argv)
     if args.action == "fill":
-        counts = fill_cache(store_folder(args.profile))
+        counts = fill_cache(args.source or store_folder(args.profile))
         print(f"network cache {cache_dir()}: {counts['copied']} committed networks copied, "
               f"{counts['present']} already there")
         return 0
