@@ -24,7 +24,6 @@ filled) into the committed folder and rewrites ``SHA256SUMS``.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import re
 import shutil
 from pathlib import Path
@@ -32,7 +31,7 @@ from typing import Iterable
 
 import pandas as pd
 
-from ..data import load_dataset
+from ..data import load_dataset, sha256
 from ..diagnostics import network_health
 from ..network_files import NETWORK_NAME, cache_dir, read_network
 from ..networks import PaperNet
@@ -55,15 +54,6 @@ _LINE = re.compile(r"([0-9a-f]{64})  (\S+)")
 def store_folder(profile: str = "paper") -> Path:
     """The folder of networks committed with ``profile``'s results."""
     return results_folder(profile) / NETWORKS
-
-
-def sha256(path: Path) -> str:
-    """The hex SHA-256 of the file at ``path``."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(2 ** 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def listed(folder: str | Path) -> dict[str, str]:
