@@ -9,8 +9,8 @@ import torch
 from posthoc.diagnostics import network_health
 from posthoc.network_files import NETWORK_NAME, network_path, read_network, save_network
 from posthoc.networks import PaperNet
-from posthoc.repro.network_store import (INDEX, SUMS, export, fill_cache, listed, sha256,
-                                         store_folder, write_sums)
+from posthoc.repro.network_store import (INDEX, SUMS, export, fill_cache, index_rows, indexed,
+                                         listed, sha256, store_folder, write_sums)
 from posthoc.repro.profiles import ARCHITECTURES
 from posthoc.training import cache_key
 
@@ -62,6 +62,20 @@ def test_export_takes_only_network_files(tmp_path):
     network_path(source, "c" * 24).write_bytes(b"\x80\x04 a pickle")
     with pytest.raises(ValueError, match="is not a posthoc network"):
         export(source, folder)
+
+
+def test_a_resumed_index_keeps_the_rows_it_has_and_reads_only_new_files(tmp_path):
+    _networks(tmp_path)
+    row = {"key": KEYS[0], "config": "compas-race", "arch": "default", "seed": 0,
+           "valid_accuracy": 0.625, "failed": False, "numerics": "mkl-compatible/avx2"}
+    pd.DataFrame([row]).to_csv(tmp_path / INDEX, index=False)
+    known = indexed(tmp_path)
+    assert known == {(KEYS[0], "compas-race"): row}
+    # A row already indexed is taken as it is; its file is not read again.
+    network_path(tmp_path, KEYS[0]).write_bytes(b"not read")
+    kept = index_rows([{"key": KEYS[0], "config": "compas-race"}], tmp_path, known)
+    assert kept.to_dict("records") == [row]
+    assert indexed(tmp_path / "nothing") == {}
 
 
 #: Where the networks are committed: the staging store until it replaces results/paper.

@@ -165,6 +165,16 @@ def index_rows(rows: list[dict], folder: str | Path,
     return pd.DataFrame(out)
 
 
+def indexed(folder: str | Path) -> dict[tuple, dict]:
+    """The rows of ``folder``'s ``index.csv`` by (key, config), for :func:`index_rows`
+    (empty when there is none)."""
+    path = Path(folder) / INDEX
+    if not path.is_file():
+        return {}
+    rows = pd.read_csv(path, keep_default_na=False).to_dict("records")
+    return {(row["key"], row["config"]): row for row in rows}
+
+
 def commit_plan(profile: str = "paper", *, folder: str | Path | None = None,
                 workers: int | None = 1, seeds_at_once: int | None = None) -> Path:
     """Train every network of ``profile``'s plan (those in the network cache are read, not
@@ -176,14 +186,16 @@ def commit_plan(profile: str = "paper", *, folder: str | Path | None = None,
     rows = network_plan.network_rows(profile)
     if listed(folder):
         fill_cache(folder)
-    done: list[dict] = []
-    known: dict[tuple, dict] = {}
+    known = indexed(folder)
 
     def after(item: network_plan.NetworkSet) -> None:
-        done.extend(row for row in rows if (row["config"], row["arch"], row["labels"])
-                    == (item.config, item.arch, item.labels) and row["seed"] in item.seeds)
+        done = [row for row in rows if (row["config"], row["arch"], row["labels"])
+                == (item.config, item.arch, item.labels) and row["seed"] in item.seeds]
         export(cache_dir(), folder, names={f"{row['key']}.safetensors" for row in done})
-        save_csv(index_rows(done, folder, known), folder / INDEX)
+        # Every network of the plan in the folder, so that a resumed run keeps the index
+        # whole while it walks the sets that earlier runs trained.
+        present = [row for row in rows if (folder / f"{row['key']}.safetensors").is_file()]
+        save_csv(index_rows(present, folder, known), folder / INDEX)
 
     network_plan.train_all(profile, workers=workers, seeds_at_once=seeds_at_once, after=after)
     return folder
@@ -229,5 +241,5 @@ if __name__ == "__main__":
 
 
 __all__ = ["INDEX", "MAX_SUMS_BYTES", "NETWORKS", "SUMS", "commit_plan", "export", "fill_cache",
-           "index_rows", "listed", "main",
+           "index_rows", "indexed", "listed", "main",
            "sha256", "store_folder", "write_sums"]

@@ -152,7 +152,7 @@ CHAPTERS: dict[str, Callable[[Profile], dict[str, Any]]] = {
     "reproducibility": lambda p: {"n_boot": p.n_boot, "workers": 0},
     "own_model": lambda p: {"epochs": p.own_model_epochs, "method": "random",
                             "measure": "spd", "lam": 0.5, "seed": 0,
-                            **_method_budgets(p, "trials")},
+                            **_method_budgets(p, "trials"), "options": None},
     "teaching": lambda p: {},
     "intro": lambda p: {},
     "beyond": lambda p: {
@@ -252,6 +252,8 @@ def _parameter_checks(chapter: str) -> dict[str, tuple[Callable[[Any], bool], st
         "seeds": (lambda v: isinstance(v, (list, tuple)) and len(v) > 0
                   and len(set(v)) == len(v) and all(_is_int(s, 0) for s in v),
                   "a non-empty list of distinct non-negative integers"),
+        "options": (lambda v: isinstance(v, dict) and all(isinstance(k, str) for k in v),
+                    "a dict of the method's options by name, e.g. {'calls': 12}"),
         "workers": (lambda v: _is_int(v, 0), "a non-negative integer (0: one process per core)"),
         "regression_config": (lambda v: v in CONFIGURATIONS, "one of " + ", ".join(CONFIGURATIONS)),
         "lam": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
@@ -260,6 +262,33 @@ def _parameter_checks(chapter: str) -> dict[str, tuple[Callable[[Any], bool], st
            for name in ("max_epochs", "n_estimators", "trials", "n_deltas", "calls", "epochs",
                         "n_boot")},
     }
+
+
+def own_model_options(profile: str, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The options the own-model chapter passes to its method: the profile's budget for the
+    method (without layer names, which name the paper network's layers), random
+    perturbation's ``trials``, then the chapter's ``options``, each checked by the method.
+
+    Examples
+    --------
+    >>> own_model_options("quick", {"method": "layerwise", "trials": 20, "options": None})
+    {'calls': 12}
+    >>> own_model_options("quick", {"method": "random", "trials": 4, "options": {"nope": 1}})
+    Traceback (most recent call last):
+    ...
+    ValueError: Parameter options={'trials': 4, 'nope': 1} is not allowed: Unknown option 'nope' for method 'random'; valid options are: trials, std, grid, chunk, best_state.
+    """
+    method = settings["method"]
+    options = {name: value for name, value in check_profile(profile).method_options
+               .get(method, {}).items() if name != "layers"}
+    if method == "random":
+        options["trials"] = settings["trials"]
+    options.update(settings["options"] or {})
+    try:
+        METHODS[method].resolve(options)
+    except ValueError as exc:
+        raise ValueError(f"Parameter options={options!r} is not allowed: {exc}") from None
+    return options
 
 
 def resolve(chapter: str, profile: str, **parameters: Any) -> dict[str, Any]:
@@ -297,5 +326,7 @@ def resolve(chapter: str, profile: str, **parameters: Any) -> dict[str, Any]:
 
 
 __all__ = ["ABLATION_ARCHS", "ABLATION_CONFIGS", "ARCHITECTURES", "CHAPTERS", "FRONTIER_METHODS",
-           "MODERN_METHODS", "MULTIGROUP_CONFIGS", "PAPER_METHODS", "PROFILES", "Profile", "TABLE_CONFIGS", "ablation_methods", "chapter_defaults",
-           "check_profile", "describe_settings", "resolve", "resolve_notebook", "results_folder"]
+           "MODERN_METHODS", "MULTIGROUP_CONFIGS", "PAPER_METHODS", "PROFILES", "Profile",
+           "TABLE_CONFIGS", "ablation_methods", "chapter_defaults", "check_profile",
+           "describe_settings", "own_model_options", "resolve", "resolve_notebook",
+           "results_folder"]

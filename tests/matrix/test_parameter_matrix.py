@@ -34,7 +34,7 @@ MATRIX = [
     ("reproducibility", {"n_boot": 100}),
     ("reproducibility", {"n_boot": 50, "workers": 1}),
     *[("own_model", {"method": method, "measure": measure, "epochs": 1, "trials": 4,
-                     "lam": 0.3})
+                     "lam": 0.3, **({"options": {"calls": 4}} if method == "layerwise" else {})})
       for method, measure in zip(METHODS, ["eod", "aod", "spd"] * len(METHODS))],
 ]
 #: The chapters with no parameters but the profile (the quick book executes them).
