@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -14,6 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from .atomic import atomic_write
 from ._program_check import (MAX_JSON_BYTES, MAX_MEMBER_BYTES, MAX_TOTAL_BYTES,
                              check_program_layout, checked_members, parse_json, quiet_torch,
                              read_member)
@@ -37,19 +36,11 @@ def export_program(model: nn.Module, n_features: int) -> bytes:
 
 def write(path: str | Path, metadata: dict[str, Any], program: bytes) -> Path:
     """Write the archive to a temporary file beside ``path``, then rename it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(handle)
-    try:
+    def zipped(temporary: str) -> None:
         with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr(_METADATA, json.dumps({"format": FORMAT, **metadata}, indent=1))
             archive.writestr(_PROGRAM, program)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-    return path
+    return atomic_write(path, zipped)
 
 
 def _not_ours(path: Path, why: str) -> ValueError:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import inspect
 import io
-import os
-import tempfile
 import urllib.request
 import zipfile
 from dataclasses import dataclass, field
@@ -22,6 +20,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from .atomic import atomic_bytes
 from ._logging import without_root_records
 from ._paths import user_folder
 from ._validation import (BAD_NDIM, check_binary, check_choice, check_finite, check_groups,
@@ -449,10 +448,7 @@ def ensure_files(relatives: list[str], data_dir: Path | str | None = None, *,
                 f"Downloaded raw file {relative} does not match its checksum (SHA-256 {actual}, "
                 f"expected {expected}); nothing was written to {folder}. "
                 + _fix_instructions(relative, folder))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
-            tmp.write(payload)
-        os.replace(tmp.name, path)
+        atomic_bytes(path, payload)
     return folder
 
 

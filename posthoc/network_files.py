@@ -10,9 +10,7 @@ tensors, no pickle). Anything else is reported as unreadable, never trusted.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from ._paths import user_folder
+from .atomic import atomic_write
 
 #: The format's name and version, written into every file's header.
 NETWORK_FORMAT = "posthoc-network/1"
@@ -45,18 +44,9 @@ def network_path(folder: str | Path, key: str) -> Path:
 def save_network(state: dict[str, torch.Tensor], log: dict[str, Any], path: Path) -> Path:
     """Write ``state`` and its training ``log`` to a temporary file beside ``path``, then
     rename it, so that a reader never sees half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(handle)
-    try:
-        save_file({name: tensor.detach().contiguous() for name, tensor in state.items()},
-                  temporary, metadata={"format": NETWORK_FORMAT, "log": json.dumps(log)})
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-    return path
+    tensors = {name: tensor.detach().contiguous() for name, tensor in state.items()}
+    return atomic_write(path, lambda temporary: save_file(
+        tensors, temporary, metadata={"format": NETWORK_FORMAT, "log": json.dumps(log)}))
 
 
 def read_network(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:

@@ -12,7 +12,8 @@ import time
 import pytest
 
 import posthoc.repro.study as study
-from posthoc.repro.study import Cell, ResultStore, Settings, cell_id, grid, run_grid
+from posthoc.repro.study import (Cell, ResultStore, Settings, cell_id, grid, identifier_of,
+                                 run_grid)
 
 SETTINGS = Settings(max_epochs=2, method_options={"random": {"trials": 5}})
 
@@ -229,10 +230,18 @@ def test_every_staged_paper_result_is_a_cell_of_todays_paper_grid():
 
     from posthoc.repro.study import profile_plan
 
+    from posthoc.repro.study import cell_key
+
     store = ResultStore(Path(__file__).resolve().parents[1] / "results" / "paper-next")
     plan = profile_plan("paper")
-    assert store.done() <= {cell_id(cell, settings) for cells, settings in plan
-                            for cell in cells}
+    rows = store.load()
+    assert set(rows["cell_key"]) <= {cell_key(cell, settings) for cells, settings in plan
+                                     for cell in cells}
+    # One code per method: the store never mixes cells of two versions of a method's code
+    # (a cell whose method's code changed is re-keyed by the identity check, or recomputed).
+    assert (rows.groupby("method")["code"].nunique() == 1).all()
+    assert (rows["cell_id"] == [identifier_of(k, c) for k, c in zip(rows["cell_key"],
+                                                                    rows["code"])]).all()
 
 
 def test_the_committed_paper_results_are_those_of_the_lost_networks():

@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import argparse
 import re
-import shutil
 from pathlib import Path
 from typing import Iterable
 
 import pandas as pd
 
+from ..atomic import atomic_bytes, atomic_copy
 from ..data import load_dataset, sha256
 from ..diagnostics import network_health
 from ..network_files import NETWORK_NAME, cache_dir, read_network
@@ -91,10 +91,7 @@ def fill_cache(folder: str | Path | None = None, cache: str | Path | None = None
         if not source.is_file() or sha256(source) != checksum:
             raise ValueError(f"committed network {source} is missing or its SHA-256 differs "
                              f"from {folder / SUMS}; expected {checksum}.")
-        cache.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_suffix(".tmp")
-        shutil.copyfile(source, temporary)
-        temporary.replace(target)
+        atomic_copy(source, target)
         counts["copied"] += 1
     return counts
 
@@ -120,7 +117,7 @@ def export(source: str | Path, folder: str | Path | None = None, *,
             raise ValueError(f"{path} is not a posthoc network ({exc}); nothing exported "
                              "from it.") from None
         if not (folder / path.name).is_file():
-            shutil.copyfile(path, folder / path.name)
+            atomic_copy(path, folder / path.name)
             copied += 1
     write_sums(folder)
     return copied
@@ -131,10 +128,7 @@ def write_sums(folder: str | Path) -> Path:
     folder = Path(folder)
     lines = [f"{sha256(path)}  {path.name}" for path in sorted(folder.iterdir())
              if NETWORK_NAME.fullmatch(path.name)]
-    temporary = folder / f"{SUMS}.tmp"
-    temporary.write_text("".join(line + "\n" for line in lines), encoding="ascii")
-    temporary.replace(folder / SUMS)
-    return folder / SUMS
+    return atomic_bytes(folder / SUMS, "".join(line + "\n" for line in lines).encode("ascii"))
 
 
 def index_rows(rows: list[dict], folder: str | Path,

@@ -19,7 +19,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import warnings
 from contextlib import contextmanager
@@ -34,6 +33,7 @@ import torch
 from tqdm import tqdm
 
 from .. import __version__
+from ..atomic import atomic_write
 from .._validation import check_choice, check_positive_int, check_seed, package_versions
 from .._workers import exit_with_parent
 from ..threads import single_threaded
@@ -302,7 +302,7 @@ class ResultStore:
         self._write_atomically(frame, self.folder / f"{identifier}.parquet")
 
     def _write_atomically(self, frame: pd.DataFrame, path: Path) -> None:
-        _atomic_write(path, lambda temporary: frame.to_parquet(temporary, index=False))
+        atomic_write(path, lambda temporary: frame.to_parquet(temporary, index=False))
 
     def log_run(self, record: dict) -> None:
         """Append one line to ``runs.jsonl``: when a grid run started and ended, and what it
@@ -363,24 +363,10 @@ def process_start(pid: int) -> int | None:
         return None
 
 
-def _atomic_write(path: Path, write: Callable[[str], Any]) -> None:
-    """``write(temporary)`` into a temporary file beside ``path``, then rename it to
-    ``path``, so that a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(handle)
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-
-
 def save_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write ``frame`` to the CSV file ``path`` atomically."""
     path = Path(path)
-    _atomic_write(path, lambda temporary: frame.to_csv(temporary, index=False))
+    atomic_write(path, lambda temporary: frame.to_csv(temporary, index=False))
     return path
 
 
