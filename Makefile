@@ -93,7 +93,8 @@ html: install $(MATHJAX)
 book: notebooks html
 
 unit: install
-	$(PY) -m pytest -q --doctest-modules --ignore tests/browser --ignore tests/matrix tests posthoc
+	$(PY) -m pytest -q --durations=15 --doctest-modules --ignore tests/browser --ignore tests/matrix \
+	  tests posthoc
 
 # nbval executes the quick chapters into book/ (as `make book PROFILE=quick` does), re-runs
 # each one and compares every output.
