@@ -16,7 +16,7 @@ from .atomic import atomic_write
 from ._program_check import (MAX_JSON_BYTES, MAX_MEMBER_BYTES, MAX_TOTAL_BYTES,
                              check_program_layout, checked_members, parse_json, quiet_torch,
                              read_member)
-from ._validation import error_summary
+from .validation import error_summary
 
 #: The format's name and version, written into every file.
 FORMAT = "posthoc-result/1"

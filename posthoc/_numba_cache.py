@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ._paths import user_folder
+from .paths import user_folder
 
 #: The folder whose ``__pycache__`` numba writes by default.
 PACKAGE_FOLDER = Path(__file__).resolve().parent / "methods"

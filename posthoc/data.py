@@ -22,8 +22,8 @@ import pandas as pd
 
 from .atomic import atomic_bytes
 from ._logging import without_root_records
-from ._paths import user_folder
-from ._validation import (BAD_NDIM, check_binary, check_choice, check_finite, check_groups,
+from .paths import user_folder
+from .validation import (BAD_NDIM, check_binary, check_choice, check_finite, check_groups,
                           check_same_length)
 
 #: SHA-256 of every raw file, relative to the data folder.

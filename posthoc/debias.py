@@ -9,7 +9,7 @@ import numpy as np
 from torch import nn
 
 from ._progress import shown
-from ._validation import check_lam, check_measurable_groups, check_positive_int, check_seed
+from .validation import check_lam, check_measurable_groups, check_positive_int, check_seed
 from .threads import limited_threads
 from .data import Split
 from .diagnostics import is_constant

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._validation import check_lam
+from .validation import check_lam
 from .data import Split
 from .methods import scores_of
 

@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from ._registry import Registry
-from ._validation import (as_tensor, check_binary, check_groups, check_lam,
+from .validation import (as_tensor, check_binary, check_groups, check_lam,
                           check_measurable_groups, check_same_length)
 
 Measure = Union[str, Callable[[np.ndarray, np.ndarray, np.ndarray], float]]
@@ -202,9 +202,19 @@ def counts_accuracy(c: GroupCounts) -> torch.Tensor:
     return correct / (correct + (c.fp + c.fn).sum(-1))
 
 
-def _prepare(y_pred: ArrayLike, y_true: ArrayLike, a: ArrayLike, *, pred_name: str = "y_pred",
-             binary_pred: bool = True):
-    """Tensors (pred [..., n], y [n or ..., n], a [n or ..., n]) with checks."""
+def checked_inputs(y_pred: ArrayLike, y_true: ArrayLike, a: ArrayLike, *,
+                   pred_name: str = "y_pred", binary_pred: bool = True):
+    """``(pred [..., n], y [n or ..., n], a [n or ..., n])`` as tensors, after the checks
+    every measure needs: the same length, binary predictions (unless ``binary_pred`` is
+    False, for scores) and labels, and two groups coded 0/1 that both have members. A
+    custom measure starts with it.
+
+    Examples
+    --------
+    >>> pred, y, a = checked_inputs([1, 0, 1], [1, 1, 0], [0, 1, 1])
+    >>> pred.tolist(), a.tolist()
+    ([1, 0, 1], [0, 1, 1])
+    """
     pred = as_tensor(pred_name, y_pred)
     y = as_tensor("y_true", y_true)
     group = as_tensor("a", a)
@@ -294,7 +304,7 @@ def bias(y_pred: ArrayLike, y_true: ArrayLike, a: ArrayLike, measure: Measure = 
     -0.5
     """
     measure = check_measure(measure)
-    pred, y, group = _prepare(y_pred, y_true, a)
+    pred, y, group = checked_inputs(y_pred, y_true, a)
     return _wrap(measure_bias(pred, y, group, measure), y_pred)
 
 
@@ -330,7 +340,7 @@ def objective(y_pred: ArrayLike, y_true: ArrayLike, a: ArrayLike, measure: Measu
     """
     measure = check_measure(measure)
     lam = check_lam(lam)
-    pred, y, group = _prepare(y_pred, y_true, a)
+    pred, y, group = checked_inputs(y_pred, y_true, a)
     return _wrap(_phi(measure_bias(pred, y, group, measure), _accuracy(pred, y), lam), y_pred)
 
 
@@ -366,7 +376,7 @@ def _check_grid(grid: Any) -> int | None:
 
 def _score_rows(scores: ArrayLike, y_true: ArrayLike, a: ArrayLike):
     """Checked scores as rows (B, n) with their labels and groups broadcast to them."""
-    s, y, group = _prepare(scores, y_true, a, pred_name="scores", binary_pred=False)
+    s, y, group = checked_inputs(scores, y_true, a, pred_name="scores", binary_pred=False)
     if not s.is_floating_point():
         s = s.to(torch.float64)
     if bool((~torch.isfinite(s)).any()):
@@ -500,8 +510,7 @@ def _threshold_for_cut(desc: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
 
 
 __all__ = ["BestThreshold", "GroupCounts", "MEASURES", "Measure", "MeasureSpec", "accuracy",
-           "call_measure",
-           "average_odds_difference", "best_threshold", "bias", "check_measure",
+           "average_odds_difference", "call_measure", "checked_inputs", "best_threshold", "bias", "check_measure",
            "counts_accuracy", "cumulative_counts", "equal_opportunity_difference",
            "group_counts", "measure_bias", "objective", "register_measure",
            "statistical_parity_difference"]

@@ -18,7 +18,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from ._paths import user_folder
+from .paths import user_folder
 from .atomic import atomic_write
 
 #: The format's name and version, written into every file's header.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._validation import check_positive_int, check_probability
+from .validation import check_positive_int, check_probability
 
 
 class PaperNet(nn.Module):

@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._validation import check_choice, check_fraction, check_lam, check_seed, is_integer
-from .metrics import (MEASURES, GroupCounts, Measure, _prepare, counts_accuracy,
+from .validation import check_choice, check_fraction, check_lam, check_seed, is_integer
+from .metrics import (MEASURES, GroupCounts, Measure, checked_inputs, counts_accuracy,
                       cumulative_counts, group_counts)
 
 #: The objectives, the final version's defaults of the constrained one, and the certified
@@ -158,7 +158,7 @@ class Objective:
         if callable(measure):
             raise ValueError("an Objective takes a registered measure name (see "
                              "posthoc.register_measure); got a callable.")
-        pred, y, group = _prepare(y_pred, y_true, a)
+        pred, y, group = checked_inputs(y_pred, y_true, a)
         return float(self.of_counts(group_counts(pred, y, group), measure))
 
     def bootstrap_weights(self, n: int) -> torch.Tensor:
@@ -206,7 +206,7 @@ class Objective:
     def certify(self, y_pred, y_true, a, measure: str) -> float:
         """The upper bootstrap bound (the ``confidence`` quantile over the resamples) on
         |bias| of 0/1 predictions ``y_pred`` on one split."""
-        pred, y, group = _prepare(y_pred, y_true, a)
+        pred, y, group = checked_inputs(y_pred, y_true, a)
         weights = self.bootstrap_weights(len(y))
         gaps = torch.stack([MEASURES[measure].of_counts(group_counts(pred * 1.0, y, group, w))
                             .abs() for w in weights])

@@ -18,7 +18,7 @@ import multiprocessing
 import os
 import queue as queue_module
 import warnings
-from concurrent.futures import ProcessPoolExecutor, wait
+from concurrent.futures import wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,8 +31,8 @@ from tqdm import tqdm
 
 from .network_files import cache_dir, network_path, read_network, save_network
 from . import numerics
-from ._validation import check_positive_int, check_probability, check_seeds, error_summary
-from ._workers import exit_with_parent
+from .validation import check_positive_int, check_probability, check_seeds, error_summary
+from .workers import process_pool
 from .data import Dataset, Split
 from .networks import PaperNet
 
@@ -475,11 +475,9 @@ def train_network(dataset: Dataset | tuple[Split, Split], *, seed: int = 0, widt
 _PROGRESS = None  # a worker process's queue for epoch counts
 
 
-def _init_worker(queue, parent_pid: int) -> None:
+def _init_worker(queue) -> None:
     global _PROGRESS
     _PROGRESS = queue
-    torch.set_num_threads(1)
-    exit_with_parent(parent_pid)
 
 
 def _worker(train: Split, valid: Split, seeds: list[int], spec: dict):
@@ -507,12 +505,10 @@ def _train_in_workers(train: Split, valid: Split, seeds: list[int], *, workers: 
                 torch.set_num_threads(threads)
             results.update(zip(seeds, trained))
         else:
-            context = multiprocessing.get_context("spawn")
-            epochs_done = context.Queue()
+            epochs_done = multiprocessing.get_context("spawn").Queue()
             try:
-                with ProcessPoolExecutor(workers, mp_context=context,
-                                         initializer=_init_worker,
-                                         initargs=(epochs_done, os.getpid())) as pool:
+                with process_pool(workers, initializer=_init_worker,
+                                  initargs=(epochs_done,)) as pool:
                     futures = {pool.submit(_worker, train, valid, group, spec): group
                                for group in groups}
                     pending = set(futures)

@@ -15,7 +15,7 @@ NESTED_IMPORTS = {
     ("methods/baselines.py", "aif360.algorithms.postprocessing"),
     ("methods/baselines.py", "aif360.metrics"),
     ("methods/layerwise.py", "skopt"),                     # 1.2 s; the "skopt" optimiser only
-    ("repro/study.py", "distributed"),                     # optional dependency
+    ("repro/runner.py", "distributed"),                    # optional dependency
     ("numerics.py", "torch"),             # read after request() has set torch's environment
     # The book's extras (pyproject's [book]): checking a chapter's parameters needs none.
     ("repro/run_chapter.py", "jupytext"),
@@ -61,6 +61,46 @@ def test_the_library_never_imports_the_reproduction_layer():
                  if module == "posthoc.repro" or module.startswith("posthoc.repro.")]
     assert offenders == []
     assert len(_library_files()) >= 15
+
+
+def _is_module(dotted: str) -> bool:
+    path = PACKAGE.parent.joinpath(*dotted.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def test_no_private_name_crosses_modules():
+    """A name that starts with an underscore stays in its module: another module may import
+    a private module of the library for its own use, never a private function, class or
+    constant; and the paper layer imports only the library's public modules."""
+    crossing = []
+    for path in PACKAGE.rglob("*.py"):
+        where = str(path.relative_to(PACKAGE))
+        paper = "repro" in path.relative_to(PACKAGE).parts
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ImportFrom) or node.module == "__future__":
+                continue
+            for module, _ in _imports_of(path, node):
+                home, _, name = module.rpartition(".")
+                if _is_module(module):
+                    home = module
+                elif name.startswith("_") and not name.startswith("__"):
+                    crossing.append((where, module))       # a private name, not a module
+                if paper and any(part.startswith("_") and not part.startswith("__")
+                                 for part in home.split(".")):
+                    crossing.append((where, module))       # the paper layer, a private module
+    assert crossing == []
+
+
+def _imports_of(path: Path, node: ast.ImportFrom):
+    """(module or module.name, nested) of one ``from ... import`` node."""
+    package = path.relative_to(PACKAGE.parent).with_suffix("").parts[:-1]
+    if node.level:
+        base = list(package[:len(package) - node.level + 1])
+        module = ".".join(base + ([node.module] if node.module else []))
+    else:
+        module = node.module or ""
+    return [(f"{module}.{alias.name}", False) for alias in node.names]
 
 
 def test_imports_inside_functions_are_only_the_measured_exceptions():

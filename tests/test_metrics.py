@@ -59,7 +59,7 @@ def test_empty_group_contributes_zero():
     assert bias(y_pred, y_true, a, "eod") == pytest.approx(1.0)
     # One group only is no bias of 1 (its positive rate): it is an error, as are two groups
     # coded other than 0 and 1 (the sign would be taken from the wrong codes).
-    from posthoc._validation import ONE_GROUP, TWO_GROUPS_CODED
+    from posthoc.validation import ONE_GROUP, TWO_GROUPS_CODED
 
     with pytest.raises(ValueError, match=re.escape(ONE_GROUP.format(name="a", code=0))):
         bias([1, 1], [1, 0], [0, 0], "spd")

@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+import posthoc.repro.runner as runner
 import posthoc.repro.study as study
 from posthoc.repro.study import (Cell, ResultStore, Settings, cell_id, grid, identifier_of,
                                  run_grid)
@@ -46,7 +47,7 @@ def test_run_grid_writes_tidy_rows_and_skips_what_is_done(data_dir, tmp_path, mo
     def must_not_run(*args, **kwargs):
         raise AssertionError("a finished cell was run again")
 
-    monkeypatch.setattr(study, "run_cell", must_not_run)
+    monkeypatch.setattr(runner, "run_cell", must_not_run)
     again = run_grid(cells, SETTINGS, store, progress=False, data_dir=data_dir)
     assert sorted(again["cell_id"]) == sorted(rows["cell_id"])
     # The first run is logged with its wall time; the second computed nothing, so no record.

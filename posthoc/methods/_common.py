@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from .. import _archive
-from .._validation import error_summary, package_versions
+from ..validation import error_summary, package_versions
 from ..data import Split
 from ..metrics import MEASURES, Measure
 from ..metrics import objective as weighted_objective

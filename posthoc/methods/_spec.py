@@ -18,7 +18,7 @@ import numpy as np
 from torch import nn
 
 from .._registry import Registry
-from .._validation import is_integer
+from ..validation import is_integer
 
 #: The families of methods, in the book's order.
 FAMILIES = ("reference", "fine-tuning", "post-processing")

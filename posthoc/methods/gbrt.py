@@ -52,7 +52,7 @@ import numpy as np
 from numba import njit, prange, types
 from numba.typed import Dict
 
-from .._validation import check_positive_int
+from ..validation import check_positive_int
 
 QUANTILES = (0.16, 0.5, 0.84)
 _LEAF = -1          # feature index of a leaf

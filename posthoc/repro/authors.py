@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from .._validation import check_choice
+from ..validation import check_choice
 from ..data import CONFIGURATIONS, Dataset, load_dataset
 from ..debias import debias
 from ..methods import scores_of

@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 
-from .._validation import check_choice
+from ..validation import check_choice
 from .profiles import check_profile, results_folder
 from .study import save_csv
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import wilcoxon
 
-from .._validation import check_choice
+from ..validation import check_choice
 from ..diagnostics import is_one_class
 from ..methods import METHODS, methods_of
 from .paper import PAPER_LABELS, format_mean_std, paper_numbers

@@ -12,7 +12,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.metrics import roc_auc_score
 
-from .._validation import check_choice, check_seeds
+from ..validation import check_choice, check_seeds
 from ..data import Dataset, load_dataset
 from ..diagnostics import network_health
 from ..methods import scores_of

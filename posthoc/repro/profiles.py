@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from .._paths import user_folder
-from .._validation import is_fraction, is_integer
+from ..paths import user_folder
+from ..validation import is_fraction, is_integer
 from ..data import CONFIGURATIONS, PAPER_CONFIGURATIONS
 from ..methods import METHODS
 from ..metrics import MEASURES
