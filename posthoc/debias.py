@@ -100,13 +100,45 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
     (200,)
     """
     spec = METHODS.check(method)
+    measure = _checked_measure(spec, measure)
+    threads = check_positive_int("threads", threads)
+    criterion = _criterion(spec, split, measure, objective, lam=lam, seed=seed,
+                           epsilon=epsilon, resamples=resamples, margin=margin)
+    settings = spec.resolve(options)
+    copy = frozen_copy(model)
+    scores_of(copy, split.X)     # the model takes the split's width and outputs probabilities
+    start = time.perf_counter()
+    objective_option = {"objective": criterion} if spec.uses_objective else {}
+    with shown(progress), limited_threads(threads):
+        fitted = spec.fit(copy, split, measure=measure, lam=criterion.lam, seed=criterion.seed,
+                          **settings, **objective_option)
+    result = DebiasResult(method=spec.name, measure=measure, lam=criterion.lam,
+                          threshold=float(fitted.threshold), objective=float("nan"),
+                          runtime_s=time.perf_counter() - start, model=fitted.model,
+                          postprocessor=fitted.postprocessor, details=fitted.details,
+                          seed=criterion.seed, options=settings,
+                          n_features=split.X.shape[1], criterion=criterion)
+    result.objective = result.objective_of(split)
+    if criterion.certified:
+        result.details["bias_bound"] = _certified_bound(result, split, spec.name)
+    return result
+
+
+def _checked_measure(spec, measure: Measure) -> Measure:
     measure = check_measure(measure)
     if spec.builtin_measures_only and callable(measure):
         raise ValueError(f"method {spec.name!r} supports only the measures "
                          f"{', '.join(MEASURES)}; got a callable.")
+    return measure
+
+
+def _criterion(spec, split: Split, measure: Measure, objective: str | Objective, *,
+               lam: float | None, seed: int | None, epsilon: float | None,
+               resamples: int | None, margin: float | None) -> Objective:
+    """The objective a debiasing run optimises, after checking the split and the values
+    that define it (its ``lam`` and ``seed`` are the ones the search uses)."""
     lam = None if lam is None else check_lam(lam)
     seed = None if seed is None else check_seed(seed)
-    threads = check_positive_int("threads", threads)
     if not isinstance(split, Split):
         raise ValueError(f"split must be a posthoc.Split; got {type(split).__name__}.")
     check_measurable_groups("split.a", split.a)
@@ -116,37 +148,25 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
         margin = spec.margin * (EPSILON if epsilon is None else epsilon) / EPSILON
     criterion = as_objective(objective, lam=lam, epsilon=epsilon, resamples=resamples,
                              margin=margin, seed=seed)
-    lam, seed = criterion.lam, criterion.seed      # the values the search uses
     if criterion.constrained and callable(measure):
         raise ValueError("objective 'constrained' takes a registered measure name (see "
                          "posthoc.register_measure); got a callable.")
-    settings = spec.resolve(options)
-    copy = frozen_copy(model)
-    scores_of(copy, split.X)     # the model takes the split's width and outputs probabilities
-    start = time.perf_counter()
-    if spec.uses_objective:
-        settings = {**settings, "objective": criterion}
-    with shown(progress), limited_threads(threads):
-        fitted = spec.fit(copy, split, measure=measure, lam=lam, seed=seed, **settings)
-    settings.pop("objective", None)
-    result = DebiasResult(method=spec.name, measure=measure, lam=lam,
-                          threshold=float(fitted.threshold), objective=float("nan"),
-                          runtime_s=time.perf_counter() - start, model=fitted.model,
-                          postprocessor=fitted.postprocessor, details=fitted.details,
-                          seed=seed, options=settings, n_features=split.X.shape[1],
-                          criterion=criterion)
-    result.objective = result.objective_of(split)
-    if criterion.certified:
-        bound = criterion.certify(result.predict_split(split), split.y, split.a, measure)
-        if bound > criterion.epsilon:
-            raise NoCertifiedCandidate(
-                f"no candidate of method {spec.name!r} is certified: the best one's upper "
-                f"bound on |{measure}| at confidence {criterion.confidence:g} is {bound:.4f} on "
-                f"the validation split ({criterion.resamples} bootstrap resamples), above "
-                f"epsilon = {criterion.epsilon:g}. Allow a larger epsilon or a lower "
-                "confidence, or use objective='constrained'.")
-        result.details["bias_bound"] = bound
-    return result
+    return criterion
+
+
+def _certified_bound(result: DebiasResult, split: Split, method: str) -> float:
+    """The upper bootstrap bound on the result's |bias| on ``split``; raises
+    :class:`NoCertifiedCandidate` when it exceeds the tolerance."""
+    criterion, measure = result.criterion, result.measure
+    bound = criterion.certify(result.predict_split(split), split.y, split.a, measure)
+    if bound > criterion.epsilon:
+        raise NoCertifiedCandidate(
+            f"no candidate of method {method!r} is certified: the best one's upper "
+            f"bound on |{measure}| at confidence {criterion.confidence:g} is {bound:.4f} on "
+            f"the validation split ({criterion.resamples} bootstrap resamples), above "
+            f"epsilon = {criterion.epsilon:g}. Allow a larger epsilon or a lower "
+            "confidence, or use objective='constrained'.")
+    return bound
 
 
 def evaluation_keys() -> list[str]:
