@@ -15,17 +15,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import posthoc.data as data_module
+import posthoc.rawfiles as data_module
 from posthoc import Split, load_dataset
 from posthoc.data import CHECKSUMS, ensure_files, load_aif360
 
 SHAPES = {"adult-sex": (45222, 98), "bank-age": (30488, 57),
-          "compas-race": (6167, 401), "compas-sex": (6167, 401)}
+          "compas-race": (6167, 401), "compas-sex": (6167, 401),
+          "german-sex": (1000, 58), "german-age": (1000, 58)}
 
 
 @pytest.mark.parametrize("name", list(SHAPES))
-def test_shapes_and_split(datasets, name):
-    dataset = datasets[name]
+def test_shapes_and_split(data_dir, datasets, name):
+    dataset = datasets[name] if name in datasets else load_dataset(name, data_dir=data_dir)
     rows, features = SHAPES[name]
     sizes = [len(dataset.train), len(dataset.valid), len(dataset.test)]
     assert sum(sizes) == rows and dataset.n_features == features
@@ -55,6 +56,10 @@ def _raw_column(data_dir: Path, name: str) -> pd.Series:
         return pd.concat([test, train], ignore_index=True)["sex"]
     if name == "bank-age":
         return pd.read_csv(data_dir / "bank/bank-additional-full.csv", sep=";")["age"]
+    if name.startswith("german"):
+        frame = pd.read_csv(data_dir / "german/german.data", sep=" ", header=None)
+        # Column 8 is the personal status (A92, A95: female), column 12 the age.
+        return frame[8] if name == "german-sex" else frame[12]
     frame = pd.read_csv(data_dir / "compas/compas-scores-two-years.csv", index_col="id")
     return frame[name.split("-")[1]]
 
@@ -64,12 +69,14 @@ def _raw_column(data_dir: Path, name: str) -> pd.Series:
     ("bank-age", lambda v: v >= 25),
     ("compas-race", lambda v: v == "Caucasian"),
     ("compas-sex", lambda v: v == "Female"),
+    ("german-sex", lambda v: v in ("A91", "A93", "A94")),
+    ("german-age", lambda v: v > 25),
 ])
 def test_privileged_groups_from_the_raw_files(data_dir, datasets, name, privileged):
     train, valid, test = load_aif360(name, data_dir=data_dir)
     raw = _raw_column(data_dir, name)
-    for aif, part in zip((train, valid, test), (datasets[name].train, datasets[name].valid,
-                                                 datasets[name].test)):
+    dataset = datasets[name] if name in datasets else load_dataset(name, data_dir=data_dir)
+    for aif, part in zip((train, valid, test), (dataset.train, dataset.valid, dataset.test)):
         index = [int(i) if raw.index.dtype.kind == "i" else i for i in aif.instance_names]
         expected = np.array([privileged(v) for v in raw.loc[index]], dtype=np.int64)
         assert np.array_equal(part.a, expected)
@@ -90,9 +97,10 @@ def test_matches_aif360_default_classes(data_dir, tmp_path):
     script = r"""
 import hashlib, json, sys
 import numpy as np
-from aif360.datasets import AdultDataset, BankDataset, CompasDataset
+from aif360.datasets import AdultDataset, BankDataset, CompasDataset, GermanDataset
 out = {}
-for key, cls in (("adult", AdultDataset), ("bank", BankDataset), ("compas", CompasDataset)):
+for key, cls in (("adult", AdultDataset), ("bank", BankDataset), ("compas", CompasDataset),
+                 ("german", GermanDataset)):
     kwargs = {"privileged_classes": [lambda x: x >= 25]} if key == "bank" else {}
     full = cls(**kwargs)
     train, rest = full.split([0.6], shuffle=True, seed=101)
@@ -109,7 +117,8 @@ print(json.dumps(out))
                             env=env, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     reference = json.loads(result.stdout.strip().splitlines()[-1])
-    for config, key in (("adult-sex", "adult"), ("bank-age", "bank"), ("compas-race", "compas")):
+    for config, key in (("adult-sex", "adult"), ("bank-age", "bank"), ("compas-race", "compas"),
+                        ("german-age", "german")):
         parts = load_aif360(config, data_dir=data_dir)
         ours = [hashlib.sha256(np.ascontiguousarray(p.features).tobytes()
                                + np.ascontiguousarray(p.labels).tobytes()
@@ -129,7 +138,7 @@ def _no_network(source):
 
 
 def test_missing_file_names_file_folder_and_fix(tmp_path, monkeypatch):
-    monkeypatch.setattr(data_module, "_download", _no_network)
+    monkeypatch.setattr(data_module, "download", _no_network)
     with pytest.raises(FileNotFoundError) as info:
         load_dataset("compas-race", data_dir=tmp_path)
     message = str(info.value)
@@ -170,7 +179,7 @@ def test_download_verifies_and_unpacks_nested_archives(data_dir, tmp_path):
 
     def fetch(source):
         fetched.append(source[0])
-        return data_module._download(source)
+        return data_module.download(source)
 
     original = data_module.SOURCES
     data_module.SOURCES = sources
@@ -193,12 +202,21 @@ def test_download_verifies_and_unpacks_nested_archives(data_dir, tmp_path):
         data_module.SOURCES = original
 
 
-def test_checksums_match_the_shared_list(data_dir):
-    listing = data_dir / "SHA256SUMS"
-    if not listing.exists():
+def test_checksums_match_every_listing_of_the_data_folder(data_dir):
+    """Every SHA256SUMS of the data folder (its own, and one per dataset folder, such as
+    german/SHA256SUMS), each path relative to its listing, against the project's sums."""
+    listings = sorted(data_dir.rglob("SHA256SUMS"))
+    if not listings:
         pytest.skip("the data folder has no SHA256SUMS listing")
-    sums = dict(reversed(line.split()) for line in listing.read_text().splitlines() if line)
-    assert sums == CHECKSUMS
+    sums = {}
+    for listing in listings:
+        folder = listing.parent.relative_to(data_dir)
+        for line in listing.read_text().splitlines():
+            if line:
+                digest, name = line.split()
+                sums[(folder / name).as_posix()] = digest
+    assert sums == {path: CHECKSUMS[path] for path in sums}
+    assert set(sums) == set(CHECKSUMS) or not (data_dir / "german").is_dir()
 
 
 @pytest.mark.parametrize("kwargs, match", [

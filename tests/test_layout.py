@@ -10,7 +10,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "posthoc"
 #: Imports allowed inside functions, each with its reason beside it in the code.
 NESTED_IMPORTS = {
-    ("data.py", "aif360.datasets"),                       # 1.3 s; a cached dataset skips it
+    ("configurations.py", "aif360.datasets"),             # 1.3 s; a cached dataset skips it
     ("methods/baselines.py", "aif360.datasets"),          # about 2 s; fitted baselines only
     ("methods/baselines.py", "aif360.algorithms.postprocessing"),
     ("methods/baselines.py", "aif360.metrics"),

@@ -22,13 +22,15 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
+from ..data import CONFIGURATIONS
 from ..methods import METHODS
 from ..metrics import MEASURES
 from .comparison import ARCH_LABELS, method_label, one_class_flags, ordered_methods, summary
 from .paper import PAPER_LABELS
 from .sensitivity import coefficient_singular_values
 
-MARKERS = {"adult-sex": "o", "bank-age": "s", "compas-race": "^", "compas-sex": "v"}
+#: Each configuration's marker, in the legends' order (from the configurations' records).
+MARKERS = {name: config.marker for name, config in CONFIGURATIONS.items()}
 
 
 def colour(method: str) -> str:

@@ -22,7 +22,7 @@ from .profiles import ARCHITECTURES, TABLE_CONFIGS, check_profile
 from .study import profile_plan
 
 #: The datasets from the smallest to the largest.
-SIZE_ORDER = ("compas", "adult", "bank")
+SIZE_ORDER = ("german", "compas", "adult", "bank")
 #: The restores a training run caches (both, whichever is asked for).
 RESTORES = ("best", "final")
 
@@ -68,7 +68,8 @@ def network_sets(profile: str = "paper") -> list[NetworkSet]:
     order = {arch: rank for rank, arch in enumerate(ARCHITECTURES)}
     return sorted((NetworkSet(config, arch, tuple(sorted(seeds)), p.max_epochs, labels)
                    for (config, arch, labels), seeds in wanted.items()),
-                  key=lambda s: (order[s.arch], SIZE_ORDER.index(CONFIGURATIONS[s.config].dataset),
+                  key=lambda s: (order[s.arch],
+                                 SIZE_ORDER.index(CONFIGURATIONS[s.config].dataset),
                                  s.config, s.labels))
 
 

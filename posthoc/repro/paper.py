@@ -6,10 +6,11 @@ from importlib import resources
 
 import pandas as pd
 
-#: How the paper names each configuration in its tables.
-PAPER_LABELS = {"adult-sex": "ACI (sex)", "bank-age": "BM (age)",
-                "compas-race": "COMPAS (race)", "compas-sex": "COMPAS (sex)",
-                "adult": "ACI", "bank": "BM", "compas": "COMPAS"}
+from ..data import CONFIGURATIONS, DATASETS, short_label
+
+#: How the book names each configuration and dataset in its tables (the paper's names for
+#: its own: "ACI (sex)", "BM"), from their records.
+PAPER_LABELS = {name: short_label(name) for name in (*CONFIGURATIONS, *DATASETS)}
 
 
 def paper_numbers(table: str | None = None) -> pd.DataFrame:

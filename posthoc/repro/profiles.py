@@ -45,6 +45,8 @@ MODERN_METHODS = ("thresholdopt", "fairpredictor")
 FRONTIER_METHODS = ("default", "random", "adversarial", "thresholdopt", "fairpredictor")
 #: The configurations with more than two groups.
 MULTIGROUP_CONFIGS = ("adult-sex-race", "compas-race-all")
+#: German credit's configurations, from the paper's final version ("Beyond the paper").
+GERMAN_CONFIGS = ("german-sex", "german-age")
 #: Methods the paper leaves out of the ablation.
 NOT_IN_ABLATION = ("layerwise",)
 
@@ -73,8 +75,9 @@ class Profile:
     switch_seeds: tuple[int, ...] = (0,)
     switch_configs: tuple[str, ...] = ("compas-race",)
     switch_measures: tuple[str, ...] = ("spd",)
-    # "Beyond the paper": its configurations, measures and seeds.
-    beyond_configs: tuple[str, ...] = ("adult-sex", "compas-race")
+    # "Beyond the paper": its configurations (German credit's of the final version too),
+    # measures and seeds.
+    beyond_configs: tuple[str, ...] = ("adult-sex", "compas-race") + GERMAN_CONFIGS
     beyond_measures: tuple[str, ...] = ("spd",)
     beyond_seeds: tuple[int, ...] = (0,)
 
@@ -95,7 +98,8 @@ PROFILES: dict[str, Profile] = {
         network_seeds=tuple(range(10)), study_seeds=tuple(range(10)), max_epochs=1001,
         n_estimators=100, n_deltas=1000, own_model_epochs=30, switch_seeds=(0, 1, 2),
         switch_configs=("adult-sex", "bank-age", "compas-race", "compas-sex"),
-        switch_measures=("spd", "eod", "aod"), beyond_configs=PAPER_CONFIGURATIONS,
+        switch_measures=("spd", "eod", "aod"),
+        beyond_configs=PAPER_CONFIGURATIONS + GERMAN_CONFIGS,
         beyond_measures=("spd", "eod", "aod"), beyond_seeds=(0, 1, 2, 3, 4)),
 }
 
@@ -325,7 +329,7 @@ def resolve(chapter: str, profile: str, **parameters: Any) -> dict[str, Any]:
     return resolved
 
 
-__all__ = ["ABLATION_ARCHS", "ABLATION_CONFIGS", "ARCHITECTURES", "CHAPTERS", "FRONTIER_METHODS",
+__all__ = ["ABLATION_ARCHS", "ABLATION_CONFIGS", "ARCHITECTURES", "CHAPTERS", "FRONTIER_METHODS", "GERMAN_CONFIGS",
            "MODERN_METHODS", "MULTIGROUP_CONFIGS", "PAPER_METHODS", "PROFILES", "Profile",
            "TABLE_CONFIGS", "ablation_methods", "chapter_defaults", "check_profile",
            "describe_settings", "own_model_options", "resolve", "resolve_notebook",
