@@ -12,7 +12,7 @@ they leave in the network cache, so that exactly these are committed.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 from tqdm import tqdm
 
@@ -85,11 +85,18 @@ def chunks(item: NetworkSet, size: int | None) -> list[NetworkSet]:
 
 def train_all(profile: str = "paper", *, workers: int | None = 1, progress: bool = True,
               seeds_at_once: int | None = None,
-              after: Callable[[NetworkSet], None] | None = None) -> list[NetworkSet]:
-    """Train (or find in the network cache) every network of :func:`network_sets`, at most
-    ``seeds_at_once`` seeds per batched call, calling ``after(network_set)`` when each call's
-    networks are in the cache."""
-    sets = [part for item in network_sets(profile) for part in chunks(item, seeds_at_once)]
+              after: Callable[[NetworkSet], None] | None = None,
+              configs: Sequence[str] | None = None) -> list[NetworkSet]:
+    """Train (or find in the network cache) every network of :func:`network_sets` (of the
+    configurations ``configs`` only, if given), at most ``seeds_at_once`` seeds per batched
+    call, calling ``after(network_set)`` when each call's networks are in the cache."""
+    if configs is not None:
+        unknown = sorted(set(configs) - set(CONFIGURATIONS))
+        if unknown:
+            raise ValueError(f"configs={list(configs)!r} is not allowed: {unknown[0]!r} is not "
+                             f"a configuration; expected names from {', '.join(CONFIGURATIONS)}.")
+    sets = [part for item in network_sets(profile) for part in chunks(item, seeds_at_once)
+            if configs is None or item.config in configs]
     for item in tqdm(sets, desc="network sets", disable=not progress):
         train_networks(load_dataset(item.config, labels=item.labels), seeds=list(item.seeds),
                        max_epochs=item.max_epochs, workers=workers, progress=progress,

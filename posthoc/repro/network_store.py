@@ -26,7 +26,7 @@ from __future__ import annotations
 import argparse
 import re
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import pandas as pd
 
@@ -170,7 +170,8 @@ def indexed(folder: str | Path) -> dict[tuple, dict]:
 
 
 def commit_plan(profile: str = "paper", *, folder: str | Path | None = None,
-                workers: int | None = 1, seeds_at_once: int | None = None) -> Path:
+                workers: int | None = 1, seeds_at_once: int | None = None,
+                configs: Sequence[str] | None = None) -> Path:
     """Train every network of ``profile``'s plan (those in the network cache are read, not
     trained) and, as each set is trained, copy it into ``folder`` (default
     :func:`store_folder`) with its ``SHA256SUMS`` and ``index.csv``; return the folder. A run
@@ -191,7 +192,8 @@ def commit_plan(profile: str = "paper", *, folder: str | Path | None = None,
         present = [row for row in rows if (folder / f"{row['key']}.safetensors").is_file()]
         save_csv(index_rows(present, folder, known), folder / INDEX)
 
-    network_plan.train_all(profile, workers=workers, seeds_at_once=seeds_at_once, after=after)
+    network_plan.train_all(profile, workers=workers, seeds_at_once=seeds_at_once, after=after,
+                           configs=configs)
     return folder
 
 
@@ -212,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds-at-once", type=int, default=None,
                         help="train: at most this many seeds per batched call, each call "
                              "committed when it finishes (default: a set's every seed)")
+    parser.add_argument("--configs", nargs="+", default=None,
+                        help="train: only the networks of these configurations")
     args = parser.parse_args(argv)
     if args.action == "fill":
         counts = fill_cache(args.source or store_folder(args.profile))
@@ -219,8 +223,11 @@ def main(argv: list[str] | None = None) -> int:
               f"{counts['present']} already there")
         return 0
     if args.action == "train":
-        folder = commit_plan(args.profile, folder=args.into, workers=args.workers,
-                             seeds_at_once=args.seeds_at_once)
+        try:
+            folder = commit_plan(args.profile, folder=args.into, workers=args.workers,
+                                 seeds_at_once=args.seeds_at_once, configs=args.configs)
+        except ValueError as exc:
+            parser.error(str(exc))
         print(f"networks committed in {folder}")
         return 0
     if args.source is None:
