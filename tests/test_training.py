@@ -10,7 +10,8 @@ from torch import nn
 
 from posthoc import PaperNet, Split, train_network, train_networks
 from posthoc.network_files import network_path, read_network
-from posthoc.training import _StackedNets, adam_step, cache_dir, cache_key
+from posthoc.stacked import StackedNets, adam_step
+from posthoc.training import cache_dir, cache_key
 
 
 def synthetic(n=300, d=6, seed=0):
@@ -47,7 +48,7 @@ def test_paper_net_errors(kwargs, match):
 def test_hand_written_gradient_matches_autograd():
     torch.manual_seed(0)
     S, B, d, width, depth = 3, 16, 7, 5, 2
-    nets = _StackedNets(d, width, depth, [0, 1, 2])
+    nets = StackedNets(d, width, depth, [0, 1, 2])
     flat = nets.flat.clone().double()
     x = torch.randn(S, B, d, dtype=torch.float64)
     y = (torch.rand(S, B) > 0.5).double()
@@ -66,7 +67,7 @@ def test_hand_written_gradient_matches_autograd():
 
 def test_stacked_forward_matches_paper_net():
     part = synthetic()
-    nets = _StackedNets(part.X.shape[1], 8, 2, [4, 5])
+    nets = StackedNets(part.X.shape[1], 8, 2, [4, 5])
     flat = nets.flat
     running = (torch.rand_like(nets.running_mean), torch.rand_like(nets.running_var) + 0.5)
     X = torch.from_numpy(part.X)
