@@ -24,10 +24,11 @@ _numerics.request()
 from .data import CONFIGURATIONS, Dataset, Split, available, load_dataset
 from .debias import debias, evaluate
 from .methods import METHODS, DebiasResult, Fit, MethodSpec, Option, load_result, register_method
-from .metrics import (MEASURES, BestThreshold, GroupCounts, MeasureSpec, accuracy,
-                      best_threshold, bias, objective, register_measure)
+from .metrics import (MEASURES, GroupCounts, MeasureSpec, accuracy, bias, objective,
+                      register_measure)
 from .networks import PaperNet
 from .objectives import Objective
+from .thresholds import BestThreshold, best_threshold
 from .training import TrainingLog, train_network, train_networks
 
 __version__ = "0.1.0"

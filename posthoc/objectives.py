@@ -28,7 +28,7 @@ import torch
 
 from .validation import check_choice, check_fraction, check_lam, check_seed, is_integer
 from .metrics import (MEASURES, GroupCounts, Measure, checked_inputs, counts_accuracy,
-                      cumulative_counts, group_counts)
+                      cumulative_counts, group_counts, weighted_objective)
 
 #: The objectives, the final version's defaults of the constrained one, and the certified
 #: selection's resamples and confidence level.
@@ -144,7 +144,7 @@ class Objective:
     def _loss(self, c: GroupCounts, measure: str, bound: float) -> torch.Tensor:
         if not self.constrained:
             gap = MEASURES[measure].of_counts(c)
-            return self.lam * gap.abs() + (1 - self.lam) * (1 - counts_accuracy(c))
+            return weighted_objective(gap, counts_accuracy(c), self.lam)
         inside = MEASURES[measure].of_counts(c).abs() < bound
         return 1 - balanced_accuracy(c) * inside
 

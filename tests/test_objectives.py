@@ -10,7 +10,8 @@ from sklearn.metrics import balanced_accuracy_score
 
 import posthoc
 from posthoc import Objective, debias, evaluate
-from posthoc.metrics import best_threshold, bias
+from posthoc.metrics import bias
+from posthoc.thresholds import best_threshold
 
 
 def test_the_batched_constrained_search_matches_explicit_resamples():

@@ -12,7 +12,6 @@ import time
 import pytest
 
 import posthoc.repro.runner as runner
-import posthoc.repro.study as study
 from posthoc.repro.study import (Cell, ResultStore, Settings, cell_id, grid, identifier_of,
                                  run_grid)
 

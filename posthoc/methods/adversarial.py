@@ -18,7 +18,8 @@ from torch import nn
 
 from .._progress import steps
 from ..data import Split
-from ..metrics import Measure, best_threshold, measure_bias
+from ..metrics import Measure, measure_bias
+from ..thresholds import best_threshold
 from ._common import scores_of
 from ._spec import GRID, Fit, MethodSpec, Option, integer
 

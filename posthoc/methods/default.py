@@ -8,7 +8,7 @@ import numpy as np
 from torch import nn
 
 from ..data import Split
-from ..metrics import best_threshold
+from ..thresholds import best_threshold
 from ._common import scores_of
 from ._spec import GRID, Fit, MethodSpec, Option
 

@@ -25,7 +25,8 @@ from torch.func import functional_call, vmap
 
 from .._progress import steps
 from ..data import Split
-from ..metrics import Measure, best_threshold, measure_bias
+from ..metrics import Measure, measure_bias
+from ..thresholds import best_threshold
 from ._common import set_mode
 from ._spec import (FACTORY, FLAG, GRID, NAMES, THRESHOLD, Fit, MethodSpec, Option, integer,
                     one_of)

@@ -19,7 +19,8 @@ from torch.func import functional_call, vmap
 
 from .._progress import steps
 from ..data import Split
-from ..metrics import MEASURES, Measure, best_threshold, call_measure, group_counts
+from ..metrics import MEASURES, Measure, call_measure, group_counts, weighted_objective
+from ..thresholds import best_threshold
 from ._common import set_mode
 from ._spec import GRID, Fit, MethodSpec, Option, integer, number, one_of
 
@@ -109,7 +110,7 @@ def _plain_objective(pred: np.ndarray, y: np.ndarray, a: np.ndarray, measure: Me
     else:
         counts = group_counts(torch.from_numpy(pred), torch.from_numpy(y), torch.from_numpy(a))
         gap = float(MEASURES[measure].of_counts(counts))
-    return lam * abs(gap) + (1 - lam) * (1 - accuracy_score(y, pred))
+    return weighted_objective(gap, accuracy_score(y, pred), lam)
 
 
 def random_perturbation_loop(model: nn.Module, split: Split, *, measure: Measure, lam: float,

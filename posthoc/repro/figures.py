@@ -24,7 +24,7 @@ from matplotlib.lines import Line2D
 
 from ..data import CONFIGURATIONS
 from ..methods import METHODS
-from ..metrics import MEASURES
+from ..metrics import MEASURES, weighted_objective
 from .comparison import ARCH_LABELS, method_label, one_class_flags, ordered_methods, summary
 from .paper import PAPER_LABELS
 from .sensitivity import coefficient_singular_values
@@ -150,7 +150,7 @@ def plot_tradeoff(rows: pd.DataFrame, split: str = "test", *, lam: float = 0.75,
         a_hi = min(1.0, float(part["accuracy"].max()) + 0.02)
         bias_grid, acc_grid = np.meshgrid(np.linspace(0, b_max, 200),
                                           np.linspace(a_lo, a_hi, 200))
-        phi = lam * bias_grid + (1 - lam) * (1 - acc_grid)
+        phi = weighted_objective(bias_grid, acc_grid, lam)
         contours = ax.contour(bias_grid, acc_grid, phi, levels=8, colors="black",
                               linewidths=0.6, alpha=0.6)
         ax.clabel(contours, fontsize=6, fmt="%.3f")
