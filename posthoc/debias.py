@@ -126,9 +126,11 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
 
 def _checked_measure(spec, measure: Measure) -> Measure:
     measure = check_measure(measure)
-    if spec.builtin_measures_only and callable(measure):
-        raise ValueError(f"method {spec.name!r} supports only the measures "
-                         f"{', '.join(MEASURES)}; got a callable.")
+    if not spec.supports(measure):
+        supported = ", ".join(spec.measures if spec.measures is not None else MEASURES)
+        got = "a callable" if callable(measure) else f"measure={measure!r}"
+        raise ValueError(f"method {spec.name!r} supports only the measures {supported}; "
+                         f"got {got}.")
     return measure
 
 

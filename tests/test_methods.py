@@ -163,3 +163,34 @@ def test_registering_a_name_twice_or_a_bad_spec_is_refused(toy):
     with pytest.raises(ValueError, match="family='magic' is not allowed"):
         MethodSpec(name="x", label="X", family="magic", fit=_median_fit)
     assert integer(1).accepts(3) and not integer(1).accepts(0)
+
+
+@pytest.fixture
+def fnrd():
+    """A measure registered from outside: the false negative rate difference."""
+    def fnr_difference(c):
+        rate = c.fn / (c.fn + c.tp).clamp(min=1)
+        return rate[..., 0] - rate[..., 1]
+
+    posthoc.register_measure(posthoc.MeasureSpec("fnrd", "FNRD", fnr_difference,
+                                                 "false negative rate difference"))
+    yield "fnrd"
+    posthoc.MEASURES.unregister("fnrd")
+
+
+@pytest.mark.parametrize("name", list(METHODS))
+def test_a_new_measure_runs_or_is_refused_by_name_and_leaves_the_grid(problem, fnrd, name):
+    from posthoc.repro.study import grid
+
+    net, valid, _ = problem
+    spec = METHODS[name]
+    cells = grid(configs=["compas-race"], seeds=[0], measures=["spd", fnrd], methods=[name])
+    if spec.supports(fnrd):
+        result = debias(net, valid, name, measure=fnrd, seed=0, **SMALL.get(name, {}))
+        assert result.measure == fnrd and np.isfinite(result.objective)
+        assert [c.measure for c in cells] == ["spd", fnrd]
+    else:
+        with pytest.raises(ValueError, match=rf"method '{name}' supports only the measures "
+                                             rf"{', '.join(spec.measures)}; got measure='fnrd'"):
+            debias(net, valid, name, measure=fnrd, **SMALL.get(name, {}))
+        assert [c.measure for c in cells] == ["spd"]

@@ -125,7 +125,10 @@ class MethodSpec:
     and every option of ``options`` with its checked value. A method that minimises an
     objective declares ``uses_objective`` and then also receives ``objective``, a
     :class:`posthoc.Objective` (the weighted one with ``lam``, or the constrained one);
-    ``margin`` is its default bootstrap margin under the constrained objective.
+    ``margin`` is its default bootstrap margin under the constrained objective. A method
+    that works only with some registered measures names them in ``measures`` (None: every
+    registered measure); :func:`posthoc.debias` refuses any other, and the study's grids
+    leave the pair out.
     """
 
     name: str
@@ -138,11 +141,18 @@ class MethodSpec:
     description: str = ""
     uses_objective: bool = False
     margin: float = 0.01
+    measures: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
             raise ValueError(f"family={self.family!r} is not allowed; expected one of "
                              f"{', '.join(FAMILIES)}.")
+
+    def supports(self, measure: Any) -> bool:
+        """Whether the method runs with ``measure`` (a registered name or a callable)."""
+        if callable(measure):
+            return not self.builtin_measures_only
+        return self.measures is None or measure in self.measures
 
     @property
     def defaults(self) -> dict[str, Any]:

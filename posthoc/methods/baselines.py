@@ -304,7 +304,7 @@ def _fitter(method: str):
 
 SPECS = (
     MethodSpec(name="roc", label="ROC", family="post-processing", fit=_fitter("roc"),
-               colour="#d62728", builtin_measures_only=True,
+               colour="#d62728", builtin_measures_only=True, measures=tuple(ROC_METRICS),
                description="reject option classification (AIF360), bounded to |bias| <= 0.05 "
                            "on the chosen measure"),
     MethodSpec(name="eqodds", label="EqOdds", family="post-processing",

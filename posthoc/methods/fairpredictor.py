@@ -93,7 +93,7 @@ def fit(model: nn.Module, split: Split, *, measure: Measure, lam: float, seed: i
 
 SPEC = MethodSpec(
     name="fairpredictor", label="OxonFair", family="post-processing", fit=fit,
-    colour="#e377c2", builtin_measures_only=True, uses_objective=True,
+    colour="#e377c2", builtin_measures_only=True, uses_objective=True, measures=tuple(CONSTRAINTS),
     options=(Option("tolerance", 0.02, number(0.0, 1.0),
                     "largest group difference allowed under the weighted objective"),),
     description="OxonFair's FairPredictor: a per-group offset on the logit, maximising "

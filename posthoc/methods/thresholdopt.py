@@ -143,7 +143,7 @@ def fit(model: nn.Module, split: Split, *, measure: Measure, lam: float, seed: i
 
 SPEC = MethodSpec(
     name="thresholdopt", label="ThresholdOpt", family="post-processing", fit=fit,
-    colour="#8c564b", builtin_measures_only=True, uses_objective=True,
+    colour="#8c564b", builtin_measures_only=True, uses_objective=True, measures=tuple(CONSTRAINTS),
     options=(Option("grid_size", 1000, integer(2), "thresholds fairlearn tries per group"),),
     description="fairlearn's ThresholdOptimizer: randomised group-specific thresholds under "
                 "the measure's parity constraint (needs the protected attribute to predict)")

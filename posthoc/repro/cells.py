@@ -102,11 +102,12 @@ def identifier_of(key: str, code: str) -> str:
 
 def grid(*, configs: Iterable[str], seeds: Iterable[int], measures: Iterable[str],
          methods: Iterable[str], archs: Iterable[str] = ("default",)) -> list[Cell]:
-    """Every combination, in a stable order; a value given twice counts once."""
+    """Every combination, in a stable order, but a method with a measure it does not support
+    (:meth:`posthoc.MethodSpec.supports`); a value given twice counts once."""
     once = [list(dict.fromkeys(values)) for values in (configs, archs, seeds, measures, methods)]
     configs, archs, seeds, measures, methods = once
     return [Cell(c, a, check_seed(s), m, meth) for c in configs for a in archs for s in seeds
-            for m in measures for meth in methods]
+            for m in measures for meth in methods if METHODS.check(meth).supports(m)]
 
 
 
