@@ -46,7 +46,8 @@ FRONTIER_METHODS = ("default", "random", "adversarial", "thresholdopt", "fairpre
 #: The configurations with more than two groups.
 MULTIGROUP_CONFIGS = ("adult-sex-race", "compas-race-all")
 #: German credit's configurations, from the paper's final version ("Beyond the paper").
-GERMAN_CONFIGS = ("german-sex", "german-age")
+GERMAN_CONFIGS = tuple(name for name, config in CONFIGURATIONS.items()
+                       if config.dataset == "german")
 #: Methods the paper leaves out of the ablation.
 NOT_IN_ABLATION = ("layerwise",)
 
