@@ -80,28 +80,41 @@ def test_a_resumed_index_keeps_the_rows_it_has_and_reads_only_new_files(tmp_path
 
 #: Where the networks are committed: the staging store until it replaces results/paper.
 COMMITTED = store_folder("paper").parent.parent / "paper-next" / "networks"
+#: Every committed folder of networks: the paper's staging store and the quick profile's.
+FOLDERS = {"paper": COMMITTED, "quick": store_folder("quick")}
 
 
-def test_every_committed_network_is_listed_checksummed_indexed_and_readable():
-    sums = listed(COMMITTED)
-    files = {path.name for path in COMMITTED.iterdir() if path.name not in (SUMS, INDEX)}
+@pytest.mark.parametrize("folder", FOLDERS.values(), ids=FOLDERS.keys())
+def test_every_committed_network_is_listed_checksummed_indexed_and_readable(folder):
+    sums = listed(folder)
+    files = {path.name for path in folder.iterdir() if path.name not in (SUMS, INDEX)}
     assert sums and files == set(sums), "every committed file is a listed network"
-    index = pd.read_csv(COMMITTED / INDEX)
+    index = pd.read_csv(folder / INDEX)
     assert set(index["key"] + ".safetensors") == files
     for name, checksum in sums.items():
-        assert NETWORK_NAME.fullmatch(name) and sha256(COMMITTED / name) == checksum
-        state, log = read_network(COMMITTED / name)
+        assert NETWORK_NAME.fullmatch(name) and sha256(folder / name) == checksum
+        state, log = read_network(folder / name)
         assert state and log["epochs"] >= 1 and log["numerics"]
 
 
-def test_the_index_holds_what_each_network_does(datasets):
+def test_the_quick_profile_trains_nothing_its_networks_are_committed():
+    """Every network of the quick profile's plan is committed, so a fresh clone's quick book
+    and ``make test`` read them instead of training."""
+    from posthoc.repro.network_plan import network_rows
+
+    wanted = {row["key"] + ".safetensors" for row in network_rows("quick")}
+    assert wanted and wanted == set(listed(FOLDERS["quick"]))
+
+
+@pytest.mark.parametrize("folder", FOLDERS.values(), ids=FOLDERS.keys())
+def test_the_index_holds_what_each_network_does(datasets, folder):
     """Three networks drawn by a fixed seed: their accuracy and training recomputed from the
     committed file, and their key recomputed from the data and the recipe."""
-    index = pd.read_csv(COMMITTED / INDEX)
+    index = pd.read_csv(folder / INDEX)
     index = index[index["config"].isin(list(datasets))]
     for _, row in index.sample(3, random_state=0).iterrows():
         data = datasets[row["config"]]
-        state, log = read_network(COMMITTED / f"{row['key']}.safetensors")
+        state, log = read_network(folder / f"{row['key']}.safetensors")
         net = PaperNet(data.train.X.shape[1], **ARCHITECTURES[row["arch"]])
         net.load_state_dict(state)
         assert network_health(net.eval(), data.valid)["accuracy"] == row["valid_accuracy"]
@@ -111,25 +124,31 @@ def test_the_index_holds_what_each_network_does(datasets):
                          restore=row["restore"], **ARCHITECTURES[row["arch"]]) == row["key"]
 
 
-def test_the_code_trains_the_committed_networks_bit_for_bit(isolated_cache):
-    """German credit's networks of seeds 3 and 4 (the smallest committed data), trained
-    again here under the reproducible numerics: every weight equals the committed file's,
-    for the best and the final weights alike."""
+@pytest.mark.parametrize("profile, config, seeds, max_epochs", [
+    ("paper", "german-age", (3, 4), 1001),    # the smallest committed data, the paper's budget
+    ("quick", "compas-race", (0, 1), 40)])    # the quick profile's, as make test reads them
+def test_the_code_trains_the_committed_networks_bit_for_bit(isolated_cache, profile, config,
+                                                            seeds, max_epochs):
+    """Committed networks trained again here under the reproducible numerics: every weight
+    equals the committed file's, for the best and the final weights alike."""
     from posthoc import load_dataset, train_networks
     from posthoc.numerics import in_force
 
-    index = pd.read_csv(COMMITTED / INDEX)
-    rows = index[(index["config"] == "german-age") & index["seed"].isin([3, 4])]
-    assert len(rows) == 4 and (rows["numerics"] == in_force()).all()
-    data = load_dataset("german-age")
+    folder = FOLDERS[profile]
+    index = pd.read_csv(folder / INDEX)
+    rows = index[(index["config"] == config) & index["seed"].isin(seeds)]
+    assert len(rows) == 2 * len(seeds) and (rows["numerics"] == in_force()).all()
+    assert (rows["max_epochs"] == max_epochs).all()
+    data = load_dataset(config)
     for restore in ("best", "final"):
         # One training: it writes both weights into the (empty, isolated) cache, from which
         # the second pass reads the final ones.
-        trained = train_networks(data, seeds=[3, 4], max_epochs=1001, restore=restore,
-                                 progress=False, workers=1, **ARCHITECTURES["default"])
-        for seed, net in zip((3, 4), trained):
+        trained = train_networks(data, seeds=list(seeds), max_epochs=max_epochs,
+                                 restore=restore, progress=False, workers=1,
+                                 **ARCHITECTURES["default"])
+        for seed, net in zip(seeds, trained):
             row = rows[(rows["seed"] == seed) & (rows["restore"] == restore)].iloc[0]
-            committed, _ = read_network(COMMITTED / f"{row['key']}.safetensors")
+            committed, _ = read_network(folder / f"{row['key']}.safetensors")
             state = net.state_dict()
             assert set(state) == set(committed)
             assert all(torch.equal(state[name], committed[name]) for name in committed), \

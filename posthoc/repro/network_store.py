@@ -1,8 +1,8 @@
 """The trained networks committed beside the paper's results, and the network cache filled
 from them before anything is trained.
 
-``results/paper/networks`` holds one network file per network the paper-profile chapters
-and the study use (:mod:`posthoc.network_files`: safetensors, named by the cache key of
+``results/<profile>/networks`` holds one network file per network the profile's chapters
+and study use (:mod:`posthoc.network_files`: safetensors, named by the cache key of
 :func:`posthoc.training.cache_key`), and ``SHA256SUMS`` listing each. Networks trained on
 another processor can differ in their last bits, and so can every number computed from
 them; committing the networks makes a fresh clone compute from the very weights the
