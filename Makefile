@@ -8,10 +8,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PROFILE ?= quick
-# Execution order: posthoc.repro.chapters.EXECUTION_ORDER (tests/test_chapters.py checks that
-# this list, _toc.yml and the chapter records agree); the table of contents orders the
-# chapters for reading.
-NOTEBOOKS := $(addprefix notebooks/,$(addsuffix .py,intro need_for_networks sensitivity main_comparison ablations beyond reproducibility own_model teaching))
+# The chapters' sources in execution order, from their records (posthoc.repro.chapters),
+# asked of the installed package when a recipe needs them; `make html` writes _toc.yml, in
+# reading order, from the same records.
+NOTEBOOKS = $(shell $(PY) -m posthoc.repro.chapters sources)
 WHEEL_DIR := _build/wheel
 # The math renderer bundled with the book (package.json pins it), copied where Sphinx serves
 # static files, so that every formula renders with no network.
@@ -87,6 +87,7 @@ $(CHROMIUM):
 
 html: install $(MATHJAX)
 	mkdir -p book/downloads
+	$(PY) -m posthoc.repro.chapters toc > _toc.yml
 	$(VENV)/bin/jupyter-book build --warningiserror --keep-going --path-output . .
 	@echo "book: _build/html/index.html"
 

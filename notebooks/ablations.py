@@ -56,8 +56,8 @@ from posthoc.repro.claims import adversarial_claim, best_methods, fine_tuning_cl
 from posthoc.repro.book_tables import best_table, wide_by_setting
 from posthoc.repro.comparison import ARCH_LABELS, describe, objective_table, ranks
 from posthoc.repro.figures import plot_ablation
-from posthoc.repro.profiles import (ARCHITECTURES, check_profile, describe_settings, resolve,
-                                   resolve_notebook)
+from posthoc.repro.parameters import describe_settings, resolve, resolve_notebook
+from posthoc.repro.profiles import ARCHITECTURES, check_profile
 from posthoc.repro.study import chapter_rows
 from posthoc.repro.tables import read_frames
 

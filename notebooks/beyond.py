@@ -87,7 +87,8 @@ from posthoc.repro.book_tables import best_table, wide_by_setting
 from posthoc.repro.comparison import describe, method_label, objective_table, ranks
 from posthoc.repro.figures import frontier_leaders, frontier_points, plot_frontier
 from posthoc.repro.paper import PAPER_LABELS
-from posthoc.repro.profiles import check_profile, describe_settings, resolve_notebook
+from posthoc.repro.parameters import describe_settings, resolve_notebook
+from posthoc.repro.profiles import check_profile
 from posthoc.repro.study import chapter_rows
 from posthoc.repro.tables import read_frames
 

@@ -49,10 +49,10 @@ from myst_nb import glue
 import posthoc
 from posthoc.data import PAPER_CONFIGURATIONS
 from posthoc.diagnostics import ONE_CLASS_SHARE, one_class_objective
-from posthoc.repro.chapters import BOOK_CHAPTERS
+from posthoc.repro.chapters import CHAPTERS
 from posthoc.repro.frontpage import (claims_reader, committed, headlines, one_class_counts,
                                      reproduced, unbeaten_settings, verdict_counts)
-from posthoc.repro.profiles import resolve_notebook
+from posthoc.repro.parameters import resolve_notebook
 from posthoc.repro.tables import Link, read_frames, reader_table
 
 read_frames()  # every table below is formatted for reading
@@ -121,7 +121,7 @@ claims_reader(claims)
 
 # %% tags=["hide-input"]
 reader_table(pd.DataFrame([{"Chapter": Link(c.title, f"{c.name}.html"), "Covers": c.covers}
-                           for c in BOOK_CHAPTERS if c.name != "intro"]))
+                           for c in CHAPTERS.values() if c.name != "intro"]))
 
 # %% [markdown]
 # ## The data

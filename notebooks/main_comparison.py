@@ -84,7 +84,7 @@ from posthoc.repro.comparison import (describe, fine_tuning_vs_post_processing,
                                       method_label, objective_table, ranks, runtime_table)
 from posthoc.repro.figures import plot_objectives, plot_tradeoff
 from posthoc.repro.paper import PAPER_LABELS
-from posthoc.repro.profiles import describe_settings, resolve_notebook
+from posthoc.repro.parameters import describe_settings, resolve_notebook
 from posthoc.repro.study import chapter_rows
 from posthoc.repro.tables import read_frames
 

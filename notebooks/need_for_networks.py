@@ -54,7 +54,7 @@ from myst_nb import glue
 from posthoc.repro.claims import margin_claim, network_claim
 from posthoc.repro.models import best_models, failed_networks, model_runs, table3
 from posthoc.repro.paper import format_mean_std, format_range, paper_value
-from posthoc.repro.profiles import describe_settings, resolve_notebook
+from posthoc.repro.parameters import describe_settings, resolve_notebook
 from posthoc.repro.tables import read_frames
 
 read_frames()  # every table below is formatted for reading

@@ -61,7 +61,7 @@ from torch import nn
 import posthoc
 from posthoc.diagnostics import ONE_CLASS_SHARE, constant_objective, is_one_class, majority_share
 from posthoc.data import default_data_dir, ensure_files
-from posthoc.repro.profiles import describe_settings, own_model_options, resolve_notebook
+from posthoc.repro.parameters import describe_settings, own_model_options, resolve_notebook
 from posthoc.repro.tables import read_frames
 
 read_frames()  # every table below is formatted for reading

@@ -59,8 +59,8 @@ from posthoc.repro.comparison import (bootstrap_ci, interval_table, paired_test_
 from posthoc.repro.models import model_runs
 from posthoc.repro.overview_figures import plot_forest, plot_verdicts
 from posthoc.repro.paper import paper_value
-from posthoc.repro.profiles import (check_profile, describe_settings, resolve, resolve_notebook,
-                                   results_folder)
+from posthoc.repro.parameters import describe_settings, resolve, resolve_notebook
+from posthoc.repro.profiles import check_profile, results_folder
 from posthoc.repro.sensitivity import (coefficient_singular_values, noise_concentration,
                                        noise_singular_values, perturbation_table, seed_table)
 from posthoc.repro.study import ResultStore, chapter_rows, dirty_cells, save_csv

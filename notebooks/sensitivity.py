@@ -56,7 +56,7 @@ from posthoc.repro.claims import (few_parameters_claim, regression_claim,
 from posthoc.repro.comparison import paper_comparison, spread_comparison
 from posthoc.repro.figures import plot_perturbation
 from posthoc.repro.paper import PAPER_LABELS, format_range, paper_value
-from posthoc.repro.profiles import describe_settings, resolve_notebook
+from posthoc.repro.parameters import describe_settings, resolve_notebook
 from posthoc.repro.sensitivity import (AUTHORS_SPREAD, coefficient_singular_values,
                                        concentration, noise_concentration,
                                        noise_singular_values, perturbation_summary,

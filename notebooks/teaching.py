@@ -69,14 +69,15 @@ profile = "quick"
 import pandas as pd
 
 from posthoc.repro.book import chapter_times, exercises
-from posthoc.repro.chapters import BOOK_CHAPTERS
-from posthoc.repro.profiles import PROFILES, resolve_notebook
+from posthoc.repro.chapters import CHAPTERS
+from posthoc.repro.parameters import resolve_notebook
+from posthoc.repro.profiles import PROFILES
 from posthoc.repro.tables import read_frames, reader_table
 
 read_frames()  # every table below is formatted for reading
 settings = resolve_notebook("teaching", globals())
 # The chapters a class runs; this page cannot list its own time, recorded after it runs.
-chapters = [c.name for c in BOOK_CHAPTERS if c.name not in ("intro", "teaching")]
+chapters = [c.name for c in CHAPTERS.values() if c.name not in ("intro", "teaching")]
 
 # %% [markdown]
 # ## How long each chapter takes

@@ -7,8 +7,10 @@ deep inside numpy, pandas or torch.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from importlib import metadata
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 import torch
@@ -21,6 +23,7 @@ BAD_LAM = "lam must be a number in [0, 1]; got {value!r}."
 UNKNOWN_CHOICE = "Unknown {name} {value!r}; valid values are: {valid}."
 BAD_INT = "{name} must be an integer {constraint}; got {value!r}."
 BAD_NUMBER = "{name} must be a number {constraint}; got {value!r}."
+NOT_ALLOWED = "{kind} {name}={value!r} is not allowed; expected {expected}."
 
 
 def is_integer(value: Any) -> bool:
@@ -216,3 +219,74 @@ def check_seeds(name: str, seeds: Any) -> list[int]:
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"{name} must not repeat a seed; got {seeds!r}.")
     return [int(s) for s in seeds]
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """What a value may be, for a method's option, a chapter's parameter or a profile's
+    setting: ``accepts(value)`` says whether it is allowed, ``expected`` says it in words
+    (for the error, which names the argument, the value and this), ``bad`` lists values it
+    refuses (the contract tests try each), ``convert`` turns an accepted value into the one
+    used."""
+
+    expected: str
+    accepts: Callable[[Any], bool]
+    bad: tuple = ()
+    convert: Callable[[Any], Any] = lambda value: value
+
+
+def is_number(value: Any) -> bool:
+    """Whether ``value`` is a finite real number (numpy's included), and not a bool."""
+    return (isinstance(value, (int, float, np.integer, np.floating))
+            and not isinstance(value, bool) and math.isfinite(float(value)))
+
+
+def integer(minimum: int = 1) -> Constraint:
+    """An integer >= ``minimum``."""
+    return Constraint(f"an integer >= {minimum}", lambda v: is_integer(v) and v >= minimum,
+                      (minimum - 1, 2.5, True, "3"), int)
+
+
+def number(low: float, high: float = math.inf, *, low_open: bool = True) -> Constraint:
+    """A finite number in (low, high] (or [low, high] when ``low_open`` is false)."""
+    bracket = "(" if low_open else "["
+    expected = f"a number in {bracket}{low}, {high}]" if high < math.inf else (
+        f"a number {'>' if low_open else '>='} {low}")
+
+    def accepts(value: Any) -> bool:
+        return is_number(value) and (value > low if low_open else value >= low) and value <= high
+
+    return Constraint(expected, accepts, (low - 1, float("nan"), "0.1", True), float)
+
+
+def one_of(*values: str) -> Constraint:
+    """One of the strings ``values``."""
+    return Constraint("one of " + ", ".join(map(repr, values)),
+                      lambda v: isinstance(v, str) and v in values, ("unknown", 3))
+
+def list_of(values: Sequence[str]) -> Constraint:
+    """A non-empty list of distinct values drawn from ``values``."""
+    values = list(values)
+    return Constraint("a non-empty list of distinct values drawn from " + ", ".join(values),
+                      lambda v: (isinstance(v, (list, tuple)) and len(v) > 0
+                                 and len(set(v)) == len(v)
+                                 and all(isinstance(x, str) and x in values for x in v)),
+                      ([], "x", ["nope"]), list)
+
+
+def distinct_list(item: Constraint, what: str) -> Constraint:
+    """A non-empty list of distinct values, each accepted by ``item``; ``what`` names them
+    in the plural."""
+    return Constraint(f"a non-empty list of distinct {what}",
+                      lambda v: (isinstance(v, (list, tuple)) and len(v) > 0
+                                 and len(set(v)) == len(v) and all(item.accepts(x) for x in v)),
+                      ([], 3), list)
+
+
+def check_value(kind: str, name: str, value: Any, constraint: Constraint) -> Any:
+    """``value`` converted by ``constraint``; a ValueError ``"<kind> <name>=<value> is not
+    allowed; expected ..."`` (:data:`NOT_ALLOWED`) unless it accepts it."""
+    if not constraint.accepts(value):
+        raise ValueError(NOT_ALLOWED.format(kind=kind, name=name, value=value,
+                                            expected=constraint.expected))
+    return constraint.convert(value)

@@ -11,7 +11,7 @@ from torch import nn
 import posthoc
 from posthoc import Split, debias, evaluate
 from posthoc.methods import NotApplicable
-from posthoc.repro.profiles import resolve_notebook
+from posthoc.repro.parameters import resolve_notebook
 from posthoc.repro.sensitivity import coefficient_singular_values, concentration
 from posthoc.network_files import network_path
 from posthoc.training import cache_key

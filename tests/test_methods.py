@@ -14,7 +14,8 @@ import torch
 
 import posthoc
 from posthoc import METHODS, Fit, MethodSpec, Option, debias, train_networks
-from posthoc.methods import FAMILIES, Kind, scores_of
+from posthoc.methods import FAMILIES, scores_of
+from posthoc.validation import Constraint
 from posthoc.methods._spec import integer
 from posthoc.repro.comparison import labelled, objective_table, ranks
 from posthoc.repro.figures import colour, plot_objectives
@@ -118,8 +119,8 @@ def _median_fit(model, split, *, measure, lam, seed, quantile):
 TOY = MethodSpec(
     name="toy", label="Toy", family="post-processing", fit=_median_fit, colour="#000000",
     options=(Option("quantile", 0.5,
-                    Kind("a number in (0, 1)", lambda v: isinstance(v, float) and 0 < v < 1,
-                         (0.0, 1.5, "half"))),))
+                    Constraint("a number in (0, 1)", lambda v: isinstance(v, float) and 0 < v < 1,
+                               (0.0, 1.5, "half"))),))
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from posthoc.repro.profiles import resolve
+from posthoc.repro.parameters import resolve
 from posthoc.repro.models import compare_models, table3
 from posthoc.repro.paper import format_mean_std, paper_numbers
 
@@ -89,3 +89,12 @@ def test_compare_models_on_compas(datasets):
         ((test_scores > runs.iloc[3]["threshold"]) == data.test.y).mean())
     with pytest.raises(ValueError, match="model 'svm'"):
         compare_models(datasets["compas-race"], seeds=[0], models=["svm"])
+
+
+def test_each_budget_option_names_one_method():
+    from posthoc.methods import METHODS
+    from posthoc.repro.profiles import budget_options
+
+    marked = [m for m, spec in METHODS.items() if spec.budget]
+    assert budget_options() == {"trials": "random", "calls": "layerwise", "epochs": "adversarial"}
+    assert len(budget_options()) == len(marked), "two methods mark the same budget name"

@@ -180,7 +180,7 @@ def test_profiles_and_the_command_line(data_dir, tmp_path, capsys):
 
 @pytest.mark.parametrize("profile", ["quick", "paper"])
 def test_the_chapters_defaults_make_exactly_the_study_grid(profile):
-    from posthoc.repro.profiles import resolve
+    from posthoc.repro.parameters import resolve
     from posthoc.repro.study import (PAPER_STUDY, STUDY_CHAPTERS, chapter_grid, chapter_grids,
                                      profile_grid, profile_plan)
 
@@ -259,7 +259,7 @@ def test_the_committed_paper_results_are_those_of_the_lost_networks():
 
 
 def test_a_budget_equal_to_the_default_leaves_the_cell_names_alone():
-    from posthoc.repro.profiles import resolve
+    from posthoc.repro.parameters import resolve
     from posthoc.repro.study import chapter_grid
 
     _, default = chapter_grid("main_comparison", "paper")

@@ -10,15 +10,13 @@ figures, chapters and the study grid read labels, families, colours and defaults
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-import numpy as np
 from torch import nn
 
 from .._registry import Registry
-from ..validation import is_integer
+from ..validation import Constraint, integer, is_integer, is_number, number, one_of
 
 #: The families of methods, in the book's order.
 FAMILIES = ("reference", "fine-tuning", "post-processing")
@@ -26,70 +24,38 @@ BAD_OPTION = "Option {option}={value!r} of method {method!r} is not allowed; exp
 UNKNOWN_OPTION = "Unknown option {option!r} for method {method!r}; valid options are: {valid}."
 
 
-@dataclass(frozen=True)
-class Kind:
-    """What an option's value may be: ``accepts(value)`` says whether it is allowed,
-    ``expected`` says it in words (for the error), ``bad`` lists values it refuses (the
-    contract test tries each)."""
-
-    expected: str
-    accepts: Callable[[Any], bool]
-    bad: tuple = ()
-    convert: Callable[[Any], Any] = lambda value: value
+#: The constraint vocabulary's former name (:class:`posthoc.validation.Constraint`), kept
+#: for one release.
+Kind = Constraint
 
 
-def _is_number(value: Any) -> bool:
-    return (isinstance(value, (int, float, np.integer, np.floating))
-            and not isinstance(value, bool) and math.isfinite(float(value)))
-
-
-def integer(minimum: int = 1) -> Kind:
-    """An integer >= ``minimum``."""
-    return Kind(f"an integer >= {minimum}", lambda v: is_integer(v) and v >= minimum,
-                (minimum - 1, 2.5, True, "3"), int)
-
-
-def number(low: float, high: float = math.inf, *, low_open: bool = True) -> Kind:
-    """A finite number in (low, high] (or [low, high] when ``low_open`` is false)."""
-    bracket = "(" if low_open else "["
-    expected = f"a number in {bracket}{low}, {high}]" if high < math.inf else (
-        f"a number {'>' if low_open else '>='} {low}")
-
-    def accepts(value: Any) -> bool:
-        return _is_number(value) and (value > low if low_open else value >= low) and value <= high
-
-    return Kind(expected, accepts, (low - 1, float("nan"), "0.1", True), float)
-
-
-def one_of(*values: str) -> Kind:
-    """One of the strings ``values``."""
-    return Kind("one of " + ", ".join(map(repr, values)),
-                lambda v: isinstance(v, str) and v in values, ("unknown", 3))
-
-
-GRID = Kind("an integer >= 2 (the number of thresholds in [0, 1]) or None (every cut point)",
+GRID = Constraint("an integer >= 2 (the number of thresholds in [0, 1]) or None (every cut point)",
             lambda v: v is None or (is_integer(v) and v >= 2), (1, 2.5, "501", True),
             lambda v: None if v is None else int(v))
-NAMES = Kind("a non-empty list of layer names, or None for every layer",
+NAMES = Constraint("a non-empty list of layer names, or None for every layer",
              lambda v: v is None or (isinstance(v, (list, tuple)) and len(v) > 0
                                      and all(isinstance(s, str) for s in v)),
              ([], "head", [1]), lambda v: None if v is None else list(v))
-FACTORY = Kind("a callable (dims, seed) -> optimiser, or None",
+FACTORY = Constraint("a callable (dims, seed) -> optimiser, or None",
                lambda v: v is None or callable(v), (3, "gbrt"))
-THRESHOLD = Kind("a number in [0, 1], or None (search the threshold)",
-                 lambda v: v is None or (_is_number(v) and 0 <= v <= 1), (-0.1, 1.5, "0.5", True),
+THRESHOLD = Constraint("a number in [0, 1], or None (search the threshold)",
+                 lambda v: v is None or (is_number(v) and 0 <= v <= 1), (-0.1, 1.5, "0.5", True),
                  lambda v: None if v is None else float(v))
-FLAG = Kind("True or False", lambda v: isinstance(v, bool), (0, 1, "yes", None))
+FLAG = Constraint("True or False", lambda v: isinstance(v, bool), (0, 1, "yes", None))
 
 
 @dataclass(frozen=True)
 class Option:
-    """One setting of a method: its name, default, kind and a line of documentation."""
+    """One setting of a method: its name, default, kind and a line of documentation.
+    ``budget`` marks the option that sets how much work the method does (its trials,
+    evaluations or epochs): the book's profiles scale it, and the chapters that run the
+    method take it as a parameter of the same name."""
 
     name: str
     default: Any
-    kind: Kind
+    kind: Constraint
     doc: str = ""
+    budget: bool = False
 
 
 @dataclass
@@ -158,6 +124,11 @@ class MethodSpec:
     def defaults(self) -> dict[str, Any]:
         """Every option's default."""
         return {option.name: option.default for option in self.options}
+
+    @property
+    def budget(self) -> str | None:
+        """The name of the option marked as the method's budget, or None."""
+        return next((option.name for option in self.options if option.budget), None)
 
     @property
     def grid(self) -> int | None:

@@ -265,7 +265,7 @@ SPEC = MethodSpec(
     name="layerwise", label="LayerwiseOpt", family="fine-tuning", fit=fit, colour="#17becf",
     uses_objective=True,
     options=(Option("grid", 501, GRID, "thresholds tried per candidate (the authors' 501)"),
-             Option("calls", 100, integer(1), "objective evaluations per layer"),
+             Option("calls", 100, integer(1), "objective evaluations per layer", budget=True),
              Option("n_points", 100, integer(1), "candidates scored by the acquisition per step"),
              Option("layers", None, NAMES, "names of the nn.Linear layers to optimise"),
              Option("optimiser", "gbrt", one_of(*OPTIMISERS),

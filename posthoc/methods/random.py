@@ -163,7 +163,7 @@ def fit(model: nn.Module, split: Split, *, measure: Measure, lam: float, seed: i
 SPEC = MethodSpec(
     name="random", label="Random", family="fine-tuning", fit=fit, colour="#1f77b4",
     uses_objective=True,
-    options=(Option("trials", 201, integer(1), "perturbed copies tried"),
+    options=(Option("trials", 201, integer(1), "perturbed copies tried", budget=True),
              Option("std", 0.1, number(0.0), "standard deviation of the multiplicative noise"),
              Option("grid", 501, GRID, "thresholds tried per trial (the authors' 501)"),
              Option("chunk", 4, integer(1), "trials per batched forward pass (speed only)"),

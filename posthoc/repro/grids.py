@@ -12,29 +12,28 @@ import pandas as pd
 from ..validation import check_choice
 from ..methods import METHODS
 from .cells import Cell, Settings, grid
-from .profiles import chapter_defaults, check_profile
+from .parameters import chapter_defaults
+from .chapters import STUDY_CHAPTERS
+from .profiles import budget_options, check_profile
 from .runner import study_rows
 
 
 def _method_options(profile: str, settings: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The profile's method options with a chapter's budgets (``trials``, ``calls``,
-    ``epochs``) in place, keeping only values that differ from the registered defaults, so
+    """The profile's method options with a chapter's budgets (:func:`posthoc.repro.profiles.
+    budget_options`: ``trials``, ``calls``, ``epochs``) in place, keeping only values that differ from the registered defaults, so
     that a setting equal to a default leaves the cells' names unchanged."""
     options = {m: dict(o) for m, o in check_profile(profile).method_options.items()}
-    for name, (method, option) in {"trials": ("random", "trials"),
-                                   "calls": ("layerwise", "calls"),
-                                   "epochs": ("adversarial", "epochs")}.items():
+    for name, method in budget_options().items():
         if name in settings:
-            options.setdefault(method, {})[option] = settings[name]
+            options.setdefault(method, {})[name] = settings[name]
     kept = {m: {k: v for k, v in o.items() if v != METHODS[m].defaults[k]}
             for m, o in options.items()}
     return {m: o for m, o in kept.items() if o}
 
 
-#: The chapters whose results are study cells: the paper's study (the main comparison and
-#: the ablation) and "Beyond the paper".
+#: The chapters of the paper's study (the main comparison and the ablation); with "Beyond the
+#: paper", the chapters whose results are study cells (their records' ``study``).
 PAPER_STUDY = ("main_comparison", "ablations")
-STUDY_CHAPTERS = PAPER_STUDY + ("beyond",)
 
 
 def chapter_grid(chapter: str, profile: str, settings: dict[str, Any] | None = None

@@ -1,29 +1,22 @@
-"""The book's two profiles and every chapter's parameters, from one source.
+"""The book's two profiles, and the study's fixed choices.
 
 A :class:`Profile` (``quick`` or ``paper``) holds every setting that differs between the two:
-seeds, training budget, the methods' budgets. Each chapter's defaults are derived from it
-(:func:`chapter_defaults`), the study grid is built from those defaults
-(:func:`posthoc.repro.study.chapter_grid`), and ``python -m posthoc.repro.study`` reads the
-same objects, so the chapters, the study and the command line cannot disagree.
-
-A chapter's ``parameters`` cell holds plain literals (``None``: the profile's value); the
-cell after it calls :func:`resolve`, which rejects any bad value before work starts, with a
-``ValueError`` naming the parameter and the allowed values.
+seeds, training budget, the methods' budgets. Each chapter's defaults are derived from it by
+the chapter's record (:mod:`posthoc.repro.chapters`), the study grid is built from those
+defaults (:func:`posthoc.repro.grids.chapter_grid`), and ``python -m posthoc.repro.study``
+reads the same objects, so the chapters, the study and the command line cannot disagree.
 """
 
 from __future__ import annotations
 
 import os
-import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 from ..paths import user_folder
-from ..validation import is_fraction, is_integer
 from ..data import CONFIGURATIONS, PAPER_CONFIGURATIONS
 from ..methods import METHODS
-from ..metrics import MEASURES
 
 #: The configurations of Tables 1 and 3 (the paper's: COMPAS by race only).
 TABLE_CONFIGS = ("adult-sex", "bank-age", "compas-race")
@@ -108,7 +101,7 @@ PROFILES: dict[str, Profile] = {
 def check_profile(profile: Any) -> Profile:
     """The :class:`Profile` named ``profile``."""
     if profile not in PROFILES:
-        _fail("profile", profile, "one of " + ", ".join(map(repr, PROFILES)))
+        raise parameter_error("profile", profile, "one of " + ", ".join(map(repr, PROFILES)))
     return PROFILES[profile]
 
 
@@ -130,208 +123,31 @@ def ablation_methods() -> list[str]:
     return [m for m in PAPER_METHODS if m not in NOT_IN_ABLATION]
 
 
-def _method_budgets(p: Profile, *names: str) -> dict[str, Any]:
-    keys = {"trials": ("random", "trials"), "calls": ("layerwise", "calls"),
-            "epochs": ("adversarial", "epochs")}
-    return {name: p.option(*keys[name]) for name in names}
-
-
-#: Each chapter's parameters and their defaults in a profile.
-CHAPTERS: dict[str, Callable[[Profile], dict[str, Any]]] = {
-    "need_for_networks": lambda p: {
-        "configs": list(TABLE_CONFIGS), "seeds": list(p.network_seeds),
-        "max_epochs": p.max_epochs, "n_estimators": p.n_estimators},
-    "sensitivity": lambda p: {
-        "configs": list(TABLE_CONFIGS), "seeds": list(p.network_seeds),
-        "max_epochs": p.max_epochs, "regression_config": p.regression_config,
-        "n_deltas": p.n_deltas},
-    "main_comparison": lambda p: {
-        "configs": list(PAPER_CONFIGURATIONS), "measures": list(MEASURES),
-        "methods": list(PAPER_METHODS),
-        "seeds": list(p.study_seeds), "lam": p.lam,
-        **_method_budgets(p, "trials", "calls", "epochs"), "workers": 0},
-    "ablations": lambda p: {
-        "configs": list(ABLATION_CONFIGS), "archs": list(ABLATION_ARCHS),
-        "methods": ablation_methods(), "seeds": list(p.study_seeds), "lam": p.lam,
-        **_method_budgets(p, "trials", "epochs"), "workers": 0},
-    "reproducibility": lambda p: {"n_boot": p.n_boot, "workers": 0},
-    "own_model": lambda p: {"epochs": p.own_model_epochs, "method": "random",
-                            "measure": "spd", "lam": 0.5, "seed": 0,
-                            **_method_budgets(p, "trials"), "options": None},
-    "teaching": lambda p: {},
-    "intro": lambda p: {},
-    "beyond": lambda p: {
-        "configs": list(p.beyond_configs), "measures": list(p.beyond_measures),
-        "methods": list(PAPER_METHODS + MODERN_METHODS), "seeds": list(p.beyond_seeds),
-        "lam": p.lam, "epsilon": 0.05, "epsilons": [0.01, 0.02, 0.05, 0.1],
-        "frontier_methods": list(FRONTIER_METHODS),
-        "multigroup_configs": list(MULTIGROUP_CONFIGS),
-        **_method_budgets(p, "trials", "calls", "epochs"), "workers": 0},
-}
-
-
-def chapter_defaults(chapter: str, profile: str) -> dict[str, Any]:
-    """A chapter's parameters with the profile's values."""
-    if chapter not in CHAPTERS:
-        _fail("chapter", chapter, "one of " + ", ".join(map(repr, CHAPTERS)))
-    return CHAPTERS[chapter](check_profile(profile))
-
-
-#: Names an IPython kernel defines that are not parameters.
-_KERNEL_NAMES = frozenset({"In", "Out", "get_ipython", "exit", "quit", "open", "display"})
-_LITERALS = (type(None), bool, int, float, str, list, tuple, dict)
-
-
-def resolve_notebook(chapter: str, namespace: Mapping[str, Any]) -> dict[str, Any]:
-    """:func:`resolve` with every plain-literal variable of a notebook's namespace: the
-    chapter's ``parameters`` cell and whatever papermill injected after it. Call it first
-    thing after the parameters cell, so that a parameter the chapter does not have (say
-    ``-p lam 2`` for a chapter without ``lam``) is refused instead of ignored.
+def budget_options() -> dict[str, str]:
+    """Each registered method's budget option (:attr:`posthoc.Option.budget`) by its name:
+    the chapters' budget parameters (``trials``, ``calls``, ``epochs``) and the method each
+    one sets.
 
     Examples
     --------
-    >>> resolve_notebook("reproducibility", {"profile": "quick", "n_boot": 50,
-    ...                                      "workers": None})["n_boot"]
-    50
-    >>> resolve_notebook("reproducibility", {"profile": "quick", "lam": 2})
-    Traceback (most recent call last):
-    ...
-    ValueError: Parameter lam=2 is not allowed; expected one of the chapter's parameters: n_boot, workers.
+    >>> budget_options()["calls"]
+    'layerwise'
     """
-    parameters = {name: value for name, value in namespace.items()
-                  if not name.startswith("_") and not name.isupper()   # constants imported
-                  and name not in _KERNEL_NAMES and isinstance(value, _LITERALS)}
-    if "profile" not in parameters:
-        _fail("profile", None, "one of " + ", ".join(map(repr, PROFILES)))
-    return resolve(chapter, parameters.pop("profile"), **parameters)
+    return {spec.budget: name for name, spec in METHODS.items() if spec.budget}
 
 
-def describe_settings(profile: str, settings: Mapping[str, Any], *, width: int = 76) -> str:
-    """The profile and the settings a chapter resolved, wrapped to ``width`` characters (a
-    code box's width in the book).
-
-    Examples
-    --------
-    >>> print(describe_settings("quick", {"seeds": [0], "lam": 0.75}))
-    profile 'quick': seeds=[0], lam=0.75
-    """
-    text = f"profile {profile!r}: " + ", ".join(f"{k}={v}" for k, v in settings.items())
-    return textwrap.fill(text, width, subsequent_indent="  ", break_on_hyphens=False)
+def budgets(p: Profile, methods) -> dict[str, Any]:
+    """The profile's budget of each of ``methods`` that has one, by the option's name."""
+    return {METHODS[m].budget: p.option(m, METHODS[m].budget) for m in methods
+            if METHODS[m].budget}
 
 
-def _fail(name: str, value: Any, expected: str) -> None:
-    raise ValueError(f"Parameter {name}={value!r} is not allowed; expected {expected}.")
+def parameter_error(name: str, value: Any, expected: str) -> ValueError:
+    """The error a bad parameter of a chapter or the study gets."""
+    return ValueError(f"Parameter {name}={value!r} is not allowed; expected {expected}.")
 
 
-def _list_of(valid) -> Callable[[Any], bool]:
-    valid = list(valid)
-    return lambda v: (isinstance(v, (list, tuple)) and len(v) > 0 and len(set(v)) == len(v)
-                      and all(isinstance(x, str) and x in valid for x in v))
-
-
-def _is_int(v: Any, minimum: int) -> bool:
-    return is_integer(v) and v >= minimum
-
-
-def _parameter_checks(chapter: str) -> dict[str, tuple[Callable[[Any], bool], str]]:
-    """Each parameter's check and what it expects, for ``chapter``."""
-    ablation = chapter == "ablations"
-    configs = ABLATION_CONFIGS if ablation else tuple(CONFIGURATIONS)
-    methods = ablation_methods() if ablation else list(METHODS)
-    drawn = "a non-empty list of distinct values drawn from "
-    return {
-        "configs": (_list_of(configs), drawn + ", ".join(configs)),
-        "measures": (_list_of(MEASURES), drawn + ", ".join(MEASURES)),
-        "method": (lambda v: v in METHODS, "one of " + ", ".join(METHODS)),
-        "measure": (lambda v: v in MEASURES, "one of " + ", ".join(MEASURES)),
-        "seed": (lambda v: _is_int(v, 0), "a non-negative integer"),
-        "methods": (_list_of(methods), drawn + ", ".join(methods)),
-        "archs": (_list_of(ABLATION_ARCHS), drawn + ", ".join(ABLATION_ARCHS)),
-        "frontier_methods": (_list_of(list(METHODS)), drawn + ", ".join(METHODS)),
-        "multigroup_configs": (_list_of(tuple(CONFIGURATIONS)),
-                               drawn + ", ".join(CONFIGURATIONS)),
-        "epsilon": (is_fraction, "a number in (0, 1)"),
-        "epsilons": (lambda v: isinstance(v, (list, tuple)) and len(v) > 0
-                     and len(set(v)) == len(v) and all(is_fraction(e) for e in v),
-                     "a non-empty list of distinct numbers in (0, 1)"),
-        "seeds": (lambda v: isinstance(v, (list, tuple)) and len(v) > 0
-                  and len(set(v)) == len(v) and all(_is_int(s, 0) for s in v),
-                  "a non-empty list of distinct non-negative integers"),
-        "options": (lambda v: isinstance(v, dict) and all(isinstance(k, str) for k in v),
-                    "a dict of the method's options by name, e.g. {'calls': 12}"),
-        "workers": (lambda v: _is_int(v, 0), "a non-negative integer (0: one process per core)"),
-        "regression_config": (lambda v: v in CONFIGURATIONS, "one of " + ", ".join(CONFIGURATIONS)),
-        "lam": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
-                and 0 <= v <= 1, "a number in [0, 1]"),
-        **{name: (lambda v: _is_int(v, 1), "a positive integer")
-           for name in ("max_epochs", "n_estimators", "trials", "n_deltas", "calls", "epochs",
-                        "n_boot")},
-    }
-
-
-def own_model_options(profile: str, settings: Mapping[str, Any]) -> dict[str, Any]:
-    """The options the own-model chapter passes to its method: the profile's budget for the
-    method (without layer names, which name the paper network's layers), random
-    perturbation's ``trials``, then the chapter's ``options``, each checked by the method.
-
-    Examples
-    --------
-    >>> own_model_options("quick", {"method": "layerwise", "trials": 20, "options": None})
-    {'calls': 12}
-    >>> own_model_options("quick", {"method": "random", "trials": 4, "options": {"nope": 1}})
-    Traceback (most recent call last):
-    ...
-    ValueError: Parameter options={'trials': 4, 'nope': 1} is not allowed: Unknown option 'nope' for method 'random'; valid options are: trials, std, grid, chunk, best_state.
-    """
-    method = settings["method"]
-    options = {name: value for name, value in check_profile(profile).method_options
-               .get(method, {}).items() if name != "layers"}
-    if method == "random":
-        options["trials"] = settings["trials"]
-    options.update(settings["options"] or {})
-    try:
-        METHODS[method].resolve(options)
-    except ValueError as exc:
-        raise ValueError(f"Parameter options={options!r} is not allowed: {exc}") from None
-    return options
-
-
-def resolve(chapter: str, profile: str, **parameters: Any) -> dict[str, Any]:
-    """Check a chapter's parameters and return them with the profile's defaults filled in.
-
-    Raises
-    ------
-    ValueError
-        Naming the parameter, the value and the allowed values.
-
-    Examples
-    --------
-    >>> resolve("need_for_networks", "quick", seeds=None)["seeds"]
-    [0, 1]
-    >>> resolve("need_for_networks", "fast")
-    Traceback (most recent call last):
-    ...
-    ValueError: Parameter profile='fast' is not allowed; expected one of 'quick', 'paper'.
-    """
-    defaults = chapter_defaults(chapter, profile)
-    unknown = sorted(set(parameters) - set(defaults))
-    if unknown:
-        _fail(unknown[0], parameters[unknown[0]], "one of the chapter's parameters: "
-              + ", ".join(sorted(defaults)))
-    checks = _parameter_checks(chapter)
-    resolved = dict(defaults)
-    for name, value in parameters.items():
-        if value is None:
-            continue
-        accepts, expected = checks[name]
-        if not accepts(value):
-            _fail(name, value, expected)
-        resolved[name] = list(value) if isinstance(value, (list, tuple)) else value
-    return resolved
-
-
-__all__ = ["ABLATION_ARCHS", "ABLATION_CONFIGS", "ARCHITECTURES", "CHAPTERS", "FRONTIER_METHODS", "GERMAN_CONFIGS",
-           "MODERN_METHODS", "MULTIGROUP_CONFIGS", "PAPER_METHODS", "PROFILES", "Profile",
-           "TABLE_CONFIGS", "ablation_methods", "chapter_defaults", "check_profile",
-           "describe_settings", "own_model_options", "resolve", "resolve_notebook",
-           "results_folder"]
+__all__ = ["ABLATION_ARCHS", "ABLATION_CONFIGS", "ARCHITECTURES", "FRONTIER_METHODS",
+           "GERMAN_CONFIGS", "MODERN_METHODS", "MULTIGROUP_CONFIGS", "PAPER_METHODS", "PROFILES",
+           "Profile", "TABLE_CONFIGS", "ablation_methods", "budget_options", "budgets",
+           "check_profile", "parameter_error", "results_folder"]

@@ -25,8 +25,9 @@ from typing import Any
 
 import yaml
 
-from .chapters import BOOK_CHAPTERS, chapter
-from .profiles import PROFILES, resolve
+from .chapters import CHAPTERS, chapter
+from .parameters import resolve
+from .profiles import PROFILES
 
 #: The chapters' sources and the default output folder, in the checkout.
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,7 +92,7 @@ def execute(name: str, profile: str, parameters: dict[str, Any], *,
     try:
         with tempfile.TemporaryDirectory() as folder:
             source = Path(folder) / f"{name}.ipynb"
-            jupytext.write(jupytext.read(ROOT / "notebooks" / f"{name}.py"), source)
+            jupytext.write(jupytext.read(ROOT / chapter(name).source), source)
             papermill.execute_notebook(str(source), str(target), kernel_name="python3",
                                        parameters={"profile": profile, **parameters},
                                        progress_bar=False, log_output=False, cwd=str(ROOT))
@@ -109,7 +110,7 @@ def execute(name: str, profile: str, parameters: dict[str, Any], *,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m posthoc.repro.run_chapter",
                                      description=__doc__.split("\n\n")[0])
-    parser.add_argument("chapter", help=", ".join(c.name for c in BOOK_CHAPTERS))
+    parser.add_argument("chapter", help=", ".join(CHAPTERS))
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
                         metavar=("NAME", "VALUE"), help="one parameter")
     parser.add_argument("-y", "--yaml", action="append", default=[], metavar="YAML",

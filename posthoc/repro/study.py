@@ -25,7 +25,8 @@ from .cells import (VERSIONED, Cell, Settings, cell_id, cell_key, code_commit, g
                     identifier_of, prepare_networks, run_cell, versions_json)
 from .grids import (PAPER_STUDY, STUDY_CHAPTERS, beyond_grids, chapter_grid, chapter_grids,
                     chapter_rows, merged_groups, profile_grid, profile_plan)
-from .profiles import PROFILES, chapter_defaults, resolve, results_folder
+from .parameters import chapter_defaults, resolve
+from .profiles import PROFILES, results_folder
 from .runner import run_cell_task, run_grid, study_rows
 from .store import ResultStore, dirty_cells, process_start, save_csv, stored_table
 

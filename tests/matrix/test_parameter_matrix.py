@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 from posthoc.methods import METHODS
-from posthoc.repro.profiles import CHAPTERS
+from posthoc.repro.chapters import CHAPTERS, no_parameters
 from posthoc.repro.run_chapter import execute
 
 #: (chapter, parameters): at least two selections per chapter that has parameters.
@@ -68,7 +68,7 @@ def test_every_chapter_with_parameters_is_in_the_matrix():
     for name in covered - {"own_model"}:
         assert sum(entry[0] == name for entry in MATRIX) >= 2, name
     assert {p["method"] for n, p in MATRIX if n == "own_model"} == set(METHODS)
-    assert all(not CHAPTERS[name](None) for name in NO_PARAMETERS)
+    assert all(CHAPTERS[name].parameters is no_parameters for name in NO_PARAMETERS)
 
 
 @pytest.mark.parametrize("label", [_label(entry) for entry in MATRIX])
