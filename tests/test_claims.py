@@ -276,3 +276,32 @@ def test_appendix_claims_against_gaussian_noise():
     assert verdict.verdict == "partly supported" and "more alike than noise" in verdict.evidence
     assert singular_values_claim(np.array([1.9, 0.3, 0.2, 0.1]), noise).verdict == (
         "not supported")
+
+
+def test_every_claim_is_one_record_judged_in_the_book():
+    """The registry of claims: each record names a chapter of the book, and the committed
+    claims table holds exactly the registered claims (each judged once, none unregistered)."""
+    from posthoc.repro.chapters import CHAPTERS
+    from posthoc.repro.claims import CLAIMS
+    from posthoc.repro.profiles import results_folder
+
+    assert all(record.text and record.where and record.criterion for record in CLAIMS.values())
+    assert {record.chapter for record in CLAIMS.values()} <= set(CHAPTERS)
+    committed = pd.read_csv(results_folder("paper") / "claims.csv")
+    assert sorted(zip(committed["claim"], committed["where"])) == sorted(
+        (record.text, record.where) for record in CLAIMS.values())
+    record = CLAIMS["random"]
+    assert record.undecided("no rows.").verdict == "undecided"
+    assert record.judged("supported", "all of it.").criterion == record.criterion
+
+
+@pytest.mark.parametrize("text, words", [
+    ("- a list\n", "must map claim names to records"),
+    ("x: {text: t, where: w, criterion: c}\n", "exactly the fields"),
+    ("x: {text: t, where: w, criterion: c, chapter: 3}\n", "each a non-empty string"),
+    ("x: !!python/object/apply:os.system [echo]\n", "could not determine a constructor")])
+def test_a_malformed_claims_file_is_refused_by_name_and_runs_nothing(text, words):
+    from posthoc.repro.claims.verdict import read_claims
+
+    with pytest.raises(Exception, match=words):
+        read_claims(text)

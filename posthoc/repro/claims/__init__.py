@@ -29,14 +29,14 @@ from .overall import (DESIGNED_FOR, average_claim, designed_claim, each_best_cla
                       initial_conditions_claim, majority_claim, pareto_claim)
 from .ranking import (TIE, best_methods, reference_beaten, reference_unbeaten, setting_stats,
                       tied_methods)
-from .verdict import (CLAIM_COLUMNS, LEVELS, Verdict, binomial_tail, bootstrap_interval,
-                      verdict_table)
+from .verdict import (CLAIM_COLUMNS, CLAIMS, LEVELS, Claim, Verdict, binomial_tail,
+                      bootstrap_interval, verdict_table)
 
-__all__ = ["CLAIM_COLUMNS", "DESIGNED_FOR", "LEVELS", "NOISE_QUANTILE", "TIE",
+__all__ = ["CLAIMS", "CLAIM_COLUMNS", "Claim", "DESIGNED_FOR", "LEVELS", "NOISE_QUANTILE", "TIE",
            "WEAKEST_BASELINE", "Verdict", "adversarial_claim", "average_claim", "best_methods",
            "binomial_tail", "bootstrap_interval", "designed_claim", "each_best_claim",
            "few_parameters_claim", "fine_tuning_claim", "initial_conditions_claim",
            "layerwise_claim", "majority_claim", "margin_claim", "network_claim",
-           "pareto_claim", "random_claim", "reference_beaten", "reference_unbeaten", "regression_claim",
-           "runtime_claim", "setting_stats", "singular_values_claim", "spread_claim",
-           "tied_methods", "verdict_table"]
+           "pareto_claim", "random_claim", "reference_beaten", "reference_unbeaten",
+           "regression_claim", "runtime_claim", "setting_stats", "singular_values_claim",
+           "spread_claim", "tied_methods", "verdict_table"]

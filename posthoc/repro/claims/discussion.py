@@ -10,7 +10,7 @@ from ..comparison import ARCH_LABELS, method_label
 from ..paper import PAPER_LABELS
 from .ranking import (best_methods, family_duel, paired, setting_stats, tied_methods,
                       wins_of)
-from .verdict import Verdict, effect, level, mean_interval_text, undecided
+from .verdict import CLAIMS, Verdict, effect, level, mean_interval_text
 
 #: The method whose results the fine-tuning claim's evidence also reads without.
 WEAKEST_BASELINE = "calibeqodds"
@@ -33,28 +33,21 @@ def _worse_than_unmodified(rows: pd.DataFrame, method: str) -> tuple[int, int]:
     return int((both[method] > both["default"]).sum()), len(both)
 
 
+#: The claim on the paper's network, and on the ablation's other networks.
+FINE_TUNING = {"default": CLAIMS["fine_tuning"], "variants": CLAIMS["fine_tuning_variants"]}
+
+
 def fine_tuning_claim(rows: pd.DataFrame, *, arch: str = "default") -> Verdict:
     """Section 6.1 (``rows``: study rows; the networks of ``arch``, ``"variants"`` for
     every architecture but the paper's)."""
-    claim = "the three fine-tuning methods significantly outperform the baseline methods"
-    where = ("Section 6.1, Discussion" if arch == "default"
-             else "Section 6.1, Discussion, of Figure 1 plots 7-8")
-    chapter = "main_comparison" if arch == "default" else "ablations"
-    criterion = ("for every setting and every (fine-tuning, post-processing) pair, the gain "
-                 "(post-processing objective − fine-tuning objective on the same network) "
-                 "is significant when its 95% bootstrap interval over seeds lies above 0; "
-                 "pairs where either result is one-class on most seeds, and runs on failed "
-                 "networks, are left out and counted; supported when at least 90% of the "
-                 "remaining pairs are significant gains and none a significant loss, partly "
-                 "supported when more than half are, otherwise not supported")
+    record = FINE_TUNING["default" if arch == "default" else "variants"]
     chosen = rows[rows["arch"] != "default"] if arch == "variants" else rows[rows["arch"] == arch]
     if chosen.empty or chosen["seed"].nunique() < 2:
-        return undecided(claim, where, criterion, "fewer than two seeds.", chapter)
+        return record.undecided("fewer than two seeds.")
     duel = family_duel(chosen, failed_networks=False)
     kept = duel[~duel["excluded"]] if not duel.empty else duel
     if kept.empty:
-        return undecided(claim, where, criterion, "no pair of results that are not one-class.",
-                         chapter)
+        return record.undecided("no pair of results that are not one-class.")
     verdict, wins, losses = _duel_verdict(kept)
     per_method = "; ".join(
         f"{method_label(f)} {int((g['significance'] > 0).sum())} gains, "
@@ -73,8 +66,8 @@ def fine_tuning_claim(rows: pd.DataFrame, *, arch: str = "default") -> Verdict:
                f"{_duel_verdict(calib)[0]}, "
                f"{_duel_verdict(calib)[1]} of {len(calib)} pairs significant gains"
                if len(calib) and len(calib) < len(kept) else "")
-    return Verdict(
-        claim, where, verdict, criterion,
+    return record.judged(
+        verdict,
         f"{wins} of {len(kept)} pairs are significant gains and {losses} significant losses "
         f"({per_method}); {worst_name}: {method_label(worst['fine_tuning'])} against "
         f"{method_label(worst['post_processing'])} on "
@@ -83,56 +76,45 @@ def fine_tuning_claim(rows: pd.DataFrame, *, arch: str = "default") -> Verdict:
         number=f"{wins} of {len(kept)} pairs significant gains",
         exclusions=(f"{int(duel['excluded'].sum())} of {len(duel)} pairs rest on a one-class "
                     f"result, {failed} runs on failed networks; with both: {everything}, "
-                    f"{all_wins} significant gains{without}"), chapter=chapter,
+                    f"{all_wins} significant gains{without}"),
         **effect("share of pairs that are significant gains", wins / len(kept), 0.9))
+
+
+RANDOM = CLAIMS["random"]
 
 
 def random_claim(rows: pd.DataFrame) -> Verdict:
     """Section 6.1 (``rows``: the main comparison's study rows)."""
-    claim = ("random perturbation is a strong fine-tuning technique, performing the best in "
-             "many settings")
-    where = "Section 6.1, Discussion"
-    criterion = ("a method is the best in a setting when its mean test objective is the lowest "
-                 "of all methods by more than 1e-9 and its results are not one-class on most "
-                 "seeds; supported when random perturbation is the best in at least a third "
-                 "of the settings, partly supported when it is the best in at least one or "
-                 "among the best two in at least half, otherwise not supported")
     main = rows[rows["arch"] == "default"]
     if "random" not in set(main["method"]):
-        return undecided(claim, where, criterion, "random perturbation was not run.",
-                         "main_comparison")
+        return RANDOM.undecided("random perturbation was not run.")
     best = best_methods(main)
     n, first = len(best), wins_of(best, "random")
     top2 = int(best["top_two"].map(lambda t: "random" in t).sum())
     raw = int((best["best"] == "random").sum())
     raw_verdict = level(raw >= n / 3, raw >= 1 or top2 >= n / 2)
     gains = paired(main, "random", "default")["gain"]
-    return Verdict(claim, where, level(first >= n / 3, first >= 1 or top2 >= n / 2), criterion,
-                   f"the best in {first} of {n} settings and among the best two in {top2}; "
-                   f"in {int(best['best_is_one_class'].sum())} settings the lowest mean "
-                   f"objective belongs to a one-class result; gain over the unmodified "
-                   f"network per network {mean_interval_text(gains)}.",
-                   number=f"best in {first} of {n} settings",
-                   exclusions=(f"{int(best['one_class_excluded'].sum())} one-class results left "
-                               f"out; counting them, the lowest in {raw} of {n}: {raw_verdict}"),
-                   chapter="main_comparison",
-                   **effect("share of settings where it is the best", first / n, 1 / 3))
+    return RANDOM.judged(
+        level(first >= n / 3, first >= 1 or top2 >= n / 2),
+        f"the best in {first} of {n} settings and among the best two in {top2}; "
+        f"in {int(best['best_is_one_class'].sum())} settings the lowest mean "
+        f"objective belongs to a one-class result; gain over the unmodified "
+        f"network per network {mean_interval_text(gains)}.",
+        number=f"best in {first} of {n} settings",
+        exclusions=f"{int(best['one_class_excluded'].sum())} one-class results left "
+                   f"out; counting them, the lowest in {raw} of {n}: {raw_verdict}",
+        **effect("share of settings where it is the best", first / n, 1 / 3))
+
+
+LAYERWISE = CLAIMS["layerwise"]
 
 
 def layerwise_claim(rows: pd.DataFrame) -> Verdict:
     """Section 6.1 (``rows``: the main comparison's study rows)."""
-    claim = ("layer-wise optimization performs well in some settings, but is sometimes "
-             "susceptible to the initial conditions of the original model")
-    where = "Section 6.1, Discussion"
-    criterion = ("'performs well in some settings': among the best two methods whose results "
-                 "are not one-class in at least two settings; 'susceptible to the initial "
-                 "conditions': its test objective's standard deviation over seeds exceeds "
-                 "random perturbation's in most settings; supported when both hold, partly "
-                 "supported when one does")
     main = rows[rows["arch"] == "default"]
     if not {"layerwise", "random"} <= set(main["method"]) or main["seed"].nunique() < 2:
-        return undecided(claim, where, criterion, "layer-wise or random perturbation was not "
-                         "run, or one seed only: no spread to compare.", "main_comparison")
+        return LAYERWISE.undecided("layer-wise or random perturbation was not "
+                                   "run, or one seed only: no spread to compare.")
     best = best_methods(main)
     top2 = int(best["top_two"].map(lambda t: "layerwise" in t).sum())
     spread = (main[main["method"].isin(["layerwise", "random"])]
@@ -144,15 +126,15 @@ def layerwise_claim(rows: pd.DataFrame) -> Verdict:
     well, susceptible = top2 >= 2, wider > len(spread) / 2
     stats = setting_stats(main)
     excluded = int(stats[stats["method"] == "layerwise"]["excluded"].sum())
-    return Verdict(claim, where, level(well and susceptible, well or susceptible), criterion,
-                   f"among the best two in {top2} of {len(best)} settings; its spread over "
-                   f"seeds exceeds random perturbation's in {wider} of {len(spread)} "
-                   f"(ratio of the two, median {np.median(ratio):.2f}); gain over the "
-                   f"unmodified network per network {mean_interval_text(gains)}.",
-                   number=f"among the best two in {top2} of {len(best)}",
-                   exclusions=f"layer-wise results one-class on most seeds: {excluded}",
-                   chapter="main_comparison",
-                   **effect("settings where it is among the best two", top2, 2))
+    return LAYERWISE.judged(
+        level(well and susceptible, well or susceptible),
+        f"among the best two in {top2} of {len(best)} settings; its spread over "
+        f"seeds exceeds random perturbation's in {wider} of {len(spread)} "
+        f"(ratio of the two, median {np.median(ratio):.2f}); gain over the "
+        f"unmodified network per network {mean_interval_text(gains)}.",
+        number=f"among the best two in {top2} of {len(best)}",
+        exclusions=f"layer-wise results one-class on most seeds: {excluded}",
+        **effect("settings where it is among the best two", top2, 2))
 
 
 def _adversarial_group(best, stats, reference, name, archs):
@@ -172,21 +154,15 @@ def _adversarial_group(best, stats, reference, name, archs):
     return (wins > len(chosen) / 2, improves), text, wins
 
 
+ADVERSARIAL = CLAIMS["adversarial"]
+
+
 def adversarial_claim(rows: pd.DataFrame) -> Verdict:
     """Section 6.1 (``rows``: study rows of the paper's network and the ablation's, SPD)."""
-    claim = ("the adversarial fine-tuning algorithm performs especially well when the dropout "
-             "probability is higher and when the initial neural network is larger")
-    where = "Section 6.1, Discussion; Figure 1, plots 7-8"
-    criterion = ("for the dropout-0.5 network and for the larger ones (width 64, depth 20), "
-                 "on the configurations both were run on: adversarial fine-tuning is the best "
-                 "method whose results are not one-class (strictly, by more than 1e-9) in most "
-                 "of their settings, and its mean rank among such results is better than on "
-                 "the paper's network; supported when both hold for both kinds of network, "
-                 "partly supported when either holds for either, otherwise not supported")
     spd = rows[rows["measure"] == "spd"]
     if "adversarial" not in set(spd["method"]) or set(spd["arch"]) == {"default"}:
-        return undecided(claim, where, criterion, "adversarial fine-tuning or the other "
-                         "networks were not run.", "ablations")
+        return ADVERSARIAL.undecided("adversarial fine-tuning or the other "
+                                     "networks were not run.")
     stats = setting_stats(spd)
     stats = stats[~stats["excluded"]].copy()
     stats["rank"] = stats.groupby(["config", "arch"])["objective"].rank(method="min")
@@ -203,45 +179,45 @@ def adversarial_claim(rows: pd.DataFrame) -> Verdict:
     every = all(a and b for a, b in results) and len(results) == len(groups)
     some = any(a or b for a, b in results)
     others = best[best["arch"] != "default"]
-    return Verdict(claim, where, level(every, some), criterion, "; ".join(parts) + ".",
-                   number=f"best in {wins} of {len(others)} settings of the other networks",
-                   exclusions=(f"{int(others['one_class_excluded'].sum())} one-class results "
-                               f"of the other networks left out; in "
-                               f"{int(others['best_is_one_class'].sum())} of their settings the "
-                               "lowest mean objective is one-class"), chapter="ablations",
-                   **effect("share of the other networks' settings where it is the best",
-                            wins / len(others) if len(others) else float("nan"), 0.5))
+    return ADVERSARIAL.judged(
+        level(every, some),
+        "; ".join(parts) + ".",
+        number=f"best in {wins} of {len(others)} settings of the other networks",
+        exclusions=f"{int(others['one_class_excluded'].sum())} one-class results "
+                   f"of the other networks left out; in "
+                   f"{int(others['best_is_one_class'].sum())} of their settings the "
+                   "lowest mean objective is one-class",
+        **effect("share of the other networks' settings where it is the best",
+                 wins / len(others) if len(others) else float("nan"), 0.5))
+
+
+RUNTIME = CLAIMS["runtime"]
 
 
 def runtime_claim(table2: pd.DataFrame) -> Verdict:
     """Table 2 (``table2``: :func:`posthoc.repro.comparison.runtime_table`)."""
     # Only the cost part: that fine-tuning is "more powerful" is fine_tuning_claim's.
-    claim = "[fine-tuning] comes at the price of computation time (See Table 2)"
-    where = "Section 6.1, Discussion; Table 2"
-    criterion = ("every fine-tuning method's mean time per run, in every configuration, "
-                 "exceeds that of every post-processing method, reject option classification "
-                 "included — supported; exceeds at least the fastest post-processing "
-                 "method's — partly supported; otherwise not supported")
     ours = table2.xs("ours", axis=1, level=1) if not table2.empty else table2
     slow = [method_label(m) for m in methods_of("fine-tuning") if method_label(m) in ours.index]
     fast = [method_label(m) for m in methods_of("post-processing")
             if method_label(m) in ours.index]
     if not slow or not fast:
-        return undecided(claim, where, criterion, "no fine-tuning or no post-processing "
-                         "runtimes.", "main_comparison")
+        return RUNTIME.undecided("no fine-tuning or no post-processing "
+                                 "runtimes.")
     slowest_fast, fastest_slow = ours.loc[fast].max().max(), ours.loc[slow].min().min()
     beaten = {f"{s} beats {p} in {int((ours.loc[s] < ours.loc[p]).sum())} of {ours.shape[1]}"
               for s in slow for p in fast if (ours.loc[s] < ours.loc[p]).any()}
-    return Verdict(claim, where, level(fastest_slow > slowest_fast,
-                                       fastest_slow > ours.loc[fast].min().min()), criterion,
-                   f"fine-tuning {fastest_slow:.2f}-{ours.loc[slow].max().max():.1f} s per run, "
-                   f"post-processing at most {slowest_fast:.2f} s"
-                   + (f"; faster than a post-processing method: {'; '.join(sorted(beaten))} "
-                      "configurations" if beaten else "") + ".",
-                   number=f"fastest fine-tuning {fastest_slow:.2f} s, slowest post-processing "
-                          f"{slowest_fast:.2f} s", chapter="main_comparison",
-                   **effect("fastest fine-tuning ÷ slowest post-processing time",
-                            fastest_slow / slowest_fast, 1.0))
+    return RUNTIME.judged(
+        level(fastest_slow > slowest_fast,
+              fastest_slow > ours.loc[fast].min().min()),
+        f"fine-tuning {fastest_slow:.2f}-{ours.loc[slow].max().max():.1f} s per run, "
+        f"post-processing at most {slowest_fast:.2f} s"
+        + (f"; faster than a post-processing method: {'; '.join(sorted(beaten))} "
+           "configurations" if beaten else "") + ".",
+        number=f"fastest fine-tuning {fastest_slow:.2f} s, slowest post-processing "
+               f"{slowest_fast:.2f} s",
+        **effect("fastest fine-tuning ÷ slowest post-processing time",
+                 fastest_slow / slowest_fast, 1.0))
 
 
 __all__ = ["WEAKEST_BASELINE", "adversarial_claim", "fine_tuning_claim", "layerwise_claim",

@@ -8,8 +8,8 @@ import pandas as pd
 
 from ..paper import PAPER_LABELS, paper_numbers
 from ..sensitivity import concentration
-from .verdict import (LEVEL, N_BOOT, Verdict, binomial_tail, bootstrap_interval, effect, level,
-                      mean_effect, mean_interval_text, undecided)
+from .verdict import (LEVEL, N_BOOT, CLAIMS, Verdict, binomial_tail, bootstrap_interval, effect,
+                      level, mean_effect, mean_interval_text)
 
 #: The share of noise draws below whose quantile a statistic counts as "below chance".
 NOISE_QUANTILE = 0.025
@@ -41,23 +41,18 @@ def _network_level(holds: list[bool]) -> str:
     return level(all(holds), np.mean(holds) >= 0.5)
 
 
+NETWORK = CLAIMS["network"]
+
+
 def network_claim(runs: pd.DataFrame) -> Verdict:
     """Table 3 (``runs``: :func:`posthoc.repro.models.compare_models` rows of one
     protocol)."""
-    claim = ("the neural network achieves better accuracy and ROC AUC on all datasets except "
-             "COMPAS, which is within one standard deviation of the optimal performance")
-    where = "Appendix A, Table 3"
-    criterion = ("per dataset and quantity, d = network mean − best other model's mean over "
-                 "seeds: on Adult and Bank the words hold when d > 0, on COMPAS when d ≥ −(the "
-                 "network's standard deviation); supported when every case holds, partly "
-                 "supported when at least half do, otherwise not supported; the evidence also "
-                 "gives the verdict without each single network, in turn")
     if "protocol" in runs and runs["protocol"].nunique() > 1:
         raise ValueError("runs holds several protocols; pass the rows of one.")
     holds, parts = _network_cases(runs)
     if not holds:
-        return undecided(claim, where, criterion, "no dataset holds the network and another "
-                         "model.", "need_for_networks")
+        return NETWORK.undecided("no dataset holds the network and another "
+                                 "model.")
     verdict = _network_level(holds)
     flips = []
     networks = runs[runs["model"] == "network"]
@@ -67,28 +62,24 @@ def network_claim(runs: pd.DataFrame) -> Verdict:
         other = _network_level(_network_cases(rest)[0])
         if other != verdict:
             flips.append(f"without {dataset}'s network of seed {seed}: {other}")
-    return Verdict(claim, where, verdict, criterion,
-                   f"{sum(holds)} of {len(holds)} cases hold; " + "; ".join(parts) + ".",
-                   number=f"{sum(holds)} of {len(holds)} cases hold",
-                   **effect("share of cases that hold", np.mean(holds), 1.0),
-                   exclusions=("; ".join(flips) if flips else
-                               "no single network changes the verdict"),
-                   chapter="need_for_networks")
+    return NETWORK.judged(
+        verdict,
+        f"{sum(holds)} of {len(holds)} cases hold; " + "; ".join(parts) + ".",
+        number=f"{sum(holds)} of {len(holds)} cases hold",
+        **effect("share of cases that hold", np.mean(holds), 1.0),
+        exclusions="; ".join(flips) if flips else
+                   "no single network changes the verdict")
+
+
+MARGIN = CLAIMS["margin"]
 
 
 def margin_claim(runs: pd.DataFrame) -> Verdict:
     """Section 6, "the need for neural networks" (``runs``: Table 3's runs of one
     protocol)."""
-    claim = ("a neural network achieves accuracy and area under the receiver operating "
-             "characteristic curve (AUC ROC) scores which are 2% higher than the other models")
-    where = "Section 6, The need for neural networks (ACI)"
-    criterion = ("on Adult, d = network mean − the best other model's mean, for accuracy and "
-                 "ROC AUC: supported when both d ≥ 0.02, partly supported when both have a "
-                 "95% bootstrap interval over the networks above 0, otherwise not supported")
     adult = runs[runs["dataset"] == "adult"]
     if adult["model"].nunique() < 2 or "network" not in set(adult["model"]):
-        return undecided(claim, where, criterion, "Adult's models were not run.",
-                         "need_for_networks")
+        return MARGIN.undecided("Adult's models were not run.")
     paper = paper_numbers("table3").query("config == 'adult'")
     gaps, lows, highs, parts = [], [], [], []
     for quantity in ("accuracy", "roc_auc"):
@@ -103,12 +94,12 @@ def margin_claim(runs: pd.DataFrame) -> Verdict:
         parts.append(f"{quantity} d = {gaps[-1]:+.3f} (interval from {low:+.3f}) against "
                      f"{rival.replace('_', ' ')}; the paper's own Table 3 gives "
                      f"{theirs['network'] - theirs.drop('network').max():+.3f}")
-    return Verdict(claim, where, level(min(gaps) >= 0.02, min(lows) > 0), criterion,
-                   "; ".join(parts) + ".",
-                   number=f"+{100 * gaps[0]:.1f} points of accuracy, +{gaps[1]:.3f} AUC",
-                   **effect("Adult: the smaller margin d (accuracy or AUC)", min(gaps), 0.02,
-                            lows[int(np.argmin(gaps))], highs[int(np.argmin(gaps))]),
-                   chapter="need_for_networks")
+    return MARGIN.judged(
+        level(min(gaps) >= 0.02, min(lows) > 0),
+        "; ".join(parts) + ".",
+        number=f"+{100 * gaps[0]:.1f} points of accuracy, +{gaps[1]:.3f} AUC",
+        **effect("Adult: the smaller margin d (accuracy or AUC)", min(gaps), 0.02,
+                 lows[int(np.argmin(gaps))], highs[int(np.argmin(gaps))]))
 
 
 def _median_spread_ratio(values: np.ndarray) -> np.ndarray:
@@ -119,15 +110,11 @@ def _median_spread_ratio(values: np.ndarray) -> np.ndarray:
         return np.median(std[..., 1:] / std[..., :1], axis=-1)
 
 
+SPREAD = CLAIMS["spread"]
+
+
 def spread_claim(rows: pd.DataFrame) -> Verdict:
     """Table 1 (``rows``: :func:`posthoc.repro.sensitivity.seed_rows` of the networks)."""
-    claim = ("the standard deviation of the bias score is an order of magnitude higher than "
-             "the standard deviation of the accuracy")
-    where = "Section 6, Table 1"
-    criterion = ("per configuration, r = median over SPD, EOD and AOD of std(bias) / "
-                 "std(accuracy) over seeds: supported when r ≥ 10 in every configuration, "
-                 "partly supported when r ≥ √10 ≈ 3.2 (half an order of magnitude) in every "
-                 "configuration, otherwise not supported")
     ratios, bounds, parts, failed = [], [], [], 0
     for index, (config, group) in enumerate(rows.groupby("config", sort=False)):
         if len(group) < 2:
@@ -143,95 +130,78 @@ def spread_claim(rows: pd.DataFrame) -> Verdict:
         parts.append(f"{PAPER_LABELS.get(config, config)} r = {ratio:.1f} [{low:.1f}, "
                      f"{high:.1f}]")
     if not ratios:
-        return undecided(claim, where, criterion, "no configuration has two or more seeds.",
-                         "sensitivity")
+        return SPREAD.undecided("no configuration has two or more seeds.")
     ratios = np.array(ratios)
-    return Verdict(claim, where, level(bool((ratios >= 10).all()),
-                                       bool((ratios >= np.sqrt(10)).all())),
-                   criterion, "; ".join(parts) + ".",
-                   number=f"r = {ratios.min():.1f} to {ratios.max():.1f}",
-                   **effect("the smallest ratio r of bias to accuracy spread", ratios.min(), 10,
-                            *bounds[int(np.argmin(ratios))]),
-                   exclusions=f"failed networks among them: {failed} (none left out)",
-                   chapter="sensitivity")
+    return SPREAD.judged(
+        level(bool((ratios >= 10).all()),
+              bool((ratios >= np.sqrt(10)).all())),
+        "; ".join(parts) + ".",
+        number=f"r = {ratios.min():.1f} to {ratios.max():.1f}",
+        **effect("the smallest ratio r of bias to accuracy spread", ratios.min(), 10,
+                 *bounds[int(np.argmin(ratios))]),
+        exclusions=f"failed networks among them: {failed} (none left out)")
+
+
+REGRESSION = CLAIMS["regression"]
 
 
 def regression_claim(studies: pd.DataFrame, paper: tuple[float, float]) -> Verdict:
     """Appendix A (``studies``: :func:`posthoc.repro.sensitivity.perturbation_table`;
     ``paper``: the paper's mean and std)."""
-    claim = ("the linear models are successfully able to predict the bias based on the random "
-             "delta vectors with an R2 score of 0.861 ± 0.090")
-    where = "Appendix A"
-    criterion = ("a claim about predicting is judged on deltas the model was not fitted on "
-                 "(held out, hard SPD): supported when that R² lies within the paper's mean ± "
-                 "2 std, partly supported when it is at least 0.5 (half the variance "
-                 "predicted), otherwise not supported; the authors' protocol (soft SPD, "
-                 "scored on rows it was mostly fitted on) is reported beside it")
     mean, std = paper
     held, authors = studies["r2"].to_numpy(), studies["r2_authors"].to_numpy()
-    return Verdict(claim, where, level(abs(np.mean(held) - mean) <= 2 * std,
-                                       np.mean(held) >= 0.5), criterion,
-                   f"held-out R² {mean_interval_text(held)}; the authors' protocol "
-                   f"{mean_interval_text(authors)}, which reproduces their number but scores "
-                   f"rows it was fitted on (mean and 95% bootstrap interval over {len(held)} "
-                   "networks).", number=f"held-out R² {np.mean(held):.3f}",
-                   **mean_effect("held-out R²", held, mean - 2 * std),
-                   chapter="sensitivity")
+    return REGRESSION.judged(
+        level(abs(np.mean(held) - mean) <= 2 * std,
+              np.mean(held) >= 0.5),
+        f"held-out R² {mean_interval_text(held)}; the authors' protocol "
+        f"{mean_interval_text(authors)}, which reproduces their number but scores "
+        f"rows it was fitted on (mean and 95% bootstrap interval over {len(held)} "
+        "networks).",
+        number=f"held-out R² {np.mean(held):.3f}",
+        **mean_effect("held-out R²", held, mean - 2 * std))
+
+
+FEW_PARAMETERS = CLAIMS["few_parameters"]
 
 
 def few_parameters_claim(studies: pd.DataFrame, noise: np.ndarray) -> Verdict:
     """Appendix A, Figure 2 left (``noise``: :func:`posthoc.repro.sensitivity.
     noise_concentration` for the networks' parameter count)."""
-    claim = "only a small fraction of the parameters contribute to the majority of the bias"
-    where = "Appendix A, Figure 2 (left)"
-    criterion = ("f = the smallest share of parameters whose |coefficients| carry half the "
-                 "total; k = the networks whose f lies below the 2.5% quantile of f for "
-                 "Gaussian noise vectors of the same length; supported when chance gives k or "
-                 "more with probability below 0.05 (binomial tail) and the median f is at most "
-                 "half of noise's (a small fraction), partly supported when the count is "
-                 "beyond chance and the median f at most three quarters of noise's (a count "
-                 "beyond chance of a noise-sized share supports nothing), otherwise not "
-                 "supported")
     shares = np.array([concentration(c, (0.5,))[0.5] for c in studies["coef"]])
     floor = float(np.quantile(noise, NOISE_QUANTILE))
     below = int((shares < floor).sum())
     tail = binomial_tail(below, len(shares), NOISE_QUANTILE)
     median, typical = float(np.median(shares)), float(np.mean(noise))
-    return Verdict(claim, where, level(tail < 0.05 and median <= typical / 2,
-                                       tail < 0.05 and median <= 0.75 * typical), criterion,
-                   f"f per network {mean_interval_text(shares)}; Gaussian noise gives "
-                   f"{np.mean(noise):.3f} (2.5% quantile {floor:.3f}); below it on {below} of "
-                   f"{len(shares)} networks, which chance gives with probability {tail:.2g}.",
-                   number=f"f = {np.median(shares):.3f} against noise's {np.mean(noise):.3f}",
-                   **mean_effect("median share f of parameters carrying half the bias", shares,
-                                 np.mean(noise) / 2, statistic=np.median),
-                   chapter="sensitivity")
+    return FEW_PARAMETERS.judged(
+        level(tail < 0.05 and median <= typical / 2,
+              tail < 0.05 and median <= 0.75 * typical),
+        f"f per network {mean_interval_text(shares)}; Gaussian noise gives "
+        f"{np.mean(noise):.3f} (2.5% quantile {floor:.3f}); below it on {below} of "
+        f"{len(shares)} networks, which chance gives with probability {tail:.2g}.",
+        number=f"f = {np.median(shares):.3f} against noise's {np.mean(noise):.3f}",
+        **mean_effect("median share f of parameters carrying half the bias", shares,
+                      np.mean(noise) / 2, statistic=np.median))
+
+
+SINGULAR_VALUES = CLAIMS["singular_values"]
 
 
 def singular_values_claim(singular: np.ndarray, noise: np.ndarray) -> Verdict:
     """Appendix A, Figure 2 right (``singular``: the networks' coefficient singular values;
     ``noise``: :func:`posthoc.repro.sensitivity.noise_singular_values`, same shape per
     draw)."""
-    claim = ("the singular values are all close to 1. This indicates that the coefficients "
-             "are all relatively different from one another")
-    where = "Appendix A, Figure 2 (right)"
-    criterion = ("the observation: every singular value within 0.1 of 1; the inference needs "
-                 "the coefficient vectors to be no more alike than independent Gaussian noise "
-                 "vectors: the largest singular value at most the 97.5% quantile of noise's "
-                 "(a larger one means the vectors share a direction). Supported when both "
-                 "hold, partly supported when only the observation does")
     if len(singular) < 2:
-        return undecided(claim, where, criterion, "fewer than two networks.", "sensitivity")
+        return SINGULAR_VALUES.undecided("fewer than two networks.")
     close = bool(np.all(np.abs(singular - 1) <= 0.1))
     low, high = np.quantile(noise.max(axis=1), [0.025, 0.975])
     apart = bool(singular.max() <= high)
-    return Verdict(claim, where, level(close and apart, close), criterion,
-                   f"ours {singular.min():.3f}-{singular.max():.3f}; Gaussian noise vectors "
-                   f"give a largest value of {low:.3f}-{high:.3f} (95% range), so ours are "
-                   + ("no more alike than noise." if apart else "more alike than noise."),
-                   number=f"largest {singular.max():.3f} against noise's {high:.3f}",
-                   **effect("the largest singular value", singular.max(), high),
-                   chapter="sensitivity")
+    return SINGULAR_VALUES.judged(
+        level(close and apart, close),
+        f"ours {singular.min():.3f}-{singular.max():.3f}; Gaussian noise vectors "
+        f"give a largest value of {low:.3f}-{high:.3f} (95% range), so ours are "
+        + ("no more alike than noise." if apart else "more alike than noise."),
+        number=f"largest {singular.max():.3f} against noise's {high:.3f}",
+        **effect("the largest singular value", singular.max(), high))
 
 
 __all__ = ["NOISE_QUANTILE", "few_parameters_claim", "margin_claim", "network_claim",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from dataclasses import asdict, dataclass
+from importlib import resources
 
 import numpy as np
 import pandas as pd
+import yaml
 from scipy.stats import binom
 
 #: The verdicts, strongest first.
@@ -67,9 +70,60 @@ def verdict_table(verdicts) -> pd.DataFrame:
     return pd.DataFrame([v.row() for v in verdicts], columns=CLAIM_COLUMNS)
 
 
-def undecided(claim: str, where: str, criterion: str, why: str, chapter: str) -> Verdict:
-    """The verdict when the data cannot decide, with the reason."""
-    return Verdict(claim, where, "undecided", criterion, why, chapter=chapter)
+@dataclass(frozen=True)
+class Claim:
+    """One claim of the paper, as a record: its words (``text``), where the paper says it,
+    the criterion, written before any number was seen, and the book's chapter that reports
+    it. A claim's function computes the evidence and returns :meth:`judged`, or
+    :meth:`undecided` (its guard) when the data cannot decide."""
+
+    text: str
+    where: str
+    criterion: str
+    chapter: str
+
+    def undecided(self, why: str) -> Verdict:
+        """The verdict when the data cannot decide, with the reason."""
+        return Verdict(self.text, self.where, "undecided", self.criterion, why,
+                       chapter=self.chapter)
+
+    def judged(self, verdict: str, evidence: str, **details) -> Verdict:
+        """The verdict ``verdict`` on ``evidence``, with the :class:`Verdict`'s other fields
+        (``number``, ``exclusions``, the effect's)."""
+        return Verdict(self.text, self.where, verdict, self.criterion, evidence,
+                       chapter=self.chapter, **details)
+
+
+#: The file of claim records, beside this module, and its size cap.
+CLAIMS_FILE, MAX_CLAIMS_BYTES = "claims.yml", 2 ** 18
+
+
+def read_claims(text: str) -> dict[str, Claim]:
+    """The claim records of a ``claims.yml`` text (YAML read safely: plain data only), each
+    with exactly the fields of :class:`Claim` and a non-empty string in each."""
+    data = yaml.safe_load(text)
+    fields = [f.name for f in dataclasses.fields(Claim)]
+    if not isinstance(data, dict):
+        raise ValueError(f"{CLAIMS_FILE} must map claim names to records; got "
+                         f"{type(data).__name__}.")
+    for name, record in data.items():
+        if (not isinstance(record, dict) or sorted(record) != sorted(fields)
+                or not all(isinstance(v, str) and v for v in record.values())):
+            raise ValueError(f"claim {name!r} in {CLAIMS_FILE} must have exactly the fields "
+                             f"{', '.join(fields)}, each a non-empty string; got {record!r}.")
+    return {name: Claim(**record) for name, record in data.items()}
+
+
+def _load_claims() -> dict[str, Claim]:
+    with resources.files(__package__).joinpath(CLAIMS_FILE).open("rb") as handle:
+        raw = handle.read(MAX_CLAIMS_BYTES + 1)
+    if len(raw) > MAX_CLAIMS_BYTES:
+        raise ValueError(f"{CLAIMS_FILE} is larger than {MAX_CLAIMS_BYTES} bytes.")
+    return read_claims(raw.decode("utf-8"))
+
+
+#: Every claim the book judges, by name (``claims.yml``).
+CLAIMS: dict[str, Claim] = _load_claims()
 
 
 def level(all_parts: bool, some_part: bool) -> str:
@@ -128,6 +182,6 @@ def binomial_tail(successes: int, trials: int, chance: float) -> float:
     return float(binom.sf(successes - 1, trials, chance)) if successes > 0 else 1.0
 
 
-__all__ = ["CLAIM_COLUMNS", "LEVEL", "LEVELS", "N_BOOT", "Verdict", "binomial_tail",
-           "bootstrap_interval", "effect", "level", "mean_effect", "mean_interval_text",
-           "significance", "undecided", "verdict_table"]
+__all__ = ["CLAIMS", "CLAIM_COLUMNS", "Claim", "LEVEL", "LEVELS", "N_BOOT", "Verdict",
+           "binomial_tail", "bootstrap_interval", "effect", "level", "mean_effect",
+           "mean_interval_text", "read_claims", "significance", "verdict_table"]
