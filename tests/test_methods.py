@@ -195,3 +195,20 @@ def test_a_new_measure_runs_or_is_refused_by_name_and_leaves_the_grid(problem, f
                                              rf"{', '.join(spec.measures)}; got measure='fnrd'"):
             debias(net, valid, name, measure=fnrd, **SMALL.get(name, {}))
         assert [c.measure for c in cells] == ["spd"]
+
+
+def test_every_post_processor_kind_shares_the_base_and_its_input_checks():
+    """Each saved post-processor class derives from the one base, which registered it, and
+    refuses a protected attribute of the wrong length or an unknown group in one line."""
+    from posthoc.methods import POSTPROCESSOR_KINDS, PostProcessorBase
+    from posthoc.methods.fairpredictor import GroupOffsets
+
+    assert set(POSTPROCESSOR_KINDS) == {"aif360", "fairlearn", "oxonfair"}
+    assert all(issubclass(k, PostProcessorBase) for k in POSTPROCESSOR_KINDS.values())
+    offsets = GroupOffsets([0, 1], [0.0, 0.5])
+    assert offsets.predict([0.2, 0.9], [0, 1]).tolist() == [0, 1]
+    with pytest.raises(ValueError, match=r"a must have one entry per row \(length 2\)"):
+        offsets.predict([0.2, 0.9], [0])
+    with pytest.raises(ValueError, match="a holds group 2, which the fair predictor was not "
+                                         r"fitted on \(groups \[0, 1\]\)"):
+        offsets.predict([0.2, 0.9], [0, 2])

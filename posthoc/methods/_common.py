@@ -20,9 +20,51 @@ from ..metrics import objective as weighted_objective
 from ..objectives import Objective
 from ._spec import METHODS
 
-#: Post-processor classes by ``kind``: each has ``kind``, ``to_params()`` (plain numbers) and
-#: a classmethod ``from_params(params)``, so that a saved result holds no pickle.
+#: Post-processor classes by ``kind`` (:class:`PostProcessorBase` registers each subclass that
+#: names one), so that a saved result holds plain numbers, never a pickle.
 POSTPROCESSOR_KINDS: dict[str, type] = {}
+NOT_PER_ROW = "a must have one entry per row (length {rows}); got shape {shape}."
+UNKNOWN_GROUP = "a holds group {group}, which {what} was not fitted on (groups {groups})."
+
+
+class PostProcessorBase:
+    """A fitted post-processor: 0/1 predictions from scores and the protected attribute.
+
+    A subclass sets ``kind`` (the name a saved result finds it by; naming one registers the
+    class in :data:`POSTPROCESSOR_KINDS`) and ``what`` (how errors call it), implements
+    ``to_params()`` (plain numbers) with the classmethod ``from_params(params)``, and
+    ``decide(scores, a)`` on inputs :meth:`checked` has converted and checked; ``groups``
+    lists the groups it was fitted on (None: it takes any).
+    """
+
+    kind = ""
+    what = "the post-processor"
+    groups: list | None = None
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.kind:
+            POSTPROCESSOR_KINDS[cls.kind] = cls
+
+    def checked(self, scores, a) -> tuple[np.ndarray, np.ndarray]:
+        """``scores`` as float64 and ``a`` as an array, after checking that ``a`` has one
+        entry per row and only groups the post-processor was fitted on."""
+        scores, a = np.asarray(scores, dtype=np.float64), np.asarray(a)
+        if a.shape != scores.shape:
+            raise ValueError(NOT_PER_ROW.format(rows=scores.shape[0], shape=a.shape))
+        if self.groups is not None:
+            unknown = sorted(set(np.unique(a).tolist()) - set(self.groups))
+            if unknown:
+                raise ValueError(UNKNOWN_GROUP.format(group=unknown[0], what=self.what,
+                                                      groups=sorted(self.groups)))
+        return scores, a
+
+    def predict(self, scores, a) -> np.ndarray:
+        """0/1 predictions (int64) for ``scores`` and ``a``."""
+        return self.decide(*self.checked(scores, a))
+
+    def decide(self, scores: np.ndarray, a: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
 
 
 NOT_PROBABILITIES = ("model must output probabilities in [0, 1]; got values from {low:.4g} to "

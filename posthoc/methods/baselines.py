@@ -19,7 +19,7 @@ from torch import nn
 from .._logging import without_root_records
 from ..data import Split
 from ..metrics import Measure, n_groups
-from ._common import scores_of
+from ._common import PostProcessorBase, scores_of
 from ._spec import Fit, MethodSpec, NotApplicable
 from .default import accuracy_threshold
 
@@ -54,15 +54,15 @@ def _aif360_dataset(y: np.ndarray, a: np.ndarray, scores: np.ndarray | None = No
     return dataset
 
 
-class PostProcessor:
+class PostProcessor(PostProcessorBase):
     """A fitted AIF360 post-processor that predicts from scores and the protected attribute.
 
     ``threshold`` turns scores into the 0/1 predictions that equalised odds post-processes
     (the threshold of highest validation accuracy, as for the ``default`` result).
     """
 
-    #: The name under which saved results find this class again.
     kind = "aif360"
+    what = "the AIF360 post-processor"
     #: What each algorithm's ``predict`` reads of its fitted state.
     FITTED = {"roc": ("classification_threshold", "ROC_margin"),
               "eqodds": ("model_params",),
@@ -110,11 +110,7 @@ class PostProcessor:
                 labels: np.ndarray | None = None) -> np.ndarray:
         """0/1 predictions from ``scores`` and ``a``; equalised odds post-processes
         ``labels`` when given, else the scores thresholded at :attr:`threshold`."""
-        scores = np.asarray(scores, dtype=float)
-        a = np.asarray(a)
-        if a.shape != scores.shape:
-            raise ValueError(f"a must have one entry per row (length {scores.shape[0]}); "
-                             f"got shape {a.shape}.")
+        scores, a = self.checked(scores, a)
         _two_groups(self.method, a)
         labels = ((scores > self.threshold) if labels is None else np.asarray(labels)
                   ).astype(float)

@@ -21,7 +21,7 @@ from torch import nn
 
 from ..data import Split
 from ..metrics import Measure
-from ._common import scores_of
+from ._common import PostProcessorBase, scores_of
 from ._spec import Fit, MethodSpec, Option, number
 from .default import accuracy_threshold
 
@@ -38,10 +38,11 @@ def logits(scores: np.ndarray) -> np.ndarray:
     return np.log(scores) - np.log1p(-scores)
 
 
-class GroupOffsets:
+class GroupOffsets(PostProcessorBase):
     """Per-group offsets on the truncated logit, as OxonFair's fast path applies them."""
 
     kind = "oxonfair"
+    what = "the fair predictor"
 
     def __init__(self, groups, offsets):
         self.groups = [int(g) for g in groups]
@@ -54,15 +55,7 @@ class GroupOffsets:
     def from_params(cls, params: dict) -> "GroupOffsets":
         return cls(params["groups"], params["offsets"])
 
-    def predict(self, scores: np.ndarray, a: np.ndarray) -> np.ndarray:
-        scores, a = np.asarray(scores, dtype=np.float64), np.asarray(a)
-        if a.shape != scores.shape:
-            raise ValueError(f"a must have one entry per row (length {scores.shape[0]}); "
-                             f"got shape {a.shape}.")
-        unknown = sorted(set(np.unique(a).tolist()) - set(self.groups))
-        if unknown:
-            raise ValueError(f"a holds group {unknown[0]}, which the fair predictor was not "
-                             f"fitted on (groups {self.groups}).")
+    def decide(self, scores: np.ndarray, a: np.ndarray) -> np.ndarray:
         offset = np.asarray(self.offsets)[np.searchsorted(self.groups, a)]
         half = np.clip(logits(scores), -TRUNCATE, TRUNCATE) / 2
         # OxonFair takes the argmax of (-logit / 2, logit / 2 + offset): a tie is a 0.

@@ -24,7 +24,7 @@ from torch import nn
 
 from ..data import Split
 from ..metrics import Measure
-from ._common import scores_of
+from ._common import PostProcessorBase, scores_of
 from ._spec import Fit, MethodSpec, NotApplicable, Option, integer
 from .default import accuracy_threshold
 
@@ -60,15 +60,17 @@ def _operation(operator: str, threshold: float, scores: np.ndarray) -> np.ndarra
     return (scores > threshold if operator == ">" else scores < threshold).astype(np.float64)
 
 
-class GroupThresholds:
+class GroupThresholds(PostProcessorBase):
     """Randomised thresholds per group, as fairlearn's ``InterpolatedThresholder`` applies
     them: with probability ``p0`` the first threshold operation, with ``p1`` the second,
     and with probability ``p_ignore`` a constant instead."""
 
     kind = "fairlearn"
+    what = "the threshold optimiser"
 
     def __init__(self, groups: dict, seed: int):
-        self.groups = {int(g): dict(v) for g, v in groups.items()}
+        self.rules = {int(g): dict(v) for g, v in groups.items()}
+        self.groups = sorted(self.rules)
         self.seed = int(seed)
 
     @classmethod
@@ -85,7 +87,7 @@ class GroupThresholds:
         return cls(groups, seed)
 
     def to_params(self) -> dict:
-        return {"groups": {str(g): v for g, v in self.groups.items()}, "seed": self.seed}
+        return {"groups": {str(g): v for g, v in self.rules.items()}, "seed": self.seed}
 
     @classmethod
     def from_params(cls, params: dict) -> "GroupThresholds":
@@ -93,13 +95,9 @@ class GroupThresholds:
 
     def positive_probability(self, scores: np.ndarray, a: np.ndarray) -> np.ndarray:
         """Each row's probability of a positive decision."""
-        scores, a = np.asarray(scores, dtype=np.float64), np.asarray(a)
-        unknown = sorted(set(np.unique(a).tolist()) - set(self.groups))
-        if unknown:
-            raise ValueError(f"a holds group {unknown[0]}, which the threshold optimiser was "
-                             f"not fitted on (groups {sorted(self.groups)}).")
+        scores, a = self.checked(scores, a)
         out = np.zeros_like(scores)
-        for group, rule in self.groups.items():
+        for group, rule in self.rules.items():
             inside = a == group
             value = (rule["p0"] * _operation(*rule["operation0"], scores[inside])
                      + rule["p1"] * _operation(*rule["operation1"], scores[inside]))
@@ -107,12 +105,7 @@ class GroupThresholds:
                            + (1 - rule["p_ignore"]) * value)
         return out
 
-    def predict(self, scores: np.ndarray, a: np.ndarray) -> np.ndarray:
-        scores = np.asarray(scores, dtype=np.float64)
-        a = np.asarray(a)
-        if a.shape != scores.shape:
-            raise ValueError(f"a must have one entry per row (length {scores.shape[0]}); "
-                             f"got shape {a.shape}.")
+    def decide(self, scores: np.ndarray, a: np.ndarray) -> np.ndarray:
         draws = np.random.RandomState(self.seed).rand(len(scores))
         return (self.positive_probability(scores, a) >= draws).astype(np.int64)
 
