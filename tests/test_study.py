@@ -12,6 +12,7 @@ import time
 import pytest
 
 import posthoc.repro.runner as runner
+from posthoc.repro.store import read_parquet
 from posthoc.repro.study import (Cell, ResultStore, Settings, cell_id, grid, identifier_of,
                                  run_grid)
 
@@ -71,7 +72,7 @@ def test_compacting_the_store_keeps_every_cell_once(tmp_path):
     assert store.done() == {"c0", "c1", "c2", "c3", "c4", "c9"}
     # A compaction stopped before removing the one-cell files reads each cell once.
     packed = tmp_path / "cells.parquet"
-    pd.concat([pd.read_parquet(packed), pd.read_parquet(tmp_path / "c9.parquet")]
+    pd.concat([read_parquet(packed), pd.read_parquet(tmp_path / "c9.parquet")]
               ).to_parquet(packed, index=False)
     rows = store.load()
     assert len(rows) == 6 and rows["cell_id"].is_unique

@@ -10,6 +10,7 @@ from .chapters import chapter
 from .claims import reference_unbeaten
 from .comparison import one_class_flags
 from .profiles import results_folder
+from .store import read_parquet
 from .tables import Link, ReaderTable, reader_table
 
 #: How each verdict is shown on the first page.
@@ -22,7 +23,7 @@ def committed(name: str) -> pd.DataFrame:
     ``cells`` (the study's cells)."""
     folder = results_folder("paper")
     if name == "cells":
-        return pd.read_parquet(folder / "cells.parquet")
+        return read_parquet(folder / "cells.parquet")
     if name in ("claims", "comparison"):
         return pd.read_csv(folder / f"{name}.csv", keep_default_na=False,
                            na_values=[""])

@@ -33,6 +33,7 @@ import pandas as pd
 from .fingerprint import ROOT, current_fingerprint, fingerprint_at
 from .study import (Cell, ResultStore, Settings, code_commit, identifier_of,
                     prepare_networks, run_cell)
+from .store import read_parquet
 
 #: Columns that say when, where and by which code a cell ran, not what it computed.
 VOLATILE = ("runtime_s", "cpu_s", "version", "commit", "torch_threads", "versions", "finished_at",
@@ -121,7 +122,7 @@ def compute_at(commit: str, rows: pd.DataFrame) -> pd.DataFrame:
             if done.returncode:
                 raise RuntimeError(f"the code of {commit} could not compute the cells: "
                                    f"{done.stderr.strip().splitlines()[-1:]}")
-            return pd.read_parquet(out)
+            return read_parquet(out)
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT,
                            capture_output=True)

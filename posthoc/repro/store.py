@@ -23,6 +23,14 @@ from ..training import TRAINING_VERSION
 from .profiles import results_folder
 
 
+def read_parquet(path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """The table in the parquet file ``path`` (only ``columns`` if given), read on the
+    calling thread: pyarrow's thread pool, when a read has used it, can abort the
+    interpreter as it exits ("terminate called without an active exception"), which made a
+    finished run end with SIGABRT."""
+    return pq.read_table(path, columns=columns, use_threads=False).to_pandas(use_threads=False)
+
+
 class ResultStore:
     """A folder of finished cells, written atomically: one parquet file per cell as it
     finishes, and, after :meth:`compact`, one packed file (``cells.parquet``) holding many.
@@ -60,7 +68,7 @@ class ResultStore:
     def _read(self, path: Path, columns: list[str] | None = None) -> pd.DataFrame | None:
         """The table in ``path``, or None after quarantining it if it cannot be read."""
         try:
-            return pd.read_parquet(path, columns=columns)
+            return read_parquet(path, columns=columns)
         except Exception as exc:  # noqa: BLE001 - any unreadable file is set aside
             self._quarantine(path, exc)
             return None
@@ -270,10 +278,11 @@ def stored_table(profile: str, name: str, parameters: dict, compute: Callable[[]
     identifier = f"{name}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
     path = store.folder / f"{identifier}.parquet"
     if path.is_file():
-        return pd.read_parquet(path)
+        return read_parquet(path)
     table = compute()
     store.write_frame(identifier, table)
-    return pd.read_parquet(path)
+    return read_parquet(path)
 
 
-__all__ = ["ResultStore", "dirty_cells", "process_start", "save_csv", "stored_table"]
+__all__ = ["ResultStore", "dirty_cells", "process_start", "read_parquet", "save_csv",
+           "stored_table"]
