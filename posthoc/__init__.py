@@ -21,7 +21,8 @@ from . import numerics as _numerics  # isort: skip
 
 _numerics.request()
 
-from .data import CONFIGURATIONS, Dataset, Split, available, load_dataset
+from .data import (CONFIGURATIONS, Configuration, Dataset, DatasetSource, RawFile, Split,
+                   available, load_dataset, register_configuration)
 from .debias import debias, evaluate
 from .methods import METHODS, DebiasResult, Fit, MethodSpec, Option, load_result, register_method
 from .metrics import (MEASURES, GroupCounts, MeasureSpec, accuracy, bias, objective,
@@ -34,10 +35,10 @@ from .training import TrainingLog, train_network, train_networks
 __version__ = "0.1.0"
 
 __all__ = [
-    "CONFIGURATIONS", "DebiasResult", "Fit", "GroupCounts", "MEASURES", "METHODS",
-    "BestThreshold", "Dataset", "MeasureSpec", "MethodSpec", "Objective", "Option", "PaperNet",
-    "Split",
-    "TrainingLog", "__version__", "accuracy", "available", "best_threshold", "bias", "debias",
-    "evaluate", "load_dataset", "load_result", "objective", "register_measure", "register_method",
-    "train_network", "train_networks",
+    "__version__", "accuracy", "available", "best_threshold", "BestThreshold", "bias",
+    "Configuration", "CONFIGURATIONS", "Dataset", "DatasetSource", "debias", "DebiasResult",
+    "evaluate", "Fit", "GroupCounts", "load_dataset", "load_result", "MEASURES", "MeasureSpec",
+    "METHODS", "MethodSpec", "Objective", "objective", "Option", "PaperNet", "RawFile",
+    "register_configuration", "register_measure", "register_method", "Split", "train_network",
+    "train_networks", "TrainingLog",
 ]

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ._logging import without_root_records
-from .rawfiles import default_data_dir, ensure_files
+from .rawfiles import RawFile, default_data_dir, ensure_files, register_raw_file
 from .split import Split
 from .validation import check_choice
 
@@ -28,17 +28,24 @@ SPLIT_SEED = 101
 
 @dataclass(frozen=True)
 class DatasetSource:
-    """A dataset as AIF360 reads it: ``files`` in the data folder (:data:`posthoc.rawfiles.
-    RAW_FILES`), the AIF360 class whose default preprocessing applies (``aif360_class``),
-    ``read(folder, na_values)``, the raw table that class reads, and ``adjust(options)``,
-    any change to the class's default options. ``label`` is the paper's short name."""
+    """A dataset as AIF360 reads it: ``files`` in the data folder (paths of
+    :data:`posthoc.rawfiles.RAW_FILES`, or :class:`posthoc.rawfiles.RawFile` records of a
+    new dataset's files), the AIF360 class whose default preprocessing applies
+    (``aif360_class``), ``read(folder, na_values)``, the raw table that class reads, and
+    ``adjust(options)``, any change to the class's default options. ``label`` is the
+    paper's short name."""
 
     name: str
     label: str
-    files: tuple[str, ...]
+    files: tuple[str | RawFile, ...]
     aif360_class: str
     read: Callable[[Path, Any], pd.DataFrame]
     adjust: Callable[[dict], dict] = lambda options: options
+
+    @property
+    def paths(self) -> list[str]:
+        """The files' paths in the data folder."""
+        return [f.path if isinstance(f, RawFile) else f for f in self.files]
 
 
 _ADULT_COLUMNS = ["age", "workclass", "fnlwgt", "education", "education-num",
@@ -112,6 +119,9 @@ class Configuration:
     marker: str = "o"
     #: How the book names the two values (0, 1) of each binary protected attribute.
     group_labels: tuple[tuple[str, str, str], ...] = ()
+    #: A new dataset's source (its files with their checksums, and its reader), registered
+    #: with the configuration by :func:`register_configuration`; None for a known dataset.
+    source: DatasetSource | None = field(default=None, compare=False)
 
 
 _INCOME = ("income above $50K", "income at most $50K")
@@ -238,7 +248,7 @@ def load_aif360(name: str, *, data_dir: Path | str | None = None, download: bool
     ``split([0.5], shuffle=True, seed=101)``.
     """
     config = CONFIGURATIONS[check_choice("name", name, CONFIGURATIONS)]
-    folder = ensure_files(list(DATASETS[config.dataset].files), data_dir, download=download)
+    folder = ensure_files(DATASETS[config.dataset].paths, data_dir, download=download)
     full = aif360_dataset(config.dataset, folder)
     train, rest = full.split([0.6], shuffle=True, seed=SPLIT_SEED)
     valid, test = rest.split([0.5], shuffle=True, seed=SPLIT_SEED)
@@ -328,7 +338,7 @@ def _group_coder(config: Configuration, folder: Path):
         return (lambda part: sum(_binary(part, attribute) << (k - 1 - i)
                                  for i, attribute in enumerate(config.intersection)), names)
     if config.raw_column:
-        raw = pd.read_csv(folder / DATASETS[config.dataset].files[0], index_col="id",
+        raw = pd.read_csv(folder / DATASETS[config.dataset].paths[0], index_col="id",
                           usecols=["id", config.raw_column])[config.raw_column]
         raw.index = raw.index.astype(str)
         names = tuple(sorted(raw.unique()))
@@ -344,6 +354,32 @@ def available() -> list[str]:
     return list(CONFIGURATIONS)
 
 
+def register_configuration(config: Configuration, *, replace: bool = False) -> Configuration:
+    """Add ``config`` to :data:`CONFIGURATIONS`, after which :func:`load_dataset`, the study's
+    grids, tables and figures know it. A configuration of a new dataset carries the dataset's
+    :class:`DatasetSource` in ``source`` (with :class:`~posthoc.rawfiles.RawFile` records for
+    its files), which is registered with it."""
+    if not isinstance(config, Configuration):
+        raise TypeError(f"config must be a posthoc.Configuration; got {type(config).__name__}.")
+    if config.name in CONFIGURATIONS and not replace:
+        raise ValueError(f"configuration {config.name!r} is registered already; pass "
+                         "replace=True to replace it.")
+    source = config.source
+    if source is not None:
+        if source.name != config.dataset:
+            raise ValueError(f"source {source.name!r} of configuration {config.name!r} must be "
+                             f"its dataset {config.dataset!r}.")
+        for file in source.files:
+            if isinstance(file, RawFile):
+                register_raw_file(file)
+        DATASETS[source.name] = source
+    check_choice("dataset", config.dataset, DATASETS)
+    CONFIGURATIONS[config.name] = config
+    return config
+
+
+
 __all__ = ["CONFIGURATIONS", "Configuration", "Dataset", "LABEL_CODINGS", "PAPER_CONFIGURATIONS",
-           "DATASETS", "DatasetSource", "SPLIT_SEED", "aif360_dataset", "available", "label_meaning",
-           "load_aif360", "load_dataset", "short_label"]
+           "DATASETS", "DatasetSource", "SPLIT_SEED", "aif360_dataset", "available",
+           "label_meaning", "load_aif360", "load_dataset", "register_configuration",
+           "short_label"]

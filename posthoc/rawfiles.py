@@ -62,6 +62,22 @@ CHECKSUMS: dict[str, str] = {path: f.sha256 for path, f in RAW_FILES.items()}
 SOURCES: dict[str, tuple[str, ...]] = {path: f.source for path, f in RAW_FILES.items()}
 
 
+def register_raw_file(file: RawFile) -> RawFile:
+    """Add ``file`` to :data:`RAW_FILES` (and its checksum and source), so that
+    :func:`ensure_files` checks and downloads it; a different file at a registered path is a
+    ValueError."""
+    if not isinstance(file, RawFile):
+        raise TypeError(f"file must be a posthoc.RawFile; got {type(file).__name__}.")
+    known = RAW_FILES.get(file.path)
+    if known is not None and known != file:
+        raise ValueError(f"raw file {file.path!r} is registered already with SHA-256 "
+                         f"{known.sha256}; got {file.sha256}.")
+    RAW_FILES[file.path] = file
+    CHECKSUMS[file.path] = file.sha256
+    SOURCES[file.path] = file.source
+    return file
+
+
 def default_data_dir() -> Path:
     """The data folder used when none is given: ``$POSTHOC_DATA``, else a per-user cache."""
     return user_folder("POSTHOC_DATA", "data")
@@ -151,4 +167,4 @@ def ensure_files(relatives: list[str], data_dir: Path | str | None = None, *,
 
 
 __all__ = ["CHECKSUMS", "RAW_FILES", "RawFile", "SOURCES", "default_data_dir", "download",
-           "ensure_files", "sha256"]
+           "ensure_files", "register_raw_file", "sha256"]

@@ -335,3 +335,65 @@ def test_configurations_with_more_than_two_groups(data_dir, datasets):
     # Caucasian is the binary configuration's privileged group.
     caucasian = every.group_names.index("Caucasian")
     assert np.array_equal(every.train.a == caucasian, datasets["compas-race"].train.a == 1)
+
+
+GERMAN_COLUMNS = ["status", "month", "credit_history", "purpose", "credit_amount", "savings",
+                  "employment", "investment_as_income_percentage", "personal_status",
+                  "other_debtors", "residence_since", "property", "age", "installment_plans",
+                  "housing", "number_of_credits", "skill_level", "people_liable_for",
+                  "telephone", "foreign_worker", "credit"]
+
+
+@pytest.fixture
+def toy_configuration(data_dir, tmp_path):
+    """A new dataset (German credit's first 400 rows, as a file of its own) and its
+    configuration, registered as one record; unregistered afterwards."""
+    import posthoc
+    from posthoc.configurations import CONFIGURATIONS, DATASETS
+    from posthoc.rawfiles import CHECKSUMS, RAW_FILES, SOURCES
+
+    raw = (data_dir / "german/german.data").read_text().splitlines(keepends=True)[:400]
+    (tmp_path / "toy").mkdir()
+    (tmp_path / "toy/german-400.data").write_text("".join(raw))
+    digest = hashlib.sha256("".join(raw).encode()).hexdigest()
+    source = posthoc.DatasetSource(
+        "toy", "Toy", (posthoc.RawFile("toy/german-400.data", digest,
+                                       ("https://example.invalid/german-400.data",)),),
+        "GermanDataset", lambda folder, na: pd.read_csv(
+            folder / "toy/german-400.data", sep=" ", header=None, names=GERMAN_COLUMNS,
+            na_values=na))
+    config = posthoc.register_configuration(posthoc.Configuration(
+        "toy-sex", "toy", "sex", "German credit's first 400 rows, protected attribute sex",
+        "male (a = 1) is privileged", "good credit", "bad credit", 1, label="Toy (sex)",
+        marker="*", source=source))
+    try:
+        yield config, tmp_path
+    finally:
+        CONFIGURATIONS.pop("toy-sex"), DATASETS.pop("toy")
+        for registry in (RAW_FILES, CHECKSUMS, SOURCES):
+            registry.pop("toy/german-400.data")
+
+
+def test_a_toy_dataset_is_one_configuration_record_end_to_end(toy_configuration):
+    """One Configuration record (with its DatasetSource and RawFile) is all a new dataset
+    needs: its file is checked, it loads and splits, the book labels and marks it, and a
+    study cell runs on it."""
+    from posthoc.repro.cells import Cell, Settings, grid, run_cell
+    from posthoc.repro.figures import MARKERS
+    from posthoc.repro.paper import PAPER_LABELS
+
+    config, folder = toy_configuration
+    data = load_dataset("toy-sex", data_dir=folder, download=False)
+    assert (len(data.train), len(data.valid), len(data.test)) == (240, 80, 80)
+    assert set(np.unique(data.train.a)) == {0, 1} and data.positive == "good credit"
+    assert (PAPER_LABELS["toy-sex"], MARKERS["toy-sex"]) == ("Toy (sex)", "*")
+    cells = grid(configs=["toy-sex"], seeds=[0], measures=["spd"], methods=["default", "roc"])
+    assert cells == [Cell("toy-sex", "default", 0, "spd", m) for m in ("default", "roc")]
+    row = run_cell(cells[1], Settings(max_epochs=3), data_dir=folder)
+    assert row["config"] == "toy-sex" and not row["error"] and 0 < row["test_accuracy"] <= 1
+    (folder / "toy/german-400.data").write_text("changed\n")
+    with pytest.raises(ValueError, match="toy/german-400.data .* is corrupted"):
+        load_dataset("toy-sex", data_dir=folder, download=False)
+    with pytest.raises(ValueError, match="registered already"):
+        import posthoc
+        posthoc.register_configuration(config)

@@ -26,11 +26,11 @@ from ..data import CONFIGURATIONS
 from ..methods import METHODS
 from ..metrics import MEASURES, weighted_objective
 from .comparison import ARCH_LABELS, method_label, one_class_flags, ordered_methods, summary
-from .paper import PAPER_LABELS
+from .paper import PAPER_LABELS, LiveMapping
 from .sensitivity import coefficient_singular_values
 
 #: Each configuration's marker, in the legends' order (from the configurations' records).
-MARKERS = {name: config.marker for name, config in CONFIGURATIONS.items()}
+MARKERS = LiveMapping(lambda: {name: config.marker for name, config in CONFIGURATIONS.items()})
 
 
 def colour(method: str) -> str:

@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from importlib import resources
+from typing import Callable
 
 import pandas as pd
 
 from ..data import CONFIGURATIONS, DATASETS, short_label
 
+
+class LiveMapping(Mapping):
+    """A read-only mapping rebuilt from the registries at each use (``build()``), so that a
+    configuration registered later is in it."""
+
+    def __init__(self, build: Callable[[], dict]):
+        self._build = build
+
+    def __getitem__(self, key):
+        return self._build()[key]
+
+    def __iter__(self):
+        return iter(self._build())
+
+    def __len__(self) -> int:
+        return len(self._build())
+
+
 #: How the book names each configuration and dataset in its tables (the paper's names for
-#: its own: "ACI (sex)", "BM"), from their records.
-PAPER_LABELS = {name: short_label(name) for name in (*CONFIGURATIONS, *DATASETS)}
+#: its own: "ACI (sex)", "BM"), from their records (a configuration registered later too).
+PAPER_LABELS = LiveMapping(lambda: {name: short_label(name)
+                                    for name in (*CONFIGURATIONS, *DATASETS)})
 
 
 def paper_numbers(table: str | None = None) -> pd.DataFrame:
@@ -69,4 +90,4 @@ def format_range(low: float, high: float, spec: str = ".3f") -> str:
     return first if first == last else f"{first} to {last}"
 
 
-__all__ = ["PAPER_LABELS", "format_mean_std", "format_range", "paper_numbers", "paper_value"]
+__all__ = ["LiveMapping", "PAPER_LABELS", "format_mean_std", "format_range", "paper_numbers", "paper_value"]
