@@ -427,6 +427,134 @@ def _fit_leaves(m, t, y, alphas, learning_rate, raw, node_of, feature, value, is
 _KEY = types.UniTuple(types.int64, 4)
 
 
+@njit(cache=True, nogil=True)
+def _slots_to_scan(n, width, remember, known, active, slot_of, below, node_keys, scan, same_as,
+                   slot_entry):
+    """Mark the slots of a level that need a scan: active ones that are neither a node seen
+    before in the fit (their entry then comes from ``known``) nor one of this level's already
+    (``same_as``); return how many."""
+    n_scan = 0
+    for s in range(active.shape[0]):
+        scan[s] = False
+        same_as[s] = -1
+        if not active[s]:
+            continue
+        if remember:
+            key = _node_key(s // width, s, n, slot_of, below)
+            for w in range(4):
+                node_keys[s, w] = key[w]
+            if key in known:
+                slot_entry[s] = known[key]
+                continue
+            for other in range(s):
+                if scan[other] and (node_keys[other, 0] == node_keys[s, 0]
+                                    and node_keys[other, 1] == node_keys[s, 1]
+                                    and node_keys[other, 2] == node_keys[s, 2]
+                                    and node_keys[other, 3] == node_keys[s, 3]):
+                    same_as[s] = other
+                    break
+            if same_as[s] >= 0:
+                continue
+        scan[s] = True
+        n_scan += 1
+    return n_scan
+
+
+@njit(cache=True, nogil=True)
+def _scan_inputs(scan, width, slot_of, scan_slot):
+    """The models whose root needs a scan, and (in ``scan_slot``) each sample's slot to scan,
+    -1 for none."""
+    n_models, n = slot_of.shape
+    n_root = 0
+    for m in range(n_models):
+        n_root += 1 if scan[m * width] else 0
+    scan_models = np.empty(n_root, dtype=np.int64)
+    n_root = 0
+    for m in range(n_models):
+        if scan[m * width]:
+            scan_models[n_root] = m
+            n_root += 1
+    for m in range(n_models):
+        for j in range(n):
+            s = slot_of[m, j]
+            scan_slot[m, j] = s if s >= 0 and scan[s] else -1
+    return scan_models
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _ties_best(c, s, best, chunk_num, chunk_den, chunk_count):
+    """Whether chunk ``c``'s best gain for slot ``s`` equals chunk ``best``'s."""
+    return chunk_count[c, s] > 0 and (chunk_num[c, s] * chunk_den[best, s]
+                                      == chunk_num[best, s] * chunk_den[c, s])
+
+
+@njit(cache=True, nogil=True)
+def _best_chunk(s, chunk_num, chunk_den, chunk_count):
+    """The chunk with the best gain for slot ``s`` (-1: no chunk found a split)."""
+    best = -1
+    for c in range(chunk_count.shape[0]):
+        if chunk_count[c, s] > 0 and (best < 0 or chunk_num[c, s] * chunk_den[best, s]
+                                      > chunk_num[best, s] * chunk_den[c, s]):
+            best = c
+    return best
+
+
+@njit(cache=True, nogil=True)
+def _merge_chunks(scan, remember, known, node_keys, chunk_num, chunk_den, chunk_count, tie_f,
+                  tie_r, tie_l, slot_entry, entry_start, entry_count, pool_f, pool_r, pool_l,
+                  n_entries, n_pool):
+    """Merge the chunks' lists of best splits into one entry per scanned slot (every
+    chunk's list that ties for the best gain, in chunk order), remembered by node key; the
+    arrays grow as needed and are returned with the new counts."""
+    for s in range(scan.shape[0]):
+        if not scan[s]:
+            continue
+        best = _best_chunk(s, chunk_num, chunk_den, chunk_count)
+        size = 0
+        if best >= 0:
+            for c in range(chunk_count.shape[0]):
+                if _ties_best(c, s, best, chunk_num, chunk_den, chunk_count):
+                    size += chunk_count[c, s]
+        entry_start = _grown(entry_start, n_entries + 1)
+        entry_count = _grown(entry_count, n_entries + 1)
+        pool_f = _grown(pool_f, n_pool + size)
+        pool_r = _grown(pool_r, n_pool + size)
+        pool_l = _grown(pool_l, n_pool + size)
+        entry_start[n_entries] = n_pool
+        entry_count[n_entries] = size
+        if best >= 0:
+            for c in range(chunk_count.shape[0]):
+                if _ties_best(c, s, best, chunk_num, chunk_den, chunk_count):
+                    for e in range(chunk_count[c, s]):
+                        pool_f[n_pool] = tie_f[c, s, e]
+                        pool_r[n_pool] = tie_r[c, s, e]
+                        pool_l[n_pool] = tie_l[c, s, e]
+                        n_pool += 1
+        slot_entry[s] = n_entries
+        if remember:
+            known[(node_keys[s, 0], node_keys[s, 1], node_keys[s, 2], node_keys[s, 3])] = \
+                n_entries
+        n_entries += 1
+    return entry_start, entry_count, pool_f, pool_r, pool_l, n_entries, n_pool
+
+
+@njit(cache=True, nogil=True)
+def _split_level(t, level, width, active, same_as, slot_entry, slot_node, entry_start,
+                 entry_count, pool_f, pool_r, pool_l, keys, sorted_x, feature, threshold,
+                 is_open, best_feature):
+    """Split every active slot's node of the level by its entry's best split
+    (:func:`_split_node`); ``best_feature`` gets each slot's feature (-1: a leaf)."""
+    for s in range(active.shape[0]):
+        best_feature[s] = -1
+        if not active[s]:
+            continue
+        if same_as[s] >= 0:
+            slot_entry[s] = slot_entry[same_as[s]]
+        best_feature[s] = _split_node(s // width, t, slot_node[s], slot_entry[s], entry_start,
+                                      entry_count, pool_f, pool_r, pool_l, keys[t, level],
+                                      sorted_x, feature, threshold, is_open)
+
+
 @njit(cache=True)
 def _fit_all(order, sorted_x, distinct, X, y, alphas, inits, keys, n_estimators, max_depth,
              learning_rate, n_chunks, feature, threshold, value, remember=True):
@@ -450,39 +578,28 @@ def _fit_all(order, sorted_x, distinct, X, y, alphas, inits, keys, n_estimators,
     raw = np.empty((n_models, n))
     for m in range(n_models):
         raw[m, :] = inits[m]
-    below = np.zeros((n_models, n), dtype=np.int64)
-    node_of = np.zeros((n_models, n), dtype=np.int64)
-    slot_of = np.empty((n_models, n), dtype=np.int64)
-    scan_slot = np.empty((n_models, n), dtype=np.int64)
-    slot_node = np.empty(n_slots, dtype=np.int64)
-    total_n = np.zeros(n_slots, dtype=np.int64)
-    total_q = np.zeros(n_slots, dtype=np.int64)
-    active = np.zeros(n_slots, dtype=np.bool_)
-    chunk_num = np.zeros((n_chunks, n_slots), dtype=np.int64)
+    below, node_of = np.zeros((n_models, n), np.int64), np.zeros((n_models, n), np.int64)
+    slot_of, scan_slot = np.empty((n_models, n), np.int64), np.empty((n_models, n), np.int64)
+    slot_node, slot_entry = np.empty(n_slots, np.int64), np.empty(n_slots, np.int64)
+    same_as, best_feature = np.empty(n_slots, np.int64), np.empty(n_slots, np.int64)
+    total_n, total_q = np.zeros(n_slots, np.int64), np.zeros(n_slots, np.int64)
+    active, scan = np.zeros(n_slots, np.bool_), np.zeros(n_slots, np.bool_)
+    chunk_num, chunk_count = (np.zeros((n_chunks, n_slots), np.int64),
+                              np.zeros((n_chunks, n_slots), np.int64))
     chunk_den = np.ones((n_chunks, n_slots), dtype=np.int64)
-    chunk_count = np.zeros((n_chunks, n_slots), dtype=np.int64)
     tie_f = np.empty((n_chunks, n_slots, d), dtype=np.int64)
-    tie_r = np.empty((n_chunks, n_slots, d), dtype=np.int64)
-    tie_l = np.empty((n_chunks, n_slots, d), dtype=np.int64)
-    best_feature = np.empty(n_slots, dtype=np.int64)
+    tie_r, tie_l = np.empty_like(tie_f), np.empty_like(tie_f)
     is_open = np.zeros((n_models, n_nodes), dtype=np.bool_)
-    count = np.zeros(n_nodes, dtype=np.int64)
-    count_below = np.zeros(n_nodes, dtype=np.int64)
+    count, count_below = np.zeros(n_nodes, np.int64), np.zeros(n_nodes, np.int64)
     residual = np.empty(n)
     # Every node's best splits: entry e lists pool[entry_start[e]:+entry_count[e]].
     remember = remember and n <= 128
     known = Dict.empty(key_type=_KEY, value_type=types.int64)
     node_keys = np.zeros((n_slots, 4), dtype=np.int64)
-    entry_start = np.empty(64, dtype=np.int64)
-    entry_count = np.empty(64, dtype=np.int64)
+    entry_start, entry_count = np.empty(64, dtype=np.int64), np.empty(64, dtype=np.int64)
     pool_f = np.empty(1024, dtype=np.int64)
-    pool_r = np.empty(1024, dtype=np.int64)
-    pool_l = np.empty(1024, dtype=np.int64)
-    n_entries = 0
-    n_pool = 0
-    slot_entry = np.empty(n_slots, dtype=np.int64)
-    same_as = np.empty(n_slots, dtype=np.int64)   # an earlier slot of the level, or -1
-    scan = np.zeros(n_slots, dtype=np.bool_)
+    pool_r, pool_l = np.empty_like(pool_f), np.empty_like(pool_f)
+    n_entries = n_pool = 0
     for t in range(n_estimators):
         for m in range(n_models):
             _start_tree(m, t, y, raw, below, node_of, feature, value, is_open)
@@ -495,97 +612,19 @@ def _fit_all(order, sorted_x, distinct, X, y, alphas, inits, keys, n_estimators,
                                        count_below, feature)
             if n_split == 0:
                 break
-            # Which slots need a scan: not a node seen before, nor one of this level's.
-            n_scan = 0
-            for s in range(n_slots):
-                scan[s] = False
-                same_as[s] = -1
-                if not active[s]:
-                    continue
-                if remember:
-                    key = _node_key(s // width, s, n, slot_of, below)
-                    for w in range(4):
-                        node_keys[s, w] = key[w]
-                    if key in known:
-                        slot_entry[s] = known[key]
-                        continue
-                    for other in range(s):
-                        if scan[other] and (node_keys[other, 0] == node_keys[s, 0]
-                                            and node_keys[other, 1] == node_keys[s, 1]
-                                            and node_keys[other, 2] == node_keys[s, 2]
-                                            and node_keys[other, 3] == node_keys[s, 3]):
-                            same_as[s] = other
-                            break
-                    if same_as[s] >= 0:
-                        continue
-                scan[s] = True
-                n_scan += 1
-            if n_scan > 0:
-                n_root = 0
-                for m in range(n_models):
-                    n_root += 1 if scan[m * width] else 0
-                scan_models = np.empty(n_root, dtype=np.int64)
-                n_root = 0
-                for m in range(n_models):
-                    if scan[m * width]:
-                        scan_models[n_root] = m
-                        n_root += 1
-                for m in range(n_models):
-                    for j in range(n):
-                        s = slot_of[m, j]
-                        scan_slot[m, j] = s if s >= 0 and scan[s] else -1
+            if _slots_to_scan(n, width, remember, known, active, slot_of, below, node_keys,
+                              scan, same_as, slot_entry) > 0:
+                scan_models = _scan_inputs(scan, width, slot_of, scan_slot)
                 _scan_level(level, order, sorted_x, distinct, below, scan_slot, width,
                             scan_models, total_n, total_q, chunk_num, chunk_den, chunk_count,
                             tie_f, tie_r, tie_l)
-                # Merge the chunks' lists into one entry per scanned slot.
-                for s in range(n_slots):
-                    if not scan[s]:
-                        continue
-                    best = -1
-                    for c in range(n_chunks):
-                        if chunk_count[c, s] > 0 and (
-                                best < 0 or chunk_num[c, s] * chunk_den[best, s]
-                                > chunk_num[best, s] * chunk_den[c, s]):
-                            best = c
-                    size = 0
-                    if best >= 0:
-                        for c in range(n_chunks):
-                            if chunk_count[c, s] > 0 and (chunk_num[c, s] * chunk_den[best, s]
-                                                          == chunk_num[best, s]
-                                                          * chunk_den[c, s]):
-                                size += chunk_count[c, s]
-                    entry_start = _grown(entry_start, n_entries + 1)
-                    entry_count = _grown(entry_count, n_entries + 1)
-                    pool_f = _grown(pool_f, n_pool + size)
-                    pool_r = _grown(pool_r, n_pool + size)
-                    pool_l = _grown(pool_l, n_pool + size)
-                    entry_start[n_entries] = n_pool
-                    entry_count[n_entries] = size
-                    if best >= 0:
-                        for c in range(n_chunks):
-                            if chunk_count[c, s] > 0 and (chunk_num[c, s] * chunk_den[best, s]
-                                                          == chunk_num[best, s]
-                                                          * chunk_den[c, s]):
-                                for e in range(chunk_count[c, s]):
-                                    pool_f[n_pool] = tie_f[c, s, e]
-                                    pool_r[n_pool] = tie_r[c, s, e]
-                                    pool_l[n_pool] = tie_l[c, s, e]
-                                    n_pool += 1
-                    slot_entry[s] = n_entries
-                    if remember:
-                        known[(node_keys[s, 0], node_keys[s, 1], node_keys[s, 2],
-                               node_keys[s, 3])] = n_entries
-                    n_entries += 1
-            for s in range(n_slots):
-                best_feature[s] = -1
-                if not active[s]:
-                    continue
-                if same_as[s] >= 0:
-                    slot_entry[s] = slot_entry[same_as[s]]
-                best_feature[s] = _split_node(s // width, t, slot_node[s], slot_entry[s],
-                                              entry_start, entry_count, pool_f, pool_r,
-                                              pool_l, keys[t, level], sorted_x, feature,
-                                              threshold, is_open)
+                entry_start, entry_count, pool_f, pool_r, pool_l, n_entries, n_pool = \
+                    _merge_chunks(scan, remember, known, node_keys, chunk_num, chunk_den,
+                                  chunk_count, tie_f, tie_r, tie_l, slot_entry, entry_start,
+                                  entry_count, pool_f, pool_r, pool_l, n_entries, n_pool)
+            _split_level(t, level, width, active, same_as, slot_entry, slot_node, entry_start,
+                         entry_count, pool_f, pool_r, pool_l, keys, sorted_x, feature,
+                         threshold, is_open, best_feature)
             _route(t, X, slot_of, slot_node, best_feature, node_of, threshold)
         for m in range(n_models):
             _fit_leaves(m, t, y, alphas, learning_rate, raw, node_of, feature, value, is_open,
