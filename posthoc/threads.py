@@ -20,17 +20,28 @@ import torch
 
 
 @contextmanager
-def limited_threads(threads: int) -> Iterator[int]:
-    """Run the body with ``threads`` torch threads and at most that many numba threads (no
-    more than numba started), then restore both; yields the torch thread count in force."""
-    torch_threads, numba_threads = torch.get_num_threads(), numba.get_num_threads()
-    torch.set_num_threads(threads)
+def numba_threads(threads: int) -> Iterator[int]:
+    """Run the body with at most ``threads`` numba threads (no more than numba started), then
+    restore the count; yields the count in force."""
+    before = numba.get_num_threads()
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     try:
-        yield torch.get_num_threads()
+        yield numba.get_num_threads()
+    finally:
+        numba.set_num_threads(before)
+
+
+@contextmanager
+def limited_threads(threads: int) -> Iterator[int]:
+    """Run the body with ``threads`` torch threads and at most that many numba threads
+    (:func:`numba_threads`), then restore both; yields the torch thread count in force."""
+    torch_threads = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with numba_threads(threads):
+            yield torch.get_num_threads()
     finally:
         torch.set_num_threads(torch_threads)
-        numba.set_num_threads(numba_threads)
 
 
 def single_threaded():
@@ -40,4 +51,4 @@ def single_threaded():
     return limited_threads(1)
 
 
-__all__ = ["limited_threads", "single_threaded"]
+__all__ = ["limited_threads", "numba_threads", "single_threaded"]

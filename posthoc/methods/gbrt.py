@@ -42,16 +42,13 @@ comes from its own random stream, so tied splits can differ from scikit-learn's)
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Iterator
-
 # Chooses a writable cache folder for numba, so it must come first (see the module).
 from .. import _numba_cache  # noqa: F401  # isort: skip
-import numba
 import numpy as np
 from numba import njit, prange, types
 from numba.typed import Dict
 
+from ..threads import numba_threads
 from ..validation import check_positive_int
 
 QUANTILES = (0.16, 0.5, 0.84)
@@ -803,16 +800,4 @@ class FastGBRT:
             self.yi.append(float(y))
 
 
-@contextmanager
-def numba_threads(threads: int) -> Iterator[int]:
-    """Run the body with at most ``threads`` numba threads (no more than numba started), then
-    restore the count; yields the count in force."""
-    before = numba.get_num_threads()
-    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    try:
-        yield numba.get_num_threads()
-    finally:
-        numba.set_num_threads(before)
-
-
-__all__ = ["FastGBRT", "QuantileGBRT", "QUANTILES", "numba_threads"]
+__all__ = ["FastGBRT", "QuantileGBRT", "QUANTILES"]
