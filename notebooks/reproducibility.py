@@ -52,15 +52,16 @@ from posthoc.repro.claims import (adversarial_claim, average_claim, designed_cla
                                   margin_claim, network_claim, pareto_claim, random_claim,
                                   regression_claim, runtime_claim, singular_values_claim,
                                   spread_claim, verdict_table)
-from posthoc.repro.comparison import (bootstrap_ci, interval_table, paired_test_table,
-                                      paired_tests, paper_comparison, paper_time_estimate,
-                                      runtime_ratios, runtime_table, significantly_lower,
-                                      spread_comparison)
+from posthoc.repro.comparison import (bootstrap_ci, interval_table, method_label,
+                                      paired_test_table, paired_tests, paper_comparison,
+                                      paper_time_estimate, runtime_ratios, runtime_table,
+                                      significantly_lower, spread_comparison)
 from posthoc.repro.models import model_runs
 from posthoc.repro.overview_figures import plot_forest, plot_verdicts
 from posthoc.repro.paper import paper_value
 from posthoc.repro.parameters import describe_settings, resolve, resolve_notebook
 from posthoc.repro.profiles import check_profile, results_folder
+from posthoc.repro.self_check import build_check
 from posthoc.repro.sensitivity import (coefficient_singular_values, noise_concentration,
                                        noise_singular_values, perturbation_table, seed_table)
 from posthoc.repro.study import ResultStore, chapter_rows, dirty_cells, save_csv
@@ -117,6 +118,34 @@ if len(dirty):
           f"({', '.join(sorted(set(dirty['commit'])))}); their code is not in the history.")
 else:
     print("No cell was computed from uncommitted changes.")
+
+# %% [markdown]
+# ### The store checks itself
+#
+# Each cell records the network it ran on, by its cache key, and the networks are committed
+# beside the results. So any stored cell can be computed again here, from the same weights,
+# and compared with its stored row in every column but the runtime and the provenance.
+# This build draws one cell per method (seed 0, within two minutes of recorded time) among
+# the cells whose network is at hand, recomputes each and compares:
+# {glue:text}`self_identical` of the {glue:text}`self_checked` recomputed cells are
+# identical to their stored rows, and {glue:text}`self_missing` methods had no cell whose
+# network is committed. `python -m posthoc.repro.self_check --results DIR` runs the same
+# check on any store.
+
+# %% tags=["hide-input"]
+all_rows = pd.concat([rows, beyond_rows], ignore_index=True)
+checked, no_network = build_check(all_rows, budget_s=120.0, seed=0)
+glue("self_checked", len(checked), display=False)
+glue("self_identical", int(checked["identical"].sum()), display=False)
+glue("self_missing", len(no_network), display=False)
+if no_network:
+    print("no cell with a committed network: " + ", ".join(map(method_label, no_network)))
+reader_table(checked.assign(method=checked["method"].map(method_label)),
+             columns={"method": "method", "config": "configuration", "arch": "network",
+                      "seed": "seed", "measure": "measure", "objective": "objective",
+                      "identical": "identical", "largest_difference": "largest difference"},
+             checks=("identical",), digits={"largest_difference": 6},
+             csv="reproducibility-self-check")
 
 # %% [markdown]
 # ## Every reported number, ours beside the paper's

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from ..network_files import cache_dir, network_path
 from .identity import cell_of, differing_columns
 from .study import ResultStore, prepare_networks, run_cell
 
@@ -84,6 +85,29 @@ def check_rows(sample: pd.DataFrame, *, data_dir=None, progress: bool = False) -
     return pd.DataFrame(lines, columns=CHECK_COLUMNS)
 
 
+def recomputable(rows: pd.DataFrame, cache: str | Path | None = None) -> pd.DataFrame:
+    """The rows whose network (``network``, its cache key) is in the network cache (where
+    ``make`` copies the committed networks), so that recomputing them trains nothing."""
+    folder = cache_dir() if cache is None else Path(cache)
+    if rows.empty or "network" not in rows:
+        return rows.iloc[:0]
+    present = rows["network"].map(lambda key: isinstance(key, str) and bool(key)
+                                  and network_path(folder, key).is_file())
+    return rows[present.astype(bool)]
+
+
+def build_check(rows: pd.DataFrame, *, budget_s: float = 120.0, seed: int = 0,
+                data_dir=None) -> tuple[pd.DataFrame, list[str]]:
+    """The self-check a build runs: one cell per method among ``rows`` whose network is at
+    hand (:func:`recomputable`), drawn by ``seed`` within ``budget_s`` seconds of recorded
+    time, recomputed and compared (:func:`check_rows`); and the methods with no such
+    cell."""
+    at_hand = recomputable(rows)
+    table = check_rows(draw(at_hand, seed=seed, budget_s=budget_s), data_dir=data_dir)
+    missing = sorted(set(rows["method"]) - set(at_hand["method"])) if len(rows) else []
+    return table, missing
+
+
 def check_sample(folder: str | Path, *, per_method: int = 1, seed: int = 0,
                  budget_s: float | None = 120.0, data_dir=None,
                  progress: bool = False) -> pd.DataFrame:
@@ -114,4 +138,5 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-__all__ = ["CHECK_COLUMNS", "check_rows", "check_sample", "draw", "largest_difference", "main"]
+__all__ = ["CHECK_COLUMNS", "build_check", "check_rows", "check_sample", "draw",
+           "largest_difference", "main", "recomputable"]
