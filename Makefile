@@ -94,7 +94,7 @@ html: install $(MATHJAX)
 book: notebooks html
 
 unit: install
-	$(PY) -m pytest -q --durations=15 --doctest-modules --ignore tests/browser --ignore tests/matrix \
+	$(PY) -m pytest -q -n auto --durations=15 --doctest-modules --ignore tests/browser --ignore tests/matrix \
 	  tests posthoc
 
 # nbval executes the quick chapters into book/ (as `make book PROFILE=quick` does), re-runs
