@@ -34,14 +34,18 @@ def numba_threads(threads: int) -> Iterator[int]:
 @contextmanager
 def limited_threads(threads: int) -> Iterator[int]:
     """Run the body with ``threads`` torch threads and at most that many numba threads
-    (:func:`numba_threads`), then restore both; yields the torch thread count in force."""
-    torch_threads = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        with numba_threads(threads):
+    (:func:`numba_threads`), then restore both; yields the torch thread count in force.
+
+    numba's threads are limited first: the first call to numba's thread count starts its
+    threading layer, which in a fresh process resets the OpenMP thread count that torch
+    reads, so torch's count is set after it."""
+    with numba_threads(threads):
+        torch_threads = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
             yield torch.get_num_threads()
-    finally:
-        torch.set_num_threads(torch_threads)
+        finally:
+            torch.set_num_threads(torch_threads)
 
 
 def single_threaded():
