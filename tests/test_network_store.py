@@ -97,13 +97,14 @@ def test_every_committed_network_is_listed_checksummed_indexed_and_readable(fold
         assert state and log["epochs"] >= 1 and log["numerics"]
 
 
-def test_the_quick_profile_trains_nothing_its_networks_are_committed():
-    """Every network of the quick profile's plan is committed, so a fresh clone's quick book
-    and ``make test`` read them instead of training."""
+@pytest.mark.parametrize("profile", FOLDERS)
+def test_every_network_of_a_profile_is_committed(profile):
+    """Every network of the profile's plan is committed, and nothing else, so a fresh
+    clone's book and ``make test`` read them instead of training."""
     from posthoc.repro.network_plan import network_rows
 
-    wanted = {row["key"] + ".safetensors" for row in network_rows("quick")}
-    assert wanted and wanted == set(listed(FOLDERS["quick"]))
+    wanted = {row["key"] + ".safetensors" for row in network_rows(profile)}
+    assert wanted and wanted == set(listed(FOLDERS[profile]))
 
 
 @pytest.mark.parametrize("folder", FOLDERS.values(), ids=FOLDERS.keys())
