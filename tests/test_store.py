@@ -237,3 +237,37 @@ def test_a_store_that_cannot_be_written_is_named_in_one_line(tmp_path, capsys):
         main(["--profile", "quick", "--results", str(blocker), "--methods", "default"])
     assert exit_.value.code == 2
     assert f"results store {blocker} is a file" in capsys.readouterr().err
+
+
+def test_grids_of_several_settings_run_together_and_each_gets_its_rows(data_dir, tmp_path):
+    """run_groups: the missing cells of every grid are computed in one run (one pool of
+    workers), and each grid gets the rows of its own settings, as run_grid gives them."""
+    from posthoc.repro.runner import run_groups
+
+    store = ResultStore(tmp_path / "together")
+    half = Settings(max_epochs=2, lam=0.5, method_options=SETTINGS.method_options)
+    first, second = run_groups([(_cells(), SETTINGS), (_cells(["default"]), half)], store,
+                               progress=False, data_dir=data_dir, workers=2)
+    assert first["lam"].tolist() == [0.75, 0.75] and second["lam"].tolist() == [0.5]
+    assert store.runs()["cells_computed"].tolist() == [3]
+    alone = run_grid(_cells(["default"]), half, ResultStore(tmp_path / "alone"),
+                     progress=False, data_dir=data_dir)
+    timing = ["runtime_s", "cpu_s", "finished_at"]
+    pd.testing.assert_frame_equal(second.drop(columns=timing), alone.drop(columns=timing))
+
+
+def test_a_process_loads_a_configuration_once_and_each_cell_gets_its_own_copy(data_dir):
+    import numpy as np
+
+    from posthoc import load_dataset
+    from posthoc.repro.cells import cell_dataset
+
+    first = cell_dataset("compas-race", "aif360", data_dir)
+    first.valid.X[:] = 0                                    # a cell that spoils its copy
+    again = cell_dataset("compas-race", "aif360", data_dir)
+    fresh = load_dataset("compas-race", data_dir=data_dir)
+    assert again.valid.X is not first.valid.X
+    for name in ("train", "valid", "test"):
+        for part in ("X", "y", "a"):
+            assert np.array_equal(getattr(getattr(again, name), part),
+                                  getattr(getattr(fresh, name), part))

@@ -15,7 +15,7 @@ from .cells import Cell, Settings, grid
 from .parameters import chapter_defaults
 from .chapters import STUDY_CHAPTERS
 from .profiles import budget_options, check_profile
-from .runner import study_rows
+from .runner import study_groups
 
 
 def _method_options(profile: str, settings: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -121,10 +121,11 @@ def profile_grid(profile: str) -> tuple[list[Cell], Settings]:
 
 def chapter_rows(chapter: str, profile: str, settings: dict[str, Any] | None = None, *,
                  workers: int | None = None, **kwargs: Any) -> pd.DataFrame:
-    """:func:`study_rows` of every group of :func:`chapter_grids`, one table (the rows
-    record each group's objective and tolerance)."""
-    frames = [study_rows(profile, cells, run, workers=workers, **kwargs)
-              for cells, run in chapter_grids(chapter, profile, settings)]
+    """The rows of every group of :func:`chapter_grids` (their missing cells run together,
+    :func:`~posthoc.repro.runner.study_groups`), one table (the rows record each group's
+    objective and tolerance)."""
+    frames = study_groups(profile, chapter_grids(chapter, profile, settings), workers=workers,
+                          **kwargs)
     frames = [f for f in frames if not f.empty]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
