@@ -52,6 +52,25 @@ def test_fast_and_straightforward_random_perturbation_agree(problem):
     assert fast["threshold"] == pytest.approx(slow["threshold"])
 
 
+def test_adversarial_fine_tuning_updates_as_the_one_tensor_adam_loop_does(problem, monkeypatch):
+    """The method's multi-tensor Adam gives the weights torch's plain one-tensor-at-a-time
+    Adam gives, bit for bit (the paper's cells rest on it)."""
+    import posthoc.methods.adversarial as adversarial
+
+    net, valid, _ = problem
+    options = {"epochs": 2, "critic_steps": 15, "actor_steps": 10, "batch_size": 32}
+    fast = adversarial.adversarial_fine_tuning(copy.deepcopy(net), valid, measure="spd",
+                                               lam=0.75, seed=3, **options)
+    plain = torch.optim.Adam
+    monkeypatch.setattr(adversarial.torch.optim, "Adam",
+                        lambda params, **kwargs: plain(params, foreach=False))
+    loop = adversarial.adversarial_fine_tuning(copy.deepcopy(net), valid, measure="spd",
+                                               lam=0.75, seed=3, **options)
+    assert all(torch.equal(a, b) for a, b in zip(fast.state_dict().values(),
+                                                 loop.state_dict().values()))
+    assert not torch.equal(fast.state_dict()["head.weight"], net.state_dict()["head.weight"])
+
+
 def test_callable_measure_with_random_perturbation(problem):
     net, valid, _ = problem
 

@@ -77,8 +77,11 @@ def adversarial_fine_tuning(model: nn.Module, split: Split, *, measure: Measure,
         with torch.random.fork_rng():  # every draw below comes from `seed`
             torch.manual_seed(seed)
             critic = Critic(batch_size * head.in_features)
-            critic_optimiser = torch.optim.Adam(critic.parameters())
-            actor_optimiser = torch.optim.Adam(model.parameters())
+            # torch's multi-tensor Adam: the same updates, bit for bit, as its default
+            # one-tensor-at-a-time loop on the CPU, with fewer calls per step (about 10%
+            # of a cell's time; its fused Adam changes the last bits, so it is not used).
+            critic_optimiser = torch.optim.Adam(critic.parameters(), foreach=True)
+            actor_optimiser = torch.optim.Adam(model.parameters(), foreach=True)
             for _ in steps(range(epochs), desc="adversarial fine-tuning: epochs"):
                 model.eval()
                 critic.train()
