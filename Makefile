@@ -34,7 +34,7 @@ endif
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: help install data book notebooks html test unit nbval matrix browser wheel bench study \
-  chapter clean
+  chapter clean book-checks
 
 help:
 	@echo "make book      install, get the data, execute every notebook (PROFILE=$(PROFILE)), build _build/html"
@@ -136,7 +136,18 @@ wheel: install
 	cd $(WHEEL_DIR) && venv/bin/python $(CURDIR)/tests/packaging/check_wheel.py venv
 	cd $(WHEEL_DIR) && venv/bin/posthoc --help | grep -q "posthoc debias"
 
-test: unit nbval matrix browser wheel
+# The unit tests run beside the book's chain (the quick chapters under nbval, the parameter
+# matrix, the browser check), two jobs at a time: the chain spends long stretches on one core
+# (kernels starting, tables computed in one process, Sphinx), which the unit tests fill.
+# Everything they share is installed first; each line of output is written whole.
+test: install data $(CHROMIUM) $(MATHJAX)
+	$(MAKE) --no-print-directory -j2 --output-sync=line unit book-checks
+	$(MAKE) --no-print-directory wheel
+
+book-checks:
+	$(MAKE) --no-print-directory nbval
+	$(MAKE) --no-print-directory matrix
+	$(MAKE) --no-print-directory browser
 
 bench: install
 	$(PY) -m posthoc.repro.bench
