@@ -34,3 +34,26 @@ def test_the_status_counts_the_cells_of_this_code_and_the_tables(tmp_path, capsy
     assert not complete(tmp_path, "quick")
     assert main(["--results", str(tmp_path), "--profile", "quick"]) == 1
     assert capsys.readouterr().out.rstrip().endswith("not complete")
+
+
+def test_moved_lists_every_verdict_and_number_that_changed():
+    from pathlib import Path
+
+    from posthoc.repro.staging import moved
+
+    paper = Path(__file__).resolve().parents[1] / "results" / "paper"
+    claims = pd.read_csv(paper / "claims.csv")
+    assert moved(claims, claims).empty
+    other = claims.copy()
+    other.loc[0, "verdict"] = "not supported" if claims["verdict"][0] != "not supported" \
+        else "supported"
+    other.loc[2, "value"] = claims["value"][2] + 1e-9
+    other = other.drop(index=5)
+    found = moved(claims, other)
+    assert sorted(found["claim"]) == sorted(claims["claim"][[0, 2, 5]])
+    numbers = pd.read_csv(paper / "comparison.csv")
+    changed = numbers.copy()
+    changed.loc[3, "ours"] = numbers["ours"][3] * 2
+    assert moved(numbers, numbers).empty
+    assert moved(numbers, changed)[["config", "quantity"]].values.tolist() == \
+        numbers[["config", "quantity"]].iloc[[3]].values.tolist()

@@ -10,7 +10,11 @@ switches) it has::
 
     python -m posthoc.repro.staging --results results/paper-next
 
-prints both and exits with status 0 when nothing is missing, 1 otherwise.
+prints both and exits with status 0 when nothing is missing, 1 otherwise. When the store
+has replaced ``results/paper`` and the book has re-derived ``claims.csv`` and
+``comparison.csv``, :func:`moved` lists every verdict and number that moved::
+
+    python -m posthoc.repro.staging --moved OLD.csv NEW.csv
 """
 
 from __future__ import annotations
@@ -58,12 +62,43 @@ def complete(results: str | Path, profile: str = "paper") -> bool:
             and bool(table_status(results)["stored"].all()))
 
 
+#: The rows and values of ``claims.csv`` and ``comparison.csv`` that :func:`moved` compares.
+KEYS = {"claims": (["claim", "where"], ["verdict", "value"]),
+        "comparison": (["table", "config", "quantity", "model", "protocol", "kind"],
+                       ["ours", "within_2_sigma"])}
+
+
+def moved(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """Every row of ``claims.csv`` or ``comparison.csv`` (told apart by their columns) whose
+    verdict or number differs between ``old`` and ``new``, or that only one of them has:
+    the row's key, then each compared value before and after."""
+    kind = "claims" if "verdict" in old.columns else "comparison"
+    key, values = KEYS[kind]
+    both = old[key + values].merge(new[key + values], on=key, how="outer",
+                                   suffixes=(" before", " after"), indicator=True)
+    changed = both["_merge"] != "both"
+    for name in values:
+        before, after = both[f"{name} before"], both[f"{name} after"]
+        changed |= ~((before == after) | (before.isna() & after.isna()))
+    return both[changed].drop(columns="_merge").reset_index(drop=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m posthoc.repro.staging",
                                      description=__doc__.split("\n\n")[0])
-    parser.add_argument("--results", required=True, help="the staging store's folder")
+    parser.add_argument("--results", help="the staging store's folder")
     parser.add_argument("--profile", default="paper", choices=list(PROFILES))
+    parser.add_argument("--moved", nargs=2, metavar=("OLD", "NEW"),
+                        help="instead: the verdicts or numbers that differ between two "
+                             "claims.csv or two comparison.csv")
     args = parser.parse_args(argv)
+    if args.moved:
+        old, new = (pd.read_csv(path) for path in args.moved)
+        table = moved(old, new)
+        print(table.to_string(index=False) if len(table) else "nothing moved")
+        return 0
+    if not args.results:
+        parser.error("--results is required (or --moved OLD NEW)")
     cells = cell_status(args.results, args.profile)
     tables = table_status(args.results)
     print(cells.to_string(index=False))
@@ -79,4 +114,4 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-__all__ = ["TABLES", "cell_status", "complete", "table_status"]
+__all__ = ["KEYS", "TABLES", "cell_status", "complete", "moved", "table_status"]
