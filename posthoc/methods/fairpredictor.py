@@ -15,8 +15,6 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-import oxonfair.utils.group_metrics as metrics
-from oxonfair import DeepFairPredictor
 from torch import nn
 
 from ..data import Split
@@ -65,6 +63,11 @@ class GroupOffsets(PostProcessorBase):
 def fit(model: nn.Module, split: Split, *, measure: Measure, lam: float, seed: int,
         objective, tolerance: float) -> Fit:
     """Fit OxonFair's FairPredictor on the model's validation scores."""
+    # Imported here: OxonFair brings in scikit-learn, 0.9 s of every process's import of
+    # posthoc otherwise, and only this fit uses it.
+    import oxonfair.utils.group_metrics as metrics
+    from oxonfair import DeepFairPredictor
+
     scores = scores_of(model, split.X)
     bound = objective.epsilon - objective.margin if objective.constrained else tolerance
     target = metrics.balanced_accuracy if objective.constrained else metrics.accuracy

@@ -13,7 +13,6 @@ import copy
 
 import numpy as np
 import torch
-from sklearn.metrics import accuracy_score
 from torch import nn
 from torch.func import functional_call, vmap
 
@@ -105,6 +104,8 @@ def _plain_objective(pred: np.ndarray, y: np.ndarray, a: np.ndarray, measure: Me
                      lam: float) -> float:
     """The objective of one prediction vector: the measure from that vector's own group
     counts, and scikit-learn's ``accuracy_score``, the way the authors' loop scored it."""
+    from sklearn.metrics import accuracy_score   # here: scikit-learn is 0.9 s of any import
+
     if callable(measure):
         gap = call_measure(measure, pred.astype(np.int64), y, a)
     else:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from fairlearn.postprocessing import ThresholdOptimizer
 from torch import nn
 
 from ..data import Split
@@ -113,6 +112,9 @@ class GroupThresholds(PostProcessorBase):
 def fit(model: nn.Module, split: Split, *, measure: Measure, lam: float, seed: int,
         objective, grid_size: int) -> Fit:
     """Fit fairlearn's ThresholdOptimizer on the model's validation scores."""
+    # Imported here: fairlearn brings in scikit-learn (see methods.fairpredictor).
+    from fairlearn.postprocessing import ThresholdOptimizer
+
     constraint = CONSTRAINTS[measure]
     constrained = objective.constrained
     tol = (objective.epsilon - objective.margin
