@@ -33,7 +33,7 @@ endif
 # Debian's Chromium, driven by Playwright, opens the built book in make test.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: help install data book notebooks html test unit nbval matrix browser wheel bench study \
+.PHONY: help install data book notebooks html test unit nbval nbval-rerun matrix browser wheel bench study \
   chapter clean book-checks
 
 help:
@@ -101,12 +101,15 @@ unit: install
 # each one and compares every output.
 nbval: install data
 	$(MAKE) --no-print-directory notebooks PROFILE=quick
+	$(MAKE) --no-print-directory nbval-rerun
+
+nbval-rerun:
 	$(PY) -m pytest -q -p no:cacheprovider --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	  $(patsubst notebooks/%.py,book/%.ipynb,$(NOTEBOOKS))
 
 # Every chapter re-executed with other values its parameters cell documents (quick profile,
-# after nbval has filled the network cache and the results store).
+# on the network cache the quick chapters filled and a copy of their results store).
 matrix: install data
 	$(PY) -m pytest -q -p no:cacheprovider tests/matrix
 
@@ -136,18 +139,19 @@ wheel: install
 	cd $(WHEEL_DIR) && venv/bin/python $(CURDIR)/tests/packaging/check_wheel.py venv
 	cd $(WHEEL_DIR) && venv/bin/posthoc --help | grep -q "posthoc debias"
 
-# The unit tests run beside the book's chain (the quick chapters under nbval, the parameter
-# matrix, the browser check), two jobs at a time: the chain spends long stretches on one core
-# (kernels starting, tables computed in one process, Sphinx), which the unit tests fill.
-# Everything they share is installed first; each line of output is written whole.
+# The unit tests run beside the book's chain, two jobs at a time: the chain spends long
+# stretches on one core (kernels starting, tables computed in one process, Sphinx), which the
+# other job fills. The chain executes the quick chapters, then runs their checks side by
+# side: nbval's second execution, the parameter matrix (on a copy of the results store) and
+# the browser check. Everything they share is installed first; each line of output is
+# written whole.
 test: install data $(CHROMIUM) $(MATHJAX)
 	$(MAKE) --no-print-directory -j2 --output-sync=line unit book-checks
 	$(MAKE) --no-print-directory wheel
 
 book-checks:
-	$(MAKE) --no-print-directory nbval
-	$(MAKE) --no-print-directory matrix
-	$(MAKE) --no-print-directory browser
+	$(MAKE) --no-print-directory notebooks PROFILE=quick
+	$(MAKE) --no-print-directory nbval-rerun matrix browser
 
 bench: install
 	$(PY) -m posthoc.repro.bench

@@ -9,8 +9,8 @@ import numpy as np
 from torch import nn
 
 from ._progress import shown
-from .validation import check_lam, check_measurable_groups, check_positive_int, check_seed
-from .threads import limited_threads
+from .validation import check_lam, check_measurable_groups, check_seed
+from .threads import check_threads, limited_threads
 from .data import Split
 from .diagnostics import is_constant
 from .methods import METHODS, DebiasResult, frozen_copy, scores_of
@@ -22,7 +22,8 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
            lam: float | None = None, seed: int | None = None,
            objective: str | Objective = "weighted",
            epsilon: float | None = None, margin: float | None = None,
-           resamples: int | None = None, progress: bool = False, threads: int = 1,
+           resamples: int | None = None, progress: bool = False,
+           threads: int | str = "auto",
            **options: Any) -> DebiasResult:
     """Debias ``model`` post hoc with the validation ``split``.
 
@@ -63,13 +64,15 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
         resamples (5; 100 for ``"certified"``).
     progress : bool, default False
         Show the long methods' progress (trials, layers or epochs) on stderr.
-    threads : int, default 1
-        Threads torch and numba may use while the method runs (restored afterwards). The
-        methods work on small batched tensors, where a second thread gains little and loses
-        much as soon as another process runs: on a 2-core machine beside one busy process,
-        two threads made random perturbation and layer-wise optimisation 2.5 times slower
-        than one (``python -m posthoc.repro.bench --busy`` measures it). The numbers do not
-        depend on it.
+    threads : int or "auto", default "auto"
+        Threads torch and numba may use while the method runs (restored afterwards).
+        ``"auto"`` takes one per idle core when the call starts, and one when any other
+        process runs on the other cores (:func:`posthoc.threads.auto_threads`): the methods
+        work on small batched tensors, where a second thread gains on an idle machine and
+        loses much as soon as another process runs (on a 2-core machine beside one busy
+        process, two threads made random perturbation and layer-wise optimisation 2.5 times
+        slower than one; ``python -m posthoc.repro.bench --busy`` measures it). The numbers
+        do not depend on it.
     **options
         The method's options, for example ``trials`` (random), ``calls`` (layerwise),
         ``epochs`` (adversarial), ``grid`` (thresholds tried; ``None`` for every cut point).
@@ -101,7 +104,7 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
     """
     spec = METHODS.check(method)
     measure = _checked_measure(spec, measure)
-    threads = check_positive_int("threads", threads)
+    threads = check_threads(threads)
     criterion = _criterion(spec, split, measure, objective, lam=lam, seed=seed,
                            epsilon=epsilon, resamples=resamples, margin=margin)
     settings = spec.resolve(options)

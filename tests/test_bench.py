@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from posthoc.repro.bench import (bench_layerwise, bench_layerwise_run, bench_random,
                                   bench_training, main)
 
@@ -20,8 +22,6 @@ def test_training_benchmark(data_dir, capsys):
 
 
 def test_bad_arguments_are_refused(capsys):
-    import pytest
-
     with pytest.raises(SystemExit):
         main(["training", "--seeds", "0"])
     assert "--seeds, --epochs and --trials must be positive" in capsys.readouterr().err
@@ -72,7 +72,7 @@ def test_busy_mode_runs_each_comparison_idle_then_beside_a_competing_process(cap
 
     def comparison():
         seen.append(_spinners())
-        return {"ratio": 10.0 / (1 + seen[-1])}
+        return {"ratio": 10.0 / (1 + seen[-1]), "threads": 2 - seen[-1]}
 
     table = run_comparisons([("toy", comparison)], busy=True)
     assert seen == [0, 1]                       # idle first, then one competing process
@@ -80,4 +80,28 @@ def test_busy_mode_runs_each_comparison_idle_then_beside_a_competing_process(cap
     assert _spinners() == 0                     # stopped afterwards
     lines = capsys.readouterr().out.splitlines()
     assert lines[-3].startswith("speedup") and lines[-2].split() == ["idle", "busy"]
-    assert lines[-1].split() == ["toy", "10.0", "5.0"]
+    assert lines[-1].split() == ["toy", "10.0x", "(2", "threads)", "5.0x", "(1", "thread)"]
+
+
+def test_auto_threads_count_the_idle_cores(tmp_path):
+    """"auto" takes one thread per core no other process runs on, and one thread when the
+    kernel's count cannot be read."""
+    from posthoc.threads import check_threads, idle_cores
+
+    loadavg = tmp_path / "loadavg"
+    for running, idle in ((1, 4), (2, 3), (4, 1), (9, 0)):
+        loadavg.write_text(f"0.50 0.40 0.30 {running}/321 4567\n")
+        assert idle_cores(loadavg=loadavg, cores=4, reads=2, pause_s=0) == idle
+    assert idle_cores(loadavg=tmp_path / "missing", cores=4) == 0
+    assert check_threads(3) == 3 and check_threads("auto") >= 1
+    with pytest.raises(ValueError, match="threads must be an integer >= 1 or 'auto'; got 'two'"):
+        check_threads("two")
+
+
+def test_auto_threads_see_a_competing_process():
+    """Beside one spinning process, a 2-core machine has at most one idle core."""
+    from posthoc.repro.load import competing_process
+    from posthoc.threads import idle_cores, usable_cores
+
+    with competing_process():
+        assert idle_cores() <= usable_cores() - 1

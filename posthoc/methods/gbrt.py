@@ -28,9 +28,10 @@ computed differently:
   position) are kept for the fit, and a node seen before is not scanned again; the
   visiting order then picks among its tied features exactly as a scan would have.
 * The features are scanned in chunks, compiled with numba; ``threads`` of them run in
-  parallel (default one: on a 2-core machine with one other busy process, two threads made
-  a fit about 16 times slower than one, since each level's scan waits for its slowest
-  thread). The result does not depend on the number of threads.
+  parallel (default: the numba threads in force, which :func:`posthoc.debias` sets to one
+  unless cores are idle, see :mod:`posthoc.threads`: on a 2-core machine with one other busy
+  process, two threads made a fit about 16 times slower than one, since each level's scan
+  waits for its slowest thread). The result does not depend on the number of threads.
 
 Everything else follows scikit-learn: features in float32, splits only between values more
 than 1e-7 apart, the threshold halfway between them, nodes that are pure or hold fewer than
@@ -45,6 +46,7 @@ from __future__ import annotations
 # Chooses a writable cache folder for numba, so it must come first (see the module).
 from .. import _numba_cache  # noqa: F401  # isort: skip
 import numpy as np
+import numba
 from numba import njit, prange, types
 from numba.typed import Dict
 
@@ -672,7 +674,7 @@ class QuantileGBRT:
 
     def __init__(self, *, quantiles=QUANTILES, n_estimators: int = 30, max_depth: int = 3,
                  learning_rate: float = 0.1, seed: int = 0, remember: bool = True,
-                 threads: int = 1):
+                 threads: int | None = None):
         if n_estimators < 1:
             raise ValueError(f"n_estimators={n_estimators!r} is not allowed; expected an "
                              "integer >= 1.")
@@ -688,7 +690,7 @@ class QuantileGBRT:
         self.learning_rate = float(learning_rate)
         self._rng = np.random.default_rng(seed)
         self.remember = bool(remember)
-        self.threads = check_positive_int("threads", threads)
+        self.threads = None if threads is None else check_positive_int("threads", threads)
 
     def fit(self, X, y) -> "QuantileGBRT":
         X = np.asarray(X, dtype=np.float32)
@@ -710,7 +712,8 @@ class QuantileGBRT:
                                  dtype=np.int64)
         self.threshold_ = np.zeros(self.feature_.shape)
         self.value_ = np.zeros((n_models, self.n_estimators, 2 ** (self.max_depth + 1) - 1))
-        with numba_threads(self.threads) as threads:
+        in_force = numba.get_num_threads() if self.threads is None else self.threads
+        with numba_threads(in_force) as threads:
             _fit_all(order.astype(np.int64), sorted_x, distinct_neighbours(sorted_x), X, y,
                      alphas, inits, keys, self.n_estimators, self.max_depth,
                      self.learning_rate, threads, self.feature_, self.threshold_,
@@ -762,7 +765,8 @@ class FastGBRT:
 
     def __init__(self, dims: int, *, seed: int, n_initial_points: int = 10,
                  n_points: int = 100, bound: float = 1.0, kappa: float = 1.96,
-                 n_estimators: int = 30, remember: bool = True, threads: int = 1):
+                 n_estimators: int = 30, remember: bool = True,
+                 threads: int | None = None):
         if dims < 1:
             raise ValueError(f"dims={dims!r} is not allowed; expected an integer >= 1.")
         self.dims = int(dims)

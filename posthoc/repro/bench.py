@@ -56,7 +56,7 @@ from ..methods.gbrt import FastGBRT
 from ..methods.layerwise import layerwise_optimisation, linear_layers
 from ..methods.random import random_perturbation, random_perturbation_loop
 from ..networks import PaperNet
-from ..threads import limited_threads
+from ..threads import check_threads, limited_threads
 from ..training import BATCH_SIZE, train_network, train_networks
 from .load import competing_process
 from .paper import paper_numbers
@@ -119,50 +119,54 @@ def bench_training(config: str = "adult-sex", *, n_seeds: int = 10, epochs: int 
 
 def bench_random(config: str = "adult-sex", *, trials: int | None = None, seed: int = 0,
                  measure: str = "spd", network_epochs: int = 1001,
-                 data_dir: str | None = None) -> dict:
-    """Time straightforward and batched random perturbation; return the figures."""
+                 data_dir: str | None = None, threads: int | str = "auto") -> dict:
+    """Time straightforward and batched random perturbation; return the figures. The loop
+    runs on one thread, the batched version on ``threads`` (``"auto"``: as
+    :func:`posthoc.debias` chooses, one per idle core)."""
     dataset = load_dataset(config, data_dir=data_dir)
     network = train_network(dataset, seed=0, max_epochs=network_epochs, progress=False)
     settings = METHODS["random"].resolve({"trials": trials, "grid": 501} if trials else
                                          {"grid": 501})
     trials = settings["trials"]
     print(f"random perturbation benchmark: {config}, {trials} trials, measure {measure}, "
-          f"{len(dataset.valid)} validation rows, grid of 501 thresholds, both on one thread "
-          "(as posthoc.debias runs a method)", flush=True)
+          f"{len(dataset.valid)} validation rows, grid of 501 thresholds", flush=True)
     def report(label: str, seconds: float, found: dict) -> None:
         print(f"{label:25s}{seconds:8.2f} s   best trial {found['trial']}, "
               f"objective {found['objective']:.6f}, threshold {found['threshold']:.3f}",
               flush=True)
 
     print("one trial at a time (numpy masks, sklearn accuracy_score per threshold, as the "
-          "authors' loop):", flush=True)
+          "authors' loop), one thread:", flush=True)
     with limited_threads(1):
         start = time.perf_counter()
         slow = random_perturbation_loop(copy.deepcopy(network), dataset.valid,
                                         measure=measure, lam=0.75, seed=seed, trials=trials,
                                         std=settings["std"], grid=501)
         loop_s = time.perf_counter() - start
-        report("", loop_s, slow)
+    report("", loop_s, slow)
+    with limited_threads(check_threads(threads)) as used:
         start = time.perf_counter()
         fast = random_perturbation(copy.deepcopy(network), dataset.valid, measure=measure,
                                    lam=0.75, seed=seed,
                                    **{k: v for k, v in settings.items() if k != "best_state"})
         batched_s = time.perf_counter() - start
-    report("all trials batched:", batched_s, fast)
+    report(f"all trials batched, {used} thread{'s' if used > 1 else ''}:", batched_s, fast)
     same = fast["trial"] == slow["trial"] and abs(fast["objective"] - slow["objective"]) < 1e-12
     print(f"same trial and objective: {'yes' if same else 'NO'}")
     ratio = loop_s / batched_s
     print(f"speedup: {ratio:.1f}x")
     return {"config": config, "trials": trials, "loop_s": loop_s, "batched_s": batched_s,
-            "same": same, "ratio": ratio}
+            "same": same, "ratio": ratio, "threads": used}
 
 
 def bench_layerwise(config: str = "adult-sex", *, layer: str = "body.4",
                     calls: int | None = None,
                     seed: int = 0, measure: str = "spd", network_epochs: int = 1001,
-                    full: bool = True, data_dir: str | None = None) -> dict:
-    """Time layer-wise optimisation of ``layer`` with scikit-optimize and with the compiled
-    optimiser (same budget, same scoring), then, if ``full``, the compiled one on every
+                    full: bool = True, data_dir: str | None = None,
+                    threads: int | str = "auto") -> dict:
+    """Time layer-wise optimisation of ``layer`` with scikit-optimize (one thread) and with
+    the compiled optimiser (``threads``; ``"auto"``: as :func:`posthoc.debias` chooses, one
+    per idle core), same budget, same scoring, then, if ``full``, the compiled one on every
     layer; return the figures."""
     dataset = load_dataset(config, data_dir=data_dir)
     network = train_network(dataset, seed=0, max_epochs=network_epochs, progress=False)
@@ -172,11 +176,10 @@ def bench_layerwise(config: str = "adult-sex", *, layer: str = "body.4",
         raise ValueError(f"layer={layer!r} is not allowed; the network's layers are "
                          f"{', '.join(dims)}.")
     print(f"layer-wise benchmark: {config}, layer {layer} ({dims[layer]} weights), {calls} "
-          f"calls, measure {measure}, {len(dataset.valid)} validation rows, both on one "
-          "thread (as posthoc.debias runs a method)", flush=True)
+          f"calls, measure {measure}, {len(dataset.valid)} validation rows", flush=True)
     figures = {"config": config, "layer": layer, "calls": calls}
     for name in ("skopt", "gbrt"):
-        with limited_threads(1):
+        with limited_threads(1 if name == "skopt" else check_threads(threads)) as used:
             start = time.perf_counter()
             found = layerwise_optimisation(
                 copy.deepcopy(network), dataset.valid, measure=measure, lam=0.75, seed=seed,
@@ -184,8 +187,10 @@ def bench_layerwise(config: str = "adult-sex", *, layer: str = "body.4",
                                                 "optimiser": name}))
             figures[f"{name}_s"] = time.perf_counter() - start
         figures[f"{name}_objective"] = found["objective"]
-        label = {"skopt": "scikit-optimize Optimizer (GBRT + LCB):",
-                 "gbrt": "compiled GBRT + LCB (posthoc):"}[name]
+        figures[f"{name}_threads"] = used
+        label = {"skopt": "scikit-optimize Optimizer (GBRT + LCB), ",
+                 "gbrt": "compiled GBRT + LCB (posthoc), "}[name] + (
+                     f"{used} thread{'s' if used > 1 else ''}:")
         print(f"{label:42s}{figures[f'{name}_s']:8.2f} s   best objective "
               f"{found['objective']:.6f}", flush=True)
     figures["ratio"] = figures["skopt_s"] / figures["gbrt_s"]
@@ -282,12 +287,15 @@ def _runs(args) -> list[tuple[str, object]]:
         data_dir=data))] if quick else
         [(f"fullrun {c}", lambda c=c: bench_layerwise_run(c, data_dir=data))
          for c in ("compas-race", "adult-sex")])
+    threads = args.threads if args.threads == "auto" else int(args.threads)
     layerwise = [("layerwise", (lambda: bench_layerwise(
-        "compas-race", calls=40, network_epochs=40, full=False, data_dir=data)) if quick
-        else (lambda: bench_layerwise(args.config, data_dir=data)))]
+        "compas-race", calls=40, network_epochs=40, full=False, data_dir=data,
+        threads=threads)) if quick
+        else (lambda: bench_layerwise(args.config, data_dir=data, threads=threads)))]
     config, epochs = ("compas-race", 40) if quick else (args.config, 1001)
     random = [("random", lambda: bench_random(config, trials=args.trials,
-                                              network_epochs=epochs, data_dir=data))]
+                                              network_epochs=epochs, data_dir=data,
+                                              threads=threads))]
     seeds, train_epochs = (4, 1) if quick else (args.seeds, args.epochs)
     training = [("training", lambda: bench_training(
         "compas-race" if quick else args.config, n_seeds=seeds, epochs=train_epochs,
@@ -303,20 +311,36 @@ def run_comparisons(runs, *, busy: bool) -> pd.DataFrame:
     condition with its ratio, printed as a table at the end."""
     rows = []
     for name, run in runs:
-        rows.append({"comparison": name, "machine": "idle", "ratio": run()["ratio"]})
+        rows.append({"comparison": name, "machine": "idle", **_ratio(run())})
         print(flush=True)
         if busy:
             print(f"{name}, again beside one competing CPU-bound process:", flush=True)
             with competing_process():
-                rows.append({"comparison": name, "machine": "busy", "ratio": run()["ratio"]})
+                rows.append({"comparison": name, "machine": "busy", **_ratio(run())})
             print(flush=True)
-    table = pd.DataFrame(rows).pivot(index="comparison", columns="machine", values="ratio")
-    table = table.reindex(index=[n for n, _ in runs],
-                          columns=[c for c in ("idle", "busy") if c in set(table.columns)])
+    frame = pd.DataFrame(rows)
+    names = [n for n, _ in runs]
+    machines = [c for c in ("idle", "busy") if c in set(frame["machine"])]
+    table = frame.pivot(index="comparison", columns="machine", values="ratio")
+    table = table.reindex(index=names, columns=machines)
     table.columns.name = table.index.name = None
-    print("speedup (straightforward time / fast time):")
-    print(table.round(1).to_string())
+    threads = frame.pivot(index="comparison", columns="machine", values="threads")
+    shown = pd.DataFrame({m: [f"{table.loc[n, m]:.1f}x ({_threads(threads.loc[n, m])})"
+                              for n in names] for m in machines}, index=names)
+    print("speedup (straightforward time / fast time), with the fast version's threads:")
+    print(shown.to_string())
     return table
+
+
+def _ratio(figures: dict) -> dict:
+    """A comparison's ratio and the threads its fast version ran on (one where it says
+    nothing else)."""
+    return {"ratio": figures["ratio"],
+            "threads": figures.get("threads", figures.get("gbrt_threads", 1))}
+
+
+def _threads(count) -> str:
+    return f"{int(count)} thread{'s' if int(count) > 1 else ''}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -335,6 +359,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--busy", action="store_true",
                         help="run each comparison twice: on the machine as it is, then "
                              "beside one competing CPU-bound process; print both ratios")
+    parser.add_argument("--threads", default="auto", choices=["auto", "1", "2"],
+                        help="threads of the fast versions of random perturbation and the "
+                             "layer-wise optimiser (default auto: as posthoc.debias runs a "
+                             "method, one per idle core; the study's cells run on 1); the "
+                             "straightforward versions run on one thread")
     parser.add_argument("--config", default="adult-sex", help="configuration (default adult-sex)")
     parser.add_argument("--trials", type=int, default=METHODS["random"].defaults["trials"],
                         help="random: trials (default: the method's)")

@@ -224,7 +224,7 @@ def _debiased(network, dataset, cell: Cell, settings: Settings) -> tuple[Any, st
     try:
         result = debias(network, dataset.valid, cell.method, measure=cell.measure,
                         lam=settings.lam, seed=cell.seed, objective=settings.objective,
-                        **tolerance, **settings.method_options.get(cell.method, {}))
+                        threads=1, **tolerance, **settings.method_options.get(cell.method, {}))
     except (NoCertifiedCandidate, NotApplicable) as exc:
         return None, str(exc), isinstance(exc, NoCertifiedCandidate)
     return result, "", True

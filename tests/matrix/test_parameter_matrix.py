@@ -1,12 +1,14 @@
 """Every chapter re-executes with values its parameters cell documents other than the
 defaults (quick profile): one configuration, one measure, a subset of methods, another λ or
 ε, and every registered method where a method is a parameter. Two chapters run at a time;
-each uses the network cache and results store the quick book filled, so only cells the
-defaults left out are computed."""
+each uses the network cache the quick book filled and a copy of its results store, so only
+cells the defaults left out are computed, and the book's own store stays as the book left it
+(nbval re-executes the book's chapters from it, beside this matrix)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 
 import nbformat
@@ -14,6 +16,7 @@ import pytest
 
 from posthoc.methods import METHODS
 from posthoc.repro.chapters import CHAPTERS, no_parameters
+from posthoc.repro.profiles import results_folder
 from posthoc.repro.run_chapter import execute
 
 #: (chapter, parameters): at least two selections per chapter that has parameters. The
@@ -52,7 +55,7 @@ def _label(entry) -> str:
 
 
 @pytest.fixture(scope="module")
-def executed(tmp_path_factory):
+def executed(tmp_path_factory, monkeypatch_module):
     """Each entry of the matrix executed: its notebook, or the error that stopped it."""
     def run(number_entry):
         number, (name, parameters) = number_entry
@@ -61,8 +64,17 @@ def executed(tmp_path_factory):
                            out=tmp_path_factory.mktemp(f"run{number}"))
         except Exception as exc:  # noqa: BLE001 - reported by the entry's test
             return exc
-    # One folder for every run's CSV tables (the book's own stay as the quick book wrote them).
-    os.environ["POSTHOC_TABLES"] = str(tmp_path_factory.mktemp("tables"))
+    # One folder for every run's CSV tables (the book's own stay as the quick book wrote them),
+    # and a copy of the quick book's results store for the cells the selections add.
+    monkeypatch_module.setenv("POSTHOC_TABLES", str(tmp_path_factory.mktemp("tables")))
+    # The other profiles' results, which some chapters read (the paper's claims), are linked.
+    results, book = tmp_path_factory.mktemp("results"), results_folder("quick")
+    for other in (book.parent.iterdir() if book.parent.is_dir() else []):
+        if other.is_dir() and other.name != "quick":
+            (results / other.name).symlink_to(other.resolve(), target_is_directory=True)
+    if book.is_dir():
+        shutil.copytree(book, results / "quick", ignore=shutil.ignore_patterns("locks", "*.tmp"))
+    monkeypatch_module.setenv("POSTHOC_RESULTS", str(results))
     with ThreadPoolExecutor(2) as pool:
         return dict(zip(map(_label, MATRIX), pool.map(run, enumerate(MATRIX))))
 
