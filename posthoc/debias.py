@@ -23,7 +23,7 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
            objective: str | Objective = "weighted",
            epsilon: float | None = None, margin: float | None = None,
            resamples: int | None = None, progress: bool = False,
-           threads: int | str = "auto",
+           threads: int | str = 1,
            **options: Any) -> DebiasResult:
     """Debias ``model`` post hoc with the validation ``split``.
 
@@ -64,15 +64,16 @@ def debias(model: nn.Module, split: Split, method: str, *, measure: Measure = "s
         resamples (5; 100 for ``"certified"``).
     progress : bool, default False
         Show the long methods' progress (trials, layers or epochs) on stderr.
-    threads : int or "auto", default "auto"
+    threads : int or "auto", default 1
         Threads torch and numba may use while the method runs (restored afterwards).
-        ``"auto"`` takes one per idle core when the call starts, and one when any other
-        process runs on the other cores (:func:`posthoc.threads.auto_threads`): the methods
-        work on small batched tensors, where a second thread gains on an idle machine and
-        loses much as soon as another process runs (on a 2-core machine beside one busy
-        process, two threads made random perturbation and layer-wise optimisation 2.5 times
-        slower than one; ``python -m posthoc.repro.bench --busy`` measures it). The numbers
-        do not depend on it.
+        ``"auto"`` takes one per idle core when the call starts
+        (:func:`posthoc.threads.auto_threads`), for a machine where nothing else will start
+        meanwhile. The methods work on small batched tensors, where a second thread gains
+        a little on an idle machine and loses much as soon as another process runs (on a
+        2-core machine beside one busy process, two threads made random perturbation and
+        layer-wise optimisation 2.5 times slower than one, and the compiled optimiser's
+        scan 16 times slower; ``python -m posthoc.repro.bench --busy`` measures it). The
+        numbers do not depend on it.
     **options
         The method's options, for example ``trials`` (random), ``calls`` (layerwise),
         ``epochs`` (adversarial), ``grid`` (thresholds tried; ``None`` for every cut point).

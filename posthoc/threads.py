@@ -4,10 +4,10 @@ posthoc's methods and its training work on small batched tensors. There a second
 gains little and loses much as soon as another process runs: on a 2-core machine beside one
 busy process, two threads made random perturbation and layer-wise optimisation about 2.5
 times slower than one, and numba's parallel scan 16 times slower. On an idle machine the
-second thread gains. So :func:`posthoc.debias` runs its method with as many threads as
-there are idle cores when it starts (:func:`auto_threads`: one when any other process is
-running on the other cores), and every worker process of the study is single-threaded. No
-number posthoc computes depends on the count.
+second thread gains, but a count chosen when a call starts cannot follow the load while
+it runs. So :func:`posthoc.debias` runs its method with one thread unless told otherwise
+(``"auto"``: one per idle core when it starts, :func:`auto_threads`), and every worker
+process of the study is single-threaded. No number posthoc computes depends on the count.
 """
 
 from __future__ import annotations

@@ -119,10 +119,10 @@ def bench_training(config: str = "adult-sex", *, n_seeds: int = 10, epochs: int 
 
 def bench_random(config: str = "adult-sex", *, trials: int | None = None, seed: int = 0,
                  measure: str = "spd", network_epochs: int = 1001,
-                 data_dir: str | None = None, threads: int | str = "auto") -> dict:
+                 data_dir: str | None = None, threads: int | str = 1) -> dict:
     """Time straightforward and batched random perturbation; return the figures. The loop
-    runs on one thread, the batched version on ``threads`` (``"auto"``: as
-    :func:`posthoc.debias` chooses, one per idle core)."""
+    runs on one thread, the batched version on ``threads`` (``"auto"``: one per idle core
+    when it starts)."""
     dataset = load_dataset(config, data_dir=data_dir)
     network = train_network(dataset, seed=0, max_epochs=network_epochs, progress=False)
     settings = METHODS["random"].resolve({"trials": trials, "grid": 501} if trials else
@@ -163,11 +163,11 @@ def bench_layerwise(config: str = "adult-sex", *, layer: str = "body.4",
                     calls: int | None = None,
                     seed: int = 0, measure: str = "spd", network_epochs: int = 1001,
                     full: bool = True, data_dir: str | None = None,
-                    threads: int | str = "auto") -> dict:
+                    threads: int | str = 1) -> dict:
     """Time layer-wise optimisation of ``layer`` with scikit-optimize (one thread) and with
-    the compiled optimiser (``threads``; ``"auto"``: as :func:`posthoc.debias` chooses, one
-    per idle core), same budget, same scoring, then, if ``full``, the compiled one on every
-    layer; return the figures."""
+    the compiled optimiser (``threads``; ``"auto"``: one per idle core when it starts), same
+    budget, same scoring, then, if ``full``, the compiled one on every layer; return the
+    figures."""
     dataset = load_dataset(config, data_dir=data_dir)
     network = train_network(dataset, seed=0, max_epochs=network_epochs, progress=False)
     calls = calls or METHODS["layerwise"].defaults["calls"]
@@ -359,11 +359,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--busy", action="store_true",
                         help="run each comparison twice: on the machine as it is, then "
                              "beside one competing CPU-bound process; print both ratios")
-    parser.add_argument("--threads", default="auto", choices=["auto", "1", "2"],
+    parser.add_argument("--threads", default="1", choices=["1", "2", "auto"],
                         help="threads of the fast versions of random perturbation and the "
-                             "layer-wise optimiser (default auto: as posthoc.debias runs a "
-                             "method, one per idle core; the study's cells run on 1); the "
-                             "straightforward versions run on one thread")
+                             "layer-wise optimiser (default 1: as posthoc.debias and the "
+                             "study's cells run a method; auto: one per idle core when each "
+                             "version starts); the straightforward versions run on one thread")
     parser.add_argument("--config", default="adult-sex", help="configuration (default adult-sex)")
     parser.add_argument("--trials", type=int, default=METHODS["random"].defaults["trials"],
                         help="random: trials (default: the method's)")
