@@ -21,7 +21,9 @@ from posthoc.repro.run_chapter import execute
 
 #: (chapter, parameters): at least two selections per chapter that has parameters. The
 #: selections keep to the small configurations where the kind of selection allows, so that
-#: the matrix's new cells and tables stay cheap.
+#: the matrix's new cells and tables stay cheap, and compute in the chapter's own process
+#: (``workers=1``): two chapters already run at a time here, and the book's own execution
+#: runs the default pool of one process per core.
 MATRIX = [
     ("need_for_networks", {"configs": ["compas-race"], "seeds": [1]}),
     ("need_for_networks", {"configs": ["compas-race"], "n_estimators": 10}),
@@ -29,17 +31,19 @@ MATRIX = [
                      "n_deltas": 50}),
     ("sensitivity", {"configs": ["bank-age", "compas-race"], "seeds": [1],
                      "regression_config": "compas-race"}),
-    ("main_comparison", {"configs": ["compas-race"], "measures": ["spd"], "lam": 0.5}),
-    ("main_comparison", {"methods": ["default", "roc"], "measures": ["eod"]}),
-    ("ablations", {"configs": ["bank-age"], "archs": ["width-64"]}),
-    ("ablations", {"methods": ["default", "eqodds"], "lam": 0.5, "archs": ["dropout-0.5"]}),
+    ("main_comparison", {"configs": ["compas-race"], "measures": ["spd"], "lam": 0.5,
+                         "workers": 1}),
+    ("main_comparison", {"methods": ["default", "roc"], "measures": ["eod"], "workers": 1}),
+    ("ablations", {"configs": ["bank-age"], "archs": ["width-64"], "workers": 1}),
+    ("ablations", {"methods": ["default", "eqodds"], "lam": 0.5, "archs": ["dropout-0.5"],
+                   "workers": 1}),
     # German credit (1,000 rows) keeps the new cells of another measure and ε cheap.
     ("beyond", {"configs": ["german-sex"], "measures": ["aod"], "epsilon": 0.1,
-                "multigroup_configs": ["compas-race-all"]}),
+                "multigroup_configs": ["compas-race-all"], "workers": 1}),
     ("beyond", {"methods": ["default", "roc", "thresholdopt"], "epsilons": [0.1],
                 "frontier_methods": ["default", "fairpredictor"],
-                "multigroup_configs": ["compas-race-all"]}),
-    ("reproducibility", {"n_boot": 100}),
+                "multigroup_configs": ["compas-race-all"], "workers": 1}),
+    ("reproducibility", {"n_boot": 100, "workers": 1}),
     ("reproducibility", {"n_boot": 50, "workers": 1}),
     *[("own_model", {"method": method, "measure": measure, "epochs": 1, "trials": 4,
                      "lam": 0.3, **({"options": {"calls": 4}} if method == "layerwise" else {})})
