@@ -150,7 +150,7 @@ def bench_random(config: str = "adult-sex", *, trials: int | None = None, seed: 
                                    lam=0.75, seed=seed,
                                    **{k: v for k, v in settings.items() if k != "best_state"})
         batched_s = time.perf_counter() - start
-    report(f"all trials batched, {used} thread{'s' if used > 1 else ''}:", batched_s, fast)
+    report(f"all trials batched, {_threads(used)}:", batched_s, fast)
     same = fast["trial"] == slow["trial"] and abs(fast["objective"] - slow["objective"]) < 1e-12
     print(f"same trial and objective: {'yes' if same else 'NO'}")
     ratio = loop_s / batched_s
@@ -189,11 +189,11 @@ def bench_layerwise(config: str = "adult-sex", *, layer: str = "body.4",
         figures[f"{name}_objective"] = found["objective"]
         figures[f"{name}_threads"] = used
         label = {"skopt": "scikit-optimize Optimizer (GBRT + LCB), ",
-                 "gbrt": "compiled GBRT + LCB (posthoc), "}[name] + (
-                     f"{used} thread{'s' if used > 1 else ''}:")
+                 "gbrt": "compiled GBRT + LCB (posthoc), "}[name] + f"{_threads(used)}:"
         print(f"{label:42s}{figures[f'{name}_s']:8.2f} s   best objective "
               f"{found['objective']:.6f}", flush=True)
     figures["ratio"] = figures["skopt_s"] / figures["gbrt_s"]
+    figures["threads"] = figures["gbrt_threads"]         # the fast version's, as bench_random
     print(f"layer-wise speedup on one layer: {figures['ratio']:.1f}x", flush=True)
     if full:
         start = time.perf_counter()
@@ -335,8 +335,7 @@ def run_comparisons(runs, *, busy: bool) -> pd.DataFrame:
 def _ratio(figures: dict) -> dict:
     """A comparison's ratio and the threads its fast version ran on (one where it says
     nothing else)."""
-    return {"ratio": figures["ratio"],
-            "threads": figures.get("threads", figures.get("gbrt_threads", 1))}
+    return {"ratio": figures["ratio"], "threads": figures.get("threads", 1)}
 
 
 def _threads(count) -> str:
