@@ -34,7 +34,7 @@ endif
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: help install data book notebooks html test unit nbval nbval-rerun matrix browser wheel bench study \
-  chapter clean book-checks
+  chapter clean book-checks quick-results
 
 help:
 	@echo "make book      install, get the data, execute every notebook (PROFILE=$(PROFILE)), build _build/html"
@@ -45,6 +45,7 @@ help:
 	@echo "make chapter NAME=main_comparison ARGS='-p lam 0.5 -y \"configs: [compas-race]\"'"
 	@echo "               re-execute one chapter with other parameters (PROFILE=$(PROFILE))"
 	@echo "make data      download and verify the raw data (POSTHOC_DATA or ~/.cache/posthoc/data)"
+	@echo "make quick-results  recompute the committed quick results (cells and tables) from scratch"
 
 $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -152,6 +153,15 @@ test: install data $(CHROMIUM) $(MATHJAX)
 book-checks:
 	$(MAKE) --no-print-directory notebooks PROFILE=quick
 	$(MAKE) --no-print-directory nbval-rerun matrix browser
+
+# The quick profile's results are committed (results/quick: its cells packed, its tables), so
+# that the quick chapters read them; after a change to the code its cells run (the unit tests
+# say so), this recomputes them from scratch with the committed networks and packs them.
+quick-results: install data
+	rm -rf results/quick/*.parquet results/quick/runs.jsonl results/quick/tables results/quick/locks
+	$(MAKE) --no-print-directory notebooks PROFILE=quick
+	$(PY) -c "from posthoc.repro.store import ResultStore; \
+	  print(ResultStore('results/quick').compact(), 'cells packed into results/quick')"
 
 bench: install
 	$(PY) -m posthoc.repro.bench

@@ -245,6 +245,26 @@ def test_every_staged_paper_result_is_a_cell_of_todays_paper_grid():
                                                                     rows["code"])]).all()
 
 
+def test_the_committed_quick_results_are_todays_quick_grid():
+    # results/quick is committed packed (cells.parquet), so that the quick book and make test
+    # read its cells instead of computing them: it must hold every cell of today's quick grid
+    # under today's code, and nothing else. After a change to the code the cells run,
+    # `make quick-results` recomputes it.
+    from pathlib import Path
+
+    from posthoc.repro.study import profile_plan
+
+    packed = Path(__file__).resolve().parents[1] / "results" / "quick" / ResultStore.PACKED
+    rows = read_parquet(packed)
+    wanted = {cell_id(cell, settings) for cells, settings in profile_plan("quick")
+              for cell in cells}
+    missing, extra = wanted - set(rows["cell_id"]), set(rows["cell_id"]) - wanted
+    assert not missing and not extra, (
+        f"results/quick is not today's quick grid ({len(missing)} of {len(wanted)} cells "
+        f"missing, {len(extra)} of other code or settings): run `make quick-results`")
+    assert rows["cell_id"].is_unique
+
+
 def test_the_committed_paper_results_are_those_of_the_lost_networks():
     # results/paper was computed by networks of training version 2 that were never committed;
     # no cell of it is a cell of today's grid, so nothing mixes until the staging store
