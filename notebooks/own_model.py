@@ -208,7 +208,8 @@ for name, split in (("validation", valid), ("test", test)):
 # unpickles nothing, so a result file from elsewhere cannot run code.
 
 # %%
-workdir = Path(tempfile.mkdtemp())
+scratch = tempfile.TemporaryDirectory()  # a folder removed when the kernel stops
+workdir = Path(scratch.name)
 path = result.save(workdir / "result.zip")
 loaded = posthoc.load_result(path)
 same = np.array_equal(loaded.predict(test.X, test.a), result.predict(test.X, test.a))
