@@ -52,8 +52,8 @@ n_estimators = None
 from myst_nb import glue
 
 from posthoc.repro.claims import margin_claim, network_claim
-from posthoc.repro.models import best_models, failed_networks, model_runs, table3
-from posthoc.repro.paper import format_mean_std, format_range, paper_value
+from posthoc.repro.models import (best_models, failed_networks, model_runs,
+                                   seed_spread_text, table3)
 from posthoc.repro.parameters import describe_settings, resolve_notebook
 from posthoc.repro.tables import read_frames
 
@@ -117,20 +117,9 @@ glue("margin_number", verdicts[1].number, display=False)
 
 # %% tags=["hide-input"]
 failed = failed_networks(runs)
-compas = runs[(runs["dataset"] == "compas") & (runs["model"] == "network")
-              & (runs["protocol"] == "authors_code")].set_index("seed")["accuracy"]
-paper_mean, paper_std = paper_value("table3", "compas", "accuracy", "network")
-weakest = compas.idxmin()
-others = compas.drop(weakest)
 glue("failed_networks", int(failed["failed"].sum()), display=False)
 glue("networks", int(failed["networks"].sum()), display=False)
-glue("compas_accuracy", format_mean_std(compas.mean(), compas.std()), display=False)
-glue("weakest_seed", int(weakest), display=False)
-glue("weakest_accuracy", f"{compas[weakest]:.3f}", display=False)
-glue("others_count", len(others), display=False)
-glue("others_range", format_range(others.min(), others.max()), display=False)
-glue("others_accuracy", format_mean_std(others.mean(), others.std()), display=False)
-glue("paper_compas_accuracy", format_mean_std(paper_mean, paper_std), display=False)
+glue("compas_spread", seed_spread_text(runs, "compas"), display=False)
 failed
 
 # %% [markdown]
@@ -141,15 +130,9 @@ failed
 # *{glue:text}`margin_verdict`*: ours is {glue:text}`margin_number`. With the quick profile (two seeds, 40 epochs) the network
 # is under-trained, so a gap says little; the paper profile (`make book PROFILE=paper`) trains
 # ten seeds with the paper's budget and early stopping. The baselines' hyperparameters are
-# not given in the paper, so small differences in their rows are expected. COMPAS is where
-# the network is least stable across seeds: our test accuracy there is
-# {glue:text}`compas_accuracy` against the paper's {glue:text}`paper_compas_accuracy`, and
-# {glue:text}`failed_networks` of our {glue:text}`networks` networks failed to train. The
-# weakest COMPAS network, seed {glue:text}`weakest_seed`'s, reaches
-# {glue:text}`weakest_accuracy` on the test split, and the other {glue:text}`others_count`
-# reach {glue:text}`others_range`; without it the mean is {glue:text}`others_accuracy`.
-# Whether it counts as failed is in the table above: our rule only catches networks that
-# learnt (almost) nothing, not one that stopped well below its siblings.
+# not given in the paper, so small differences in their rows are expected.
+# {glue:text}`failed_networks` of our {glue:text}`networks` networks failed to train.
+# {glue:text}`compas_spread`
 
 # %% [markdown]
 # ## Exercises

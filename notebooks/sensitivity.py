@@ -55,10 +55,10 @@ from posthoc.repro.claims import (few_parameters_claim, regression_claim,
                                   singular_values_claim, spread_claim)
 from posthoc.repro.comparison import paper_comparison, spread_comparison
 from posthoc.repro.figures import plot_perturbation
-from posthoc.repro.paper import PAPER_LABELS, format_range, paper_value
+from posthoc.repro.paper import PAPER_LABELS, paper_value
 from posthoc.repro.parameters import describe_settings, resolve_notebook
 from posthoc.repro.sensitivity import (AUTHORS_SPREAD, coefficient_singular_values,
-                                       concentration, noise_concentration,
+                                       figure2_text, noise_concentration,
                                        noise_singular_values, perturbation_summary,
                                        perturbation_table, seed_table, spread_ratios, table1,
                                        weakest_network_effect)
@@ -160,12 +160,8 @@ for verdict in (regression_claim(studies, paper_r2),
                 few_parameters_claim(studies, noise_shares),
                 singular_values_claim(singular, noise_singular)):
     print(verdict, end="\n\n")
-shares = studies["coef"].map(lambda coef: concentration(coef, (0.5,))[0.5])
-glue("share_half", format_range(shares.min(), shares.max(), ".1%"), display=False)
-glue("noise_share_half", f"{np.median(noise_shares):.1%}", display=False)
-glue("largest_singular", f"{singular.max():.3f}", display=False)
-low, high = np.quantile(noise_singular.max(axis=1), [0.025, 0.975])
-glue("noise_largest_singular", format_range(low, high), display=False)
+glue("figure2_sentences", figure2_text(list(studies["coef"]), noise_shares, noise_singular),
+     display=False)
 
 # %% [markdown]
 # ## What we conclude
@@ -187,13 +183,8 @@ glue("noise_largest_singular", format_range(low, high), display=False)
 # 2.2 std, as the paper prints it). The held-out R² is the one that measures prediction, so
 # the claim that linear models "predict" the bias is judged on it.
 #
-# Figure 2's two statistics mean little without a reference. Half of the total |coefficient|
-# sits on {glue:text}`share_half` of the parameters (over the networks); a vector of
-# Gaussian noise of the same length gives {glue:text}`noise_share_half`, so "a small fraction
-# of the parameters" is close to what any coefficient vector shows. The largest singular
-# value of the stacked unit coefficient vectors is {glue:text}`largest_singular`; as many
-# Gaussian noise vectors give {glue:text}`noise_largest_singular` (95% range). A largest
-# value above noise's means the networks' coefficient vectors share a direction: they are
+# Figure 2's two statistics mean little without a reference.
+# {glue:text}`figure2_sentences` A largest value above noise's means the networks' coefficient vectors share a direction: they are
 # *more* alike than independent vectors, the opposite of the paper's inference that they
 # are "all relatively different". The verdicts above say, for this run, whether each
 # observation holds and which way it differs from noise.

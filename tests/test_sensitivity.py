@@ -116,3 +116,24 @@ def test_soft_spd_and_noise_statistics_by_hand():
     assert 0.23 < noise_concentration(20000, draws=5).mean() < 0.25
     values = noise_singular_values(10, 20000, draws=3)
     assert values.shape == (3, 10) and np.all(np.abs(values - 1) < 0.05)
+
+
+def test_figure2_in_words_leaves_out_networks_no_delta_moved():
+    from posthoc.repro.sensitivity import figure2_text
+
+    noise_shares = np.array([0.2, 0.3, 0.4])
+    noise_singular = np.array([[1.0], [1.1], [1.2]])
+    # Half of |3, 1, 0, 0| is carried by its first entry: 1 of 4 parameters, 25.0%; of
+    # |1, 1, 1, 1|, by two entries: 50.0%. The two unit vectors have cosine 2 / sqrt(10) and,
+    # stacked, singular values sqrt(1 +- cosine): the largest is sqrt(1 + cosine).
+    coefs = [np.array([3.0, 1.0, 0.0, 0.0]), np.zeros(4), np.ones(4)]
+    cosine = (3 + 1) / (np.sqrt(10) * 2)
+    text = figure2_text(coefs, noise_shares, noise_singular)
+    assert "sits on 25.0% to 50.0% of the parameters" in text
+    assert "over the 2 networks whose SPD some delta changed; 1 had none" in text
+    assert "gives 30.0%" in text
+    assert f"is {np.sqrt(1 + cosine):.3f};" in text
+    low, high = np.quantile([1.0, 1.1, 1.2], [0.025, 0.975])
+    assert f"give {low:.3f} to {high:.3f} (95% range)" in text
+    assert figure2_text([np.zeros(4)] * 2, noise_shares, noise_singular).startswith(
+        "No delta changed any network's SPD")

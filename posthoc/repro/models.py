@@ -13,11 +13,12 @@ from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.metrics import roc_auc_score
 
 from ..validation import check_choice, check_seeds
+from ..configurations import DATASETS
 from ..data import Dataset, load_dataset
 from ..diagnostics import network_health
 from ..methods import scores_of
 from ..training import train_networks
-from .paper import format_mean_std, paper_numbers
+from .paper import format_mean_std, format_range, paper_numbers, paper_value
 from .study import stored_table
 
 MODELS = ("logistic_regression", "network", "random_forest")
@@ -150,6 +151,33 @@ def table3(runs: pd.DataFrame, protocol: str = "authors_code") -> pd.DataFrame:
     return table.reindex(columns=order, level=0)
 
 
+def seed_spread_text(runs: pd.DataFrame, dataset: str) -> str:
+    """Sentences on how the network's test accuracy on ``dataset`` spreads over the seeds of
+    :func:`compare_models` rows (the authors' protocol), beside the paper's, with the weakest
+    seed set apart; or, when ``runs`` hold no network of ``dataset``, that the selection left
+    it out."""
+    label = DATASETS[dataset].label
+    paper = format_mean_std(*paper_value("table3", dataset, "accuracy", "network"))
+    nets = runs[(runs["dataset"] == dataset) & (runs["model"] == "network")
+                & (runs["protocol"] == "authors_code")].set_index("seed")["accuracy"]
+    if nets.empty:
+        return (f"{label}, where the paper's network is least stable across seeds (the paper "
+                f"reports {paper}), is not among the configurations selected here.")
+    text = (f"{label} is where the network is least stable across seeds: our test accuracy "
+            f"there is {format_mean_std(nets.mean(), nets.std())} against the paper's {paper}.")
+    if len(nets) == 1:
+        return text + " With one seed, there is no spread across seeds to look at."
+    weakest = nets.idxmin()
+    others = nets.drop(weakest)
+    reach = (f"the other {len(others)} reach" if len(others) > 1 else "the other reaches")
+    return text + (
+        f" The weakest {label} network, seed {weakest}'s, reaches {nets[weakest]:.3f} on the "
+        f"test split, and {reach} {format_range(others.min(), others.max())}; without it the "
+        f"mean is {format_mean_std(others.mean(), others.std())}. Whether it counts as failed "
+        "is in the table above: our rule only catches networks that learnt (almost) nothing, "
+        "not one that stopped well below its siblings.")
+
+
 def failed_networks(runs: pd.DataFrame) -> pd.DataFrame:
     """Per configuration: how many networks failed (predict one class at 0.5, or are within
     half a point of the majority share on the validation split) and their seeds, with the
@@ -183,4 +211,5 @@ def best_models(runs: pd.DataFrame, protocol: str = "authors_code") -> pd.DataFr
 
 
 __all__ = ["MODELS", "MODEL_LABELS", "PROTOCOLS", "best_accuracy_threshold", "best_models",
-           "compare_models", "failed_networks", "model_runs", "table3"]
+           "compare_models", "failed_networks", "model_runs", "seed_spread_text",
+           "table3"]

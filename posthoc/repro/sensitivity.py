@@ -20,7 +20,7 @@ from ..methods.default import accuracy_threshold
 from ..methods.random import batched_scores, noise_matrix, perturbed_parameters
 from ..metrics import MEASURES, accuracy, bias
 from ..training import train_networks
-from .paper import format_mean_std, paper_numbers
+from .paper import format_mean_std, format_range, paper_numbers
 from .study import stored_table
 
 
@@ -270,8 +270,35 @@ def coefficient_singular_values(coefs: Sequence[np.ndarray]) -> np.ndarray:
     return np.linalg.svd(np.stack(kept), compute_uv=False)
 
 
+def figure2_text(coefs: Sequence[np.ndarray], noise_shares: np.ndarray,
+                 noise_singular: np.ndarray) -> str:
+    """Figure 2's two statistics beside Gaussian noise's, in words: the share of the
+    parameters carrying half of the total |coefficient| (over the networks; ``noise_shares``
+    of :func:`noise_concentration`) and the largest singular value of the stacked unit
+    coefficient vectors (``noise_singular`` of :func:`noise_singular_values`). A network
+    whose SPD no delta changed has no coefficient to measure; when no network has one, the
+    text says so."""
+    moved = [np.asarray(coef) for coef in coefs if np.any(np.asarray(coef) != 0)]
+    if not moved:
+        return ("No delta changed any network's SPD here, so every coefficient is zero and "
+                "neither statistic has anything to measure.")
+    shares = [concentration(coef, (0.5,))[0.5] for coef in moved]
+    largest = coefficient_singular_values(moved).max()
+    low, high = np.quantile(noise_singular.max(axis=1), [0.025, 0.975])
+    unmoved = len(coefs) - len(moved)
+    return (f"Half of the total |coefficient| sits on "
+            f"{format_range(min(shares), max(shares), '.1%')} of the parameters (over the "
+            + (f"{len(moved)} networks whose SPD some delta changed; {unmoved} had none"
+               if unmoved else "networks")
+            + f"); a vector of Gaussian noise of the same length gives "
+            f"{np.median(noise_shares):.1%}, so \"a small fraction of the parameters\" is close "
+            f"to what any coefficient vector shows. The largest singular value of the stacked "
+            f"unit coefficient vectors is {largest:.3f}; as many Gaussian noise vectors give "
+            f"{format_range(low, high)} (95% range).")
+
+
 __all__ = ["ARRAYS", "AUTHORS_SPREAD", "authors_r2", "coefficient_singular_values",
-           "concentration", "default_threshold", "noise_concentration",
+           "concentration", "default_threshold", "figure2_text", "noise_concentration",
            "noise_singular_values", "perturbation_study", "perturbation_summary",
            "perturbation_table", "seed_rows", "seed_table", "soft_spd", "spread_ratios",
            "table1", "weakest_network_effect"]

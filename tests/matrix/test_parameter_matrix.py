@@ -26,8 +26,8 @@ from posthoc.repro.run_chapter import execute
 #: runs the default pool of one process per core.
 MATRIX = [
     ("need_for_networks", {"configs": ["compas-race"], "seeds": [1]}),
-    ("need_for_networks", {"configs": ["compas-race"], "n_estimators": 10}),
-    ("sensitivity", {"configs": ["compas-race"], "regression_config": "compas-race",
+    ("need_for_networks", {"configs": ["german-sex"], "n_estimators": 10}),
+    ("sensitivity", {"configs": ["german-sex"], "regression_config": "german-sex",
                      "n_deltas": 50}),
     ("sensitivity", {"configs": ["bank-age", "compas-race"], "seeds": [1],
                      "regression_config": "compas-race"}),
