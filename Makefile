@@ -156,7 +156,8 @@ book-checks:
 
 # The quick profile's results are committed (results/quick: its cells packed, its tables), so
 # that the quick chapters read them; after a change to the code its cells run (the unit tests
-# say so), this recomputes them from scratch with the committed networks and packs them.
+# say so), this recomputes them from scratch with the committed networks and packs them (a
+# table under a new name is committed with git add -f: other selections' tables are ignored).
 quick-results: install data
 	rm -rf results/quick/*.parquet results/quick/runs.jsonl results/quick/tables results/quick/locks
 	$(MAKE) --no-print-directory notebooks PROFILE=quick
