@@ -265,7 +265,7 @@ def _two_groups(method: str, a: np.ndarray) -> None:
     """AIF360's post-processors know a privileged and an unprivileged group only."""
     groups = n_groups(torch.as_tensor(np.asarray(a)))
     if groups > 2:
-        raise ValueError(f"method {method!r} (AIF360) supports two groups, a in {{0, 1}}; got "
+        raise NotApplicable(f"method {method!r} (AIF360) supports two groups, a in {{0, 1}}; got "
                          f"{groups} groups. The fine-tuning methods work with any number.")
 
 
