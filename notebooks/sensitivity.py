@@ -43,7 +43,7 @@ seeds = None
 max_epochs = None
 # configuration of the perturbation analysis; None: adult-sex
 regression_config = None
-# perturbed copies per network; None: the profile's
+# perturbed copies per network, at least 10; None: the profile's
 n_deltas = None
 
 # %% tags=["hide-input"]

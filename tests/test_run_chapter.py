@@ -20,7 +20,8 @@ def test_parameters_from_pairs_and_yaml():
 BAD = {
     "intro": ({"lam": 0.5}, "Parameter lam=0.5 is not allowed; expected one of the chapter's"),
     "need_for_networks": ({"configs": ["nope"]}, "Parameter configs=['nope'] is not allowed"),
-    "sensitivity": ({"n_deltas": 0}, "Parameter n_deltas=0 is not allowed; expected an integer >= 1"),
+    "sensitivity": ({"n_deltas": 5},
+                    "Parameter n_deltas=5 is not allowed; expected an integer >= 10 "),
     "main_comparison": ({"lam": 2}, "Parameter lam=2 is not allowed; expected a number in [0, 1]"),
     "ablations": ({"configs": ["compas-race"]}, "drawn from adult-sex, bank-age"),
     "beyond": ({"epsilon": 1.5}, "Parameter epsilon=1.5 is not allowed; expected a number in"),

@@ -20,7 +20,7 @@ from typing import Any, Callable, Mapping
 
 from ..data import PAPER_CONFIGURATIONS
 from ..metrics import MEASURES
-from ..validation import Constraint, list_of
+from ..validation import Constraint, integer, list_of
 from .profiles import (ABLATION_ARCHS, ABLATION_CONFIGS, FRONTIER_METHODS, MODERN_METHODS,
                        MULTIGROUP_CONFIGS, PAPER_METHODS, TABLE_CONFIGS, Profile,
                        ablation_methods, budgets)
@@ -104,7 +104,11 @@ CHAPTERS: dict[str, Chapter] = {c.name: c for c in (
             parameters=lambda p: {"configs": list(TABLE_CONFIGS),
                                   "seeds": list(p.network_seeds), "max_epochs": p.max_epochs,
                                   "regression_config": p.regression_config,
-                                  "n_deltas": p.n_deltas}),
+                                  "n_deltas": p.n_deltas},
+            # Appendix A's regressions are scored on a fifth of the deltas: R² needs two.
+            checks={"n_deltas": Constraint("an integer >= 10 (the regressions are scored on "
+                                           "a fifth of the deltas, and R² needs two)",
+                                           integer(10).accepts, (9, 2.5, True, "12"), int)}),
     Chapter("main_comparison", "The main comparison", "Section 6, Figure 1 plots 1-6 and Table 2",
             order=3, parameters=_main_comparison, study=True),
     # The ablation reuses the main comparison's results.
