@@ -93,7 +93,10 @@ def _beyond(p: Profile) -> dict[str, Any]:
 #: Every chapter, in reading order (the table of contents' order).
 CHAPTERS: dict[str, Chapter] = {c.name: c for c in (
     Chapter("intro", "Post-hoc methods for debiasing neural networks",
-            "what holds of the paper, from the committed paper-scale results", order=0),
+            "what holds of the paper, from the committed paper-scale results",
+            # Executed after the reproducibility chapter, whose verdicts it reads: a paper
+            # book re-derives claims.csv and comparison.csv before its first page reads them.
+            order=7),
     Chapter("need_for_networks", "The need for neural networks",
             "Section 6 and Appendix A, Table 3", order=1,
             parameters=lambda p: {"configs": list(TABLE_CONFIGS),
@@ -121,7 +124,7 @@ CHAPTERS: dict[str, Chapter] = {c.name: c for c in (
             parameters=lambda p: {"n_boot": p.n_boot, "workers": 0}),
     Chapter("own_model", "Debias your own model",
             "beyond the paper: your model, your CSV files, save and load, the command line",
-            order=7,
+            order=8,
             parameters=lambda p: {"epochs": p.own_model_epochs, "method": "random",
                                   "measure": "spd", "lam": 0.5, "seed": 0,
                                   **budgets(p, ["random"]), "options": None}),
@@ -129,7 +132,7 @@ CHAPTERS: dict[str, Chapter] = {c.name: c for c in (
             "the final version's objective, today's baselines, one frontier, more than two groups",
             order=5, parameters=_beyond, study=True),
     Chapter("teaching", "Teaching with this book", "learning goals, times and exercises",
-            order=8),
+            order=9),
 )}
 
 #: The order in which ``make book`` executes the chapters.
