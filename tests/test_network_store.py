@@ -111,7 +111,7 @@ def test_every_network_of_a_profile_is_committed(profile):
 def test_the_index_holds_what_each_network_does(datasets, folder):
     """Three networks drawn by a fixed seed: their accuracy and training recomputed from the
     committed file, and their key recomputed from the data and the recipe."""
-    index = pd.read_csv(folder / INDEX)
+    index = pd.DataFrame(indexed(folder).values())
     index = index[index["config"].isin(list(datasets))]
     for _, row in index.sample(3, random_state=0).iterrows():
         data = datasets[row["config"]]
@@ -123,6 +123,22 @@ def test_the_index_holds_what_each_network_does(datasets, folder):
         assert cache_key(data.train, data.valid, seed=int(row["seed"]),
                          max_epochs=int(row["max_epochs"]), early_stopping=True,
                          restore=row["restore"], **ARCHITECTURES[row["arch"]]) == row["key"]
+
+
+@pytest.mark.parametrize("folder", FOLDERS.values(), ids=FOLDERS.keys())
+def test_every_committed_cell_names_a_committed_network_and_records_its_accuracy(folder):
+    """Each cell of the store beside the networks names the network it ran on; that network
+    is committed, and the cell's recorded validation accuracy and failure flag are the
+    index's, to the last bit."""
+    from posthoc.repro.store import read_parquet
+
+    cells = read_parquet(folder.parent / "cells.parquet")
+    index = pd.DataFrame(indexed(folder).values()).rename(columns={"key": "network"})
+    joined = cells.merge(index, on=["network", "config"], how="left", suffixes=("", "_index"),
+                         validate="many_to_one")
+    assert len(cells) and joined["valid_accuracy_index"].notna().all(), "a network is missing"
+    assert (joined["network_valid_accuracy"] == joined["valid_accuracy_index"]).all()
+    assert (joined["network_failed"] == joined["failed"].astype(bool)).all()
 
 
 @pytest.mark.parametrize("profile, config, seeds, max_epochs", [

@@ -165,7 +165,9 @@ def indexed(folder: str | Path) -> dict[tuple, dict]:
     path = Path(folder) / INDEX
     if not path.is_file():
         return {}
-    rows = pd.read_csv(path, keep_default_na=False).to_dict("records")
+    # round_trip: the default parser can move a float's last bit, which a rewrite keeps.
+    rows = pd.read_csv(path, keep_default_na=False,
+                       float_precision="round_trip").to_dict("records")
     return {(row["key"], row["config"]): row for row in rows}
 
 
