@@ -25,7 +25,7 @@ endif
 export CACHES
 # The processor-independent numerics of posthoc.numerics (MKL's COMPATIBLE branch, torch's AVX2
 # kernels where the processor has AVX2), for every program make starts, so that a network
-# trained here is the network trained on another x86-64 processor.
+# trained here is the network trained on another x86-64 processor of the same vendor.
 export MKL_CBWR ?= COMPATIBLE
 ifneq ($(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && echo yes),)
 export ATEN_CPU_CAPABILITY ?= avx2

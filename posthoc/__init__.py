@@ -13,7 +13,8 @@ The reproduction of the paper (its profiles, study, tables, claims and figures) 
 
 Importing posthoc before torch asks torch for the processor-independent numerics of
 :mod:`posthoc.numerics` (MKL's COMPATIBLE branch, AVX2 kernels), so that a network trained
-here is the network trained on another x86-64 processor.
+here is the network trained on another x86-64 processor of the same vendor (training
+differs between AMD and Intel processors: the networks behind the paper's results are data).
 """
 
 # Must run before anything imports torch (see the module).

@@ -1,5 +1,5 @@
 """The numerical setting under which posthoc computes, so that a network trained on one x86-64
-processor is, bit for bit, the network trained on another.
+processor is, bit for bit, the network trained on another of the same vendor.
 
 Training repeats a step a thousand epochs long, and the last bits of each step depend on the
 code path the linear algebra takes on the processor at hand. Measured on this project's
@@ -15,8 +15,12 @@ with one thread per computation (:mod:`posthoc.threads`). Both variables are rea
 torch starts, so :func:`request` sets them (unless the environment already sets them) when
 posthoc is imported before torch; importing torch first leaves torch's own choice, and
 :func:`in_force` says which setting a computation ran under. Every trained network and every
-study cell records it. Processors without AVX2, and machines that are not x86-64 (another
-BLAS), are outside the guarantee.
+study cell records it, with the processor (:func:`processor`). Measured since: the same
+setting gives the same weights on two AMD EPYC processors (with and without AVX-512), but
+other weights on an Intel Xeon, so training is not identical across vendors (the cause is not
+found; MKL is called only for SGEMM, under its COMPATIBLE branch). Computations that do not
+train (evaluating a network, perturbing its weights) were identical on both. Processors
+without AVX2, and machines that are not x86-64 (another BLAS), are outside all of this.
 """
 
 from __future__ import annotations

@@ -188,10 +188,12 @@ def test_a_corrupted_cache_file_is_retrained(isolated_cache):
 def test_training_learns_compas(datasets):
     dataset = datasets["compas-race"]
     # The deep network sits on a plateau for its first epochs on COMPAS; within 40 epochs
-    # most seeds leave it (seed 0 does not, measured: its test accuracy stays at the
-    # majority rate, 0.540), so the test asks it of most of three seeds, trained together in
-    # one process.
-    nets = train_networks(dataset, seeds=[0, 1, 2], max_epochs=40, progress=False, workers=1)
+    # most seeds leave it, and which ones depends on the processor's last bits (measured:
+    # seed 0 stays at the majority rate on an AMD EPYC, seeds 0 and 2 on an Intel Xeon, the
+    # other four of seeds 0-5 gain 0.11-0.14 there), so the test asks it of four of six
+    # seeds, trained together in one process.
+    nets = train_networks(dataset, seeds=list(range(6)), max_epochs=40, progress=False,
+                          workers=1)
     assert not any(net.training for net in nets)
     majority = max(dataset.test.y.mean(), 1 - dataset.test.y.mean())
     learnt = 0
@@ -199,7 +201,7 @@ def test_training_learns_compas(datasets):
         with torch.no_grad():
             scores = net(torch.from_numpy(dataset.test.X)).numpy()
         learnt += ((scores > 0.5) == dataset.test.y).mean() > majority + 0.04
-    assert learnt >= 2
+    assert learnt >= 4
 
 
 @pytest.mark.parametrize("kwargs, match", [

@@ -26,13 +26,14 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from .. import numerics
 from ..network_files import cache_dir, network_path
 from .identity import cell_of, differing_columns
 from .study import ResultStore, prepare_networks, run_cell
 
 #: The columns of :func:`check_sample`'s table.
 CHECK_COLUMNS = ["method", "config", "arch", "seed", "measure", "objective", "identical",
-                 "largest_difference", "differs_in"]
+                 "largest_difference", "differs_in", "processor", "same_processor"]
 
 
 def draw(rows: pd.DataFrame, *, per_method: int = 1, seed: int = 0,
@@ -70,7 +71,9 @@ def largest_difference(stored: pd.Series, fresh: pd.Series, columns: Sequence[st
 
 
 def check_rows(sample: pd.DataFrame, *, data_dir=None, progress: bool = False) -> pd.DataFrame:
-    """Each row of ``sample`` recomputed here and compared with itself (:data:`CHECK_COLUMNS`)."""
+    """Each row of ``sample`` recomputed here and compared with itself (:data:`CHECK_COLUMNS`:
+    ``processor`` is the one that computed the stored row, ``same_processor`` whether it is
+    this one)."""
     lines = []
     for _, stored in tqdm(list(sample.iterrows()), desc="recomputing committed cells",
                           disable=not progress):
@@ -81,8 +84,44 @@ def check_rows(sample: pd.DataFrame, *, data_dir=None, progress: bool = False) -
         lines.append({**{k: stored[k] for k in CHECK_COLUMNS[:6]}, "identical": not differs,
                       "largest_difference": (0.0 if not differs else
                                              largest_difference(stored, fresh, differs)),
-                      "differs_in": ", ".join(differs)})
+                      "differs_in": ", ".join(differs),
+                      # Training is not bitwise identical across processor vendors, so a
+                      # method that trains (adversarial fine-tuning) can differ elsewhere.
+                      "processor": stored.get("processor", ""),
+                      "same_processor": stored.get("processor", "") == numerics.processor()})
     return pd.DataFrame(lines, columns=CHECK_COLUMNS)
+
+
+def check_text(table: pd.DataFrame) -> str:
+    """:func:`check_rows`' table in one or two sentences: how many cells are identical, and
+    of those that differ, which were computed on another processor (training, adversarial
+    fine-tuning's included, is not bitwise identical across processor vendors) and which on
+    this one (a change of results).
+
+    >>> table = pd.DataFrame({"method": ["roc", "adversarial"], "identical": [True, False],
+    ...                       "processor": ["AMD EPYC", "AMD EPYC"],
+    ...                       "same_processor": [False, False]})
+    >>> check_text(table)  # doctest: +NORMALIZE_WHITESPACE
+    '1 of the 2 recomputed cells are identical to their stored rows. 1 (adversarial) differ and
+    were computed on another processor (AMD EPYC), where a method that trains gives other
+    last bits.'
+    """
+    if table.empty:
+        return "No stored cell could be recomputed here."
+    differ = table[~table["identical"].astype(bool)]
+    text = (f"{len(table) - len(differ)} of the {len(table)} recomputed cells are identical to "
+            "their stored rows.")
+    elsewhere = differ[~differ["same_processor"].astype(bool)]
+    here = differ[differ["same_processor"].astype(bool)]
+    if len(elsewhere):
+        text += (f" {len(elsewhere)} ({', '.join(sorted(set(elsewhere['method'])))}) differ "
+                 f"and were computed on another processor "
+                 f"({', '.join(sorted(set(elsewhere['processor'])))}), where a method that "
+                 "trains gives other last bits.")
+    if len(here):
+        text += (f" {len(here)} ({', '.join(sorted(set(here['method'])))}) differ on the "
+                 "processor that computed them: the code's results have changed.")
+    return text
 
 
 def recomputable(rows: pd.DataFrame, cache: str | Path | None = None) -> pd.DataFrame:
@@ -138,5 +177,5 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-__all__ = ["CHECK_COLUMNS", "build_check", "check_rows", "check_sample", "draw",
+__all__ = ["CHECK_COLUMNS", "build_check", "check_rows", "check_text", "check_sample", "draw",
            "largest_difference", "main", "recomputable"]
