@@ -7,7 +7,12 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-PROFILE ?= quick
+# The book is the paper's: it reads the committed paper-scale results and networks, and
+# computes nothing of the study. PROFILE=quick computes everything at reduced scale.
+PROFILE ?= paper
+# `make chapter` re-executes a chapter with other values, which computes their cells: at the
+# quick profile unless PROFILE is given (at the paper's scale a selection can take hours).
+CHAPTER_PROFILE := $(if $(filter file,$(origin PROFILE)),quick,$(PROFILE))
 # The chapters' sources in execution order, from their records (posthoc.repro.chapters),
 # asked of the installed package when a recipe needs them; `make html` writes _toc.yml, in
 # reading order, from the same records.
@@ -43,7 +48,7 @@ help:
 	@echo "make bench     run the speed benchmarks (python -m posthoc.repro.bench)"
 	@echo "make study     run the study grid (PROFILE=$(PROFILE)) into results/$(PROFILE), resumable"
 	@echo "make chapter NAME=main_comparison ARGS='-p lam 0.5 -y \"configs: [compas-race]\"'"
-	@echo "               re-execute one chapter with other parameters (PROFILE=$(PROFILE))"
+	@echo "               re-execute one chapter with other parameters (PROFILE=$(CHAPTER_PROFILE))"
 	@echo "make data      download and verify the raw data (POSTHOC_DATA or ~/.cache/posthoc/data)"
 	@echo "make quick-results  recompute the committed quick results (cells and tables) from scratch"
 
@@ -116,8 +121,8 @@ matrix: install data
 
 # Re-execute one chapter with other parameters: the executed notebook goes to _build/chapters/.
 chapter: install data
-	$(PY) -m posthoc.repro.network_store fill --profile $(PROFILE)
-	$(PY) -m posthoc.repro.run_chapter $(NAME) --profile $(PROFILE) $(ARGS)
+	$(PY) -m posthoc.repro.network_store fill --profile $(CHAPTER_PROFILE)
+	$(PY) -m posthoc.repro.run_chapter $(NAME) --profile $(CHAPTER_PROFILE) $(ARGS)
 
 # Build the HTML of the executed chapters in book/ and open every page in headless Chromium:
 # tables and figures within the column, formulas rendered, images loaded, no console error,

@@ -156,8 +156,8 @@ pd.DataFrame(shapes).set_index("configuration")
 # [papermill](https://papermill.readthedocs.io) executes a chapter with any parameters:
 #
 # ```bash
-# make book                  # every chapter, quick profile, then the HTML
-# make book PROFILE=paper    # every chapter at the paper's scale
+# make book                  # every chapter at the paper's scale, then the HTML
+# make book PROFILE=quick    # every chapter computed at reduced scale
 # .venv/bin/jupytext --to ipynb -o /tmp/nn.ipynb \
 #     notebooks/need_for_networks.py
 # .venv/bin/papermill /tmp/nn.ipynb out.ipynb -p profile paper \
@@ -170,7 +170,7 @@ pd.DataFrame(shapes).set_index("configuration")
 # The main comparison, the ablations and the reproducibility chapter read the study's
 # results store, `results/<profile>`: one file per finished run (a network, a configuration,
 # a measure, a method), named by a hash of everything that determines it. A chapter runs
-# only the runs that are missing, so with the committed paper-scale results the paper
-# profile reads instead of recomputing. `make study PROFILE=paper` (or
+# only the runs that are missing, so with the committed paper-scale results and networks
+# the paper profile reads instead of recomputing or training. `make study PROFILE=paper` (or
 # `python -m posthoc.repro.study --profile paper`) fills the store on its own, resumably, on
 # the local cores or on a Dask cluster.

@@ -47,9 +47,9 @@
 # The raw data (Adult, Bank Marketing, COMPAS) is downloaded on first use and checked
 # against SHA-256 sums. For a classroom without internet access, put the three folders
 # `adult/`, `bank/` and `compas/` on a shared drive and point `POSTHOC_DATA` at it; `make
-# data` verifies them. The quick profile (`make book`, the default) runs every chapter in
-# minutes on a laptop; the paper profile (`make book PROFILE=paper`) reads the committed
-# paper-scale results and computes only what is missing. A single chapter runs with
+# data` verifies them. The paper profile (`make book`, the default) reads the committed
+# paper-scale results and networks, and builds the book in a few minutes; the quick profile
+# (`make book PROFILE=quick`) computes every chapter at reduced scale in minutes on a laptop. A single chapter runs with
 # papermill and any of its parameters, for example
 #
 # ```bash

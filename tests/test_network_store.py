@@ -84,10 +84,8 @@ def test_a_resumed_index_keeps_the_rows_it_has_and_reads_only_new_files(tmp_path
     assert indexed(tmp_path / "nothing") == {}
 
 
-#: Where the networks are committed: the staging store until it replaces results/paper.
-COMMITTED = store_folder("paper").parent.parent / "paper-next" / "networks"
-#: Every committed folder of networks: the paper's staging store and the quick profile's.
-FOLDERS = {"paper": COMMITTED, "quick": store_folder("quick")}
+#: Every committed folder of networks: the paper profile's and the quick profile's.
+FOLDERS = {"paper": store_folder("paper"), "quick": store_folder("quick")}
 
 
 @pytest.mark.parametrize("folder", FOLDERS.values(), ids=FOLDERS.keys())

@@ -3,25 +3,25 @@ equal their committed rows."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from posthoc import numerics
 from posthoc.repro.network_store import fill_cache
+from posthoc.repro.profiles import results_folder
 from posthoc.repro.self_check import check_rows, draw
 from posthoc.repro.study import ResultStore
 
-#: The staging store, computed from the committed networks (it replaces results/paper).
-STAGING = Path(__file__).resolve().parents[1] / "results" / "paper-next"
+#: The paper's results, computed from the committed networks.
+COMMITTED = results_folder("paper")
 
 
 @pytest.mark.skipif(numerics.in_force() != numerics.REPRODUCIBLE,
                     reason="identity across processors holds under posthoc's numerics only")
 def test_committed_cells_recompute_identically_and_a_changed_row_is_caught(isolated_cache):
-    fill_cache(STAGING / "networks", isolated_cache)
-    rows = ResultStore(STAGING).load()
+    fill_cache(COMMITTED / "networks", isolated_cache)
+    rows = ResultStore(COMMITTED).load()
     cheap = rows[rows["method"].isin(["default", "roc", "thresholdopt"])]
     sample = draw(cheap, per_method=1, seed=20261206, budget_s=20)
     assert len(sample) == cheap["method"].nunique() >= 2
@@ -42,12 +42,12 @@ def test_the_build_check_recomputes_only_cells_whose_network_is_at_hand(isolated
     from posthoc.network_files import network_path
     from posthoc.repro.self_check import build_check, recomputable
 
-    rows = ResultStore(STAGING).load()
+    rows = ResultStore(COMMITTED).load()
     rows = rows[rows["method"].isin(["default", "roc"])]
     table, missing = build_check(rows, budget_s=20)
     assert table.empty and missing == ["default", "roc"]
     key = rows[rows["method"] == "default"]["network"].iloc[0]
-    shutil.copy(network_path(STAGING / "networks", key), network_path(isolated_cache, key))
+    shutil.copy(network_path(COMMITTED / "networks", key), network_path(isolated_cache, key))
     assert set(recomputable(rows)["network"]) == {key}
     at_hand = set(rows[rows["network"] == key]["method"])
     table, missing = build_check(rows, budget_s=20)

@@ -223,60 +223,36 @@ def test_beyond_the_paper_runs_every_method_under_both_objectives_and_sweeps_eps
     assert several == {"adult-sex-race", "compas-race-all"}
 
 
-def test_every_staged_paper_result_is_a_cell_of_todays_paper_grid():
-    # Cells computed under another coding, objective or training algorithm have other names:
-    # none may stay in the staging store (results/paper-next, computed from the committed
-    # networks, which replaces results/paper when complete) beside today's.
-    from pathlib import Path
+#: What brings a profile's committed results back to today's grid after a change of code.
+RECOMPUTE = {
+    "quick": "run `make quick-results`",
+    "paper": "re-key them with `python -m posthoc.repro.identity` if the change leaves every "
+             "number alone, or recompute them into a staging store (`python -m "
+             "posthoc.repro.study --profile paper --results results/paper-next`) that "
+             "replaces results/paper whole"}
 
+
+@pytest.mark.parametrize("profile", RECOMPUTE)
+def test_the_committed_results_are_todays_grid(profile):
+    # A profile's results are committed packed (cells.parquet), so that its book and make
+    # test read its cells instead of computing them: the store holds every cell of today's
+    # grid under today's code, and nothing else, so it never mixes cells of two codes or two
+    # sets of networks.
+    from posthoc.repro.profiles import results_folder
     from posthoc.repro.study import profile_plan
 
-    from posthoc.repro.study import cell_key
-
-    store = ResultStore(Path(__file__).resolve().parents[1] / "results" / "paper-next")
-    plan = profile_plan("paper")
-    rows = store.load()
-    assert set(rows["cell_key"]) <= {cell_key(cell, settings) for cells, settings in plan
-                                     for cell in cells}
-    # One code per method: the store never mixes cells of two versions of a method's code
-    # (a cell whose method's code changed is re-keyed by the identity check, or recomputed).
-    assert (rows.groupby("method")["code"].nunique() == 1).all()
-    assert (rows["cell_id"] == [identifier_of(k, c) for k, c in zip(rows["cell_key"],
-                                                                    rows["code"])]).all()
-
-
-def test_the_committed_quick_results_are_todays_quick_grid():
-    # results/quick is committed packed (cells.parquet), so that the quick book and make test
-    # read its cells instead of computing them: it must hold every cell of today's quick grid
-    # under today's code, and nothing else. After a change to the code the cells run,
-    # `make quick-results` recomputes it.
-    from pathlib import Path
-
-    from posthoc.repro.study import profile_plan
-
-    packed = Path(__file__).resolve().parents[1] / "results" / "quick" / ResultStore.PACKED
-    rows = read_parquet(packed)
-    wanted = {cell_id(cell, settings) for cells, settings in profile_plan("quick")
+    rows = read_parquet(results_folder(profile) / ResultStore.PACKED)
+    wanted = {cell_id(cell, settings) for cells, settings in profile_plan(profile)
               for cell in cells}
     missing, extra = wanted - set(rows["cell_id"]), set(rows["cell_id"]) - wanted
     assert not missing and not extra, (
-        f"results/quick is not today's quick grid ({len(missing)} of {len(wanted)} cells "
-        f"missing, {len(extra)} of other code or settings): run `make quick-results`")
+        f"results/{profile} is not today's {profile} grid ({len(missing)} of {len(wanted)} "
+        f"cells missing, {len(extra)} of other code or settings): {RECOMPUTE[profile]}")
     assert rows["cell_id"].is_unique
-
-
-def test_the_committed_paper_results_are_those_of_the_lost_networks():
-    # results/paper was computed by networks of training version 2 that were never committed;
-    # no cell of it is a cell of today's grid, so nothing mixes until the staging store
-    # replaces it whole.
-    from pathlib import Path
-
-    from posthoc.repro.study import profile_plan
-
-    store = ResultStore(Path(__file__).resolve().parents[1] / "results" / "paper")
-    plan = profile_plan("paper")
-    today = {cell_id(cell, settings) for cells, settings in plan for cell in cells}
-    assert len(store.done()) == 2260 and not store.done() & today
+    # One code per method, and every cell named by its key and its method's code.
+    assert (rows.groupby("method")["code"].nunique() == 1).all()
+    assert (rows["cell_id"] == [identifier_of(k, c) for k, c in zip(rows["cell_key"],
+                                                                    rows["code"])]).all()
 
 
 def test_a_budget_equal_to_the_default_leaves_the_cell_names_alone():
