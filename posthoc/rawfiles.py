@@ -103,6 +103,10 @@ def download(source: tuple[str, ...], *, timeout: float = 60.0) -> bytes:
     return payload
 
 
+#: The default fetcher of :func:`ensure_files`, whose ``download`` flag hides the function.
+FETCH = download
+
+
 def _fix_instructions(relative: str, folder: Path) -> str:
     source = SOURCES[relative]
     where = source[0] if len(source) == 1 else f"{source[0]} (inside: {' / '.join(source[1:])})"
@@ -133,7 +137,7 @@ def ensure_files(relatives: list[str], data_dir: Path | str | None = None, *,
         If a file (present or downloaded) does not match its SHA-256 sum.
     """
     folder = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
-    fetch = fetch or download
+    fetch = fetch or FETCH
     for relative in relatives:
         path = folder / relative
         expected = CHECKSUMS[relative]
@@ -166,5 +170,5 @@ def ensure_files(relatives: list[str], data_dir: Path | str | None = None, *,
     return folder
 
 
-__all__ = ["CHECKSUMS", "RAW_FILES", "RawFile", "SOURCES", "default_data_dir", "download",
+__all__ = ["CHECKSUMS", "FETCH", "RAW_FILES", "RawFile", "SOURCES", "default_data_dir", "download",
            "ensure_files", "register_raw_file", "sha256"]

@@ -138,7 +138,7 @@ def _no_network(source):
 
 
 def test_missing_file_names_file_folder_and_fix(tmp_path, monkeypatch):
-    monkeypatch.setattr(data_module, "download", _no_network)
+    monkeypatch.setattr(data_module, "FETCH", _no_network)
     with pytest.raises(FileNotFoundError) as info:
         load_dataset("compas-race", data_dir=tmp_path)
     message = str(info.value)
@@ -200,6 +200,22 @@ def test_download_verifies_and_unpacks_nested_archives(data_dir, tmp_path):
         assert not (target / "compas/compas-scores-two-years.csv").exists()
     finally:
         data_module.SOURCES = original
+
+
+def test_a_missing_file_is_downloaded_by_default(data_dir, tmp_path):
+    """Without ``fetch``, the module's own download runs (file:// here): the ``download``
+    flag must not hide it."""
+    served = tmp_path / "compas-scores-two-years.csv"
+    shutil.copy(data_dir / "compas/compas-scores-two-years.csv", served)
+    original = data_module.SOURCES
+    data_module.SOURCES = {**original,
+                           "compas/compas-scores-two-years.csv": (served.as_uri(),)}
+    try:
+        ensure_files(["compas/compas-scores-two-years.csv"], tmp_path / "fresh")
+    finally:
+        data_module.SOURCES = original
+    assert (tmp_path / "fresh/compas/compas-scores-two-years.csv").read_bytes() == \
+        served.read_bytes()
 
 
 def test_checksums_match_every_listing_of_the_data_folder(data_dir):
