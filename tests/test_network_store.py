@@ -160,6 +160,11 @@ def weights_digest(state: dict) -> str:
     return digest.hexdigest()
 
 
+def _recorded() -> dict[str, dict[str, str]]:
+    """Processor -> network key -> digest, as recorded in :data:`DIGESTS`."""
+    return json.loads(DIGESTS.read_text()) if DIGESTS.is_file() else {}
+
+
 def _reference(row: pd.Series, folder: Path) -> tuple[str, str | None]:
     """What a network trained here must equal: the committed file's digest where this
     processor trained it, else this processor's recorded digest (None when there is none)."""
@@ -167,8 +172,7 @@ def _reference(row: pd.Series, folder: Path) -> tuple[str, str | None]:
     if row["processor"] == here:
         committed, _ = read_network(folder / f"{row['key']}.safetensors")
         return here, weights_digest(committed)
-    recorded = json.loads(DIGESTS.read_text()) if DIGESTS.is_file() else {}
-    return here, recorded.get(here, {}).get(row["key"])
+    return here, _recorded().get(here, {}).get(row["key"])
 
 
 @pytest.mark.parametrize("profile, config, seeds, max_epochs", [
@@ -200,7 +204,7 @@ def test_the_code_trains_the_committed_networks_bit_for_bit(isolated_cache, prof
             here, expected = _reference(row, folder)
             found = weights_digest(net.state_dict())
             if expected is None and os.environ.get("POSTHOC_RECORD_DIGESTS") == "1":
-                recorded = json.loads(DIGESTS.read_text()) if DIGESTS.is_file() else {}
+                recorded = _recorded()
                 recorded.setdefault(here, {})[row["key"]] = found
                 DIGESTS.write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n")
                 continue

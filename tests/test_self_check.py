@@ -3,7 +3,6 @@ equal their committed rows."""
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 
