@@ -129,8 +129,9 @@ failed
 # {glue:text}`network_exclusions`. The "2% higher" on Adult reads
 # *{glue:text}`margin_verdict`*: ours is {glue:text}`margin_number`. With the quick profile (two seeds, 40 epochs) the network
 # is under-trained, so a gap says little; the paper profile (`make book`, the default) reads
-# ten committed networks per dataset, trained with the paper's budget and early stopping. The baselines' hyperparameters are
-# not given in the paper, so small differences in their rows are expected.
+# ten committed networks per dataset, trained with the paper's budget and early stopping.
+# The baselines' hyperparameters are not given in the paper, so small differences in their
+# rows are expected.
 # {glue:text}`failed_networks` of our {glue:text}`networks` networks failed to train.
 # {glue:text}`compas_spread`
 

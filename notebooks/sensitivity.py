@@ -184,10 +184,11 @@ glue("figure2_sentences", figure2_text(list(studies["coef"]), noise_shares, nois
 # the claim that linear models "predict" the bias is judged on it.
 #
 # Figure 2's two statistics mean little without a reference.
-# {glue:text}`figure2_sentences` A largest value above noise's means the networks' coefficient vectors share a direction: they are
-# *more* alike than independent vectors, the opposite of the paper's inference that they
-# are "all relatively different". The verdicts above say, for this run, whether each
-# observation holds and which way it differs from noise.
+# {glue:text}`figure2_sentences` A largest value above noise's means the networks'
+# coefficient vectors share a direction: they are *more* alike than independent vectors,
+# the opposite of the paper's inference that they are "all relatively different". The
+# verdicts above say, for this run, whether each observation holds and which way it differs
+# from noise.
 
 # %% [markdown]
 # ## Exercises
