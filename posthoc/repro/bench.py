@@ -34,7 +34,9 @@ CPU-bound process (:mod:`posthoc.repro.load`), and prints both ratios in a table
 ``python -m posthoc.repro.bench training`` trains the same seeds for the same fixed number of
 epochs twice in one process: one network at a time with a plain PyTorch loop (``nn.Module``,
 ``torch.optim.Adam``, ``ReduceLROnPlateau``, a minibatch loop; the authors' procedure), and
-all seeds at once with :func:`posthoc.train_networks`. It prints both times and their ratio.
+all seeds at once with :func:`posthoc.train_networks`, both on one core (the loop on one
+thread, the batched trainer in one process of one thread; ``--workers N`` gives it N
+processes). It prints both times and their ratio.
 """
 
 from __future__ import annotations
@@ -93,28 +95,31 @@ def train_one_at_a_time(dataset: Dataset, *, seeds: Sequence[int], epochs: int,
 
 
 def bench_training(config: str = "adult-sex", *, n_seeds: int = 10, epochs: int = 2,
-                   data_dir: str | None = None) -> dict:
-    """Time both trainers on the same seeds and epoch budget; return the figures."""
+                   workers: int = 1, data_dir: str | None = None) -> dict:
+    """Time both trainers on the same seeds and epoch budget; return the figures. The plain
+    loop runs on one thread; the batched trainer in ``workers`` processes of one thread each
+    (default 1: the same one core, as the study's cells run)."""
     dataset = load_dataset(config, data_dir=data_dir)
     seeds = list(range(n_seeds))
     print(f"training benchmark: {config}, {n_seeds} seeds x {epochs} epochs "
-          f"({len(dataset.train)} training rows, minibatches of {BATCH_SIZE}), "
-          f"{torch.get_num_threads()} threads", flush=True)
+          f"({len(dataset.train)} training rows, minibatches of {BATCH_SIZE}); the loop on one "
+          f"thread, the batched trainer in {workers} process(es) of one thread", flush=True)
     start = time.perf_counter()
-    train_one_at_a_time(dataset, seeds=seeds, epochs=epochs)
+    with limited_threads(1):
+        train_one_at_a_time(dataset, seeds=seeds, epochs=epochs)
     loop_s = time.perf_counter() - start
     print(f"one network at a time (plain PyTorch loop): {loop_s:8.2f} s "
           f"({loop_s / (n_seeds * epochs):.2f} s per network-epoch)", flush=True)
     start = time.perf_counter()
     train_networks(dataset, seeds=seeds, max_epochs=epochs, early_stopping=False, cache=False,
-                   progress=False)
+                   progress=False, workers=workers)
     batched_s = time.perf_counter() - start
     print(f"all seeds at once (posthoc.train_networks): {batched_s:8.2f} s "
           f"({batched_s / (n_seeds * epochs):.2f} s per network-epoch)", flush=True)
     ratio = loop_s / batched_s
     print(f"training speedup: {ratio:.1f}x")
-    return {"config": config, "seeds": n_seeds, "epochs": epochs, "loop_s": loop_s,
-            "batched_s": batched_s, "ratio": ratio}
+    return {"config": config, "seeds": n_seeds, "epochs": epochs, "workers": workers,
+            "loop_s": loop_s, "batched_s": batched_s, "ratio": ratio}
 
 
 def bench_random(config: str = "adult-sex", *, trials: int | None = None, seed: int = 0,
@@ -299,7 +304,7 @@ def _runs(args) -> list[tuple[str, object]]:
     seeds, train_epochs = (4, 1) if quick else (args.seeds, args.epochs)
     training = [("training", lambda: bench_training(
         "compas-race" if quick else args.config, n_seeds=seeds, epochs=train_epochs,
-        data_dir=data))]
+        workers=args.workers, data_dir=data))]
     chosen = {"all": fullrun + layerwise + random, "fullrun": fullrun,
               "layerwise": layerwise, "random": random, "training": training}
     return chosen.get(args.what, [])
@@ -369,10 +374,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=10, help="training: seeds (default 10)")
     parser.add_argument("--epochs", type=int, default=2,
                         help="training: epochs per network (default 2)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="training: processes of the batched trainer (default 1: one "
+                             "core, as the plain loop; the machine's cores to compare it "
+                             "with the loop on the whole machine)")
     parser.add_argument("--data-dir", default=None, help="raw data folder ($POSTHOC_DATA)")
     args = parser.parse_args(argv)
-    if args.seeds < 1 or args.epochs < 1 or args.trials < 1:
-        parser.error("--seeds, --epochs and --trials must be positive integers")
+    if min(args.seeds, args.epochs, args.trials, args.workers) < 1:
+        parser.error("--seeds, --epochs, --trials and --workers must be positive integers")
     if args.what == "table2" or (args.what == "all" and not args.quick):
         bench_table2(data_dir=args.data_dir)
         print(flush=True)
