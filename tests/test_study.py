@@ -255,6 +255,21 @@ def test_the_committed_results_are_todays_grid(profile):
                                                                     rows["code"])]).all()
 
 
+@pytest.mark.parametrize("profile", RECOMPUTE)
+def test_adversarial_fine_tuning_s_committed_cells_come_from_one_processor(profile):
+    # Adversarial fine-tuning trains, and training is not bitwise identical across processor
+    # vendors (README, *Training is not identical across processor vendors*): with its cells
+    # from one processor, one machine of that vendor recomputes every one of them.
+    from posthoc.repro.profiles import results_folder
+
+    rows = read_parquet(results_folder(profile) / ResultStore.PACKED,
+                        columns=["method", "processor"])
+    processors = rows.loc[rows["method"] == "adversarial", "processor"].value_counts()
+    assert len(processors) == 1, (
+        f"results/{profile}'s adversarial cells come from {len(processors)} processors "
+        f"({processors.to_dict()}); recompute the others' on one of them")
+
+
 def test_a_budget_equal_to_the_default_leaves_the_cell_names_alone():
     from posthoc.repro.parameters import resolve
     from posthoc.repro.study import chapter_grid
