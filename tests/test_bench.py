@@ -21,10 +21,12 @@ def test_training_benchmark(data_dir, capsys):
     assert capsys.readouterr().out.strip().splitlines()[-1].startswith("training speedup: ")
 
 
-def test_bad_arguments_are_refused(capsys):
+@pytest.mark.parametrize("argument", ["--seeds", "--workers"])
+def test_bad_arguments_are_refused(capsys, argument):
     with pytest.raises(SystemExit):
-        main(["training", "--seeds", "0"])
-    assert "--seeds, --epochs and --trials must be positive" in capsys.readouterr().err
+        main(["training", argument, "0"])
+    assert ("--seeds, --epochs, --trials and --workers must be positive"
+            in capsys.readouterr().err)
 
 
 def test_layerwise_benchmark_runs_both_optimisers(data_dir, capsys):
