@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from posthoc.network_files import NETWORK_NAME, network_path, read_network, save
 from posthoc.networks import PaperNet
 from posthoc.repro.network_store import (INDEX, SUMS, export, fill_cache, index_rows, indexed,
                                          listed, sha256, store_folder, write_sums)
+from posthoc.repro import processor_digests
 from posthoc.repro.profiles import ARCHITECTURES
 from posthoc.training import cache_key
 
@@ -145,10 +145,6 @@ def test_every_committed_cell_names_a_committed_network_and_records_its_accuracy
     assert (joined["network_failed"] == joined["failed"].astype(bool)).all()
 
 
-#: Digests of the networks the next test trains, per processor other than the one that
-#: trained the committed networks: training is not bitwise identical across processor
-#: vendors, even under posthoc's numerics (see the README's *Numerics across processors*).
-DIGESTS = Path(__file__).with_name("training_digests.json")
 
 
 def weights_digest(state: dict) -> str:
@@ -160,9 +156,11 @@ def weights_digest(state: dict) -> str:
     return digest.hexdigest()
 
 
-def _recorded() -> dict[str, dict[str, str]]:
-    """Processor -> network key -> digest, as recorded in :data:`DIGESTS`."""
-    return json.loads(DIGESTS.read_text()) if DIGESTS.is_file() else {}
+def _recorded(processor: str) -> dict[str, str]:
+    """Network key -> digest of the networks the next test trains, as recorded for
+    ``processor`` (``networks`` of its record in ``results/processor_digests.json``): training
+    is not bitwise identical across processor vendors, even under posthoc's numerics."""
+    return processor_digests.recorded().get(processor, {}).get("networks", {})
 
 
 def _reference(row: pd.Series, folder: Path) -> tuple[str, str | None]:
@@ -172,7 +170,7 @@ def _reference(row: pd.Series, folder: Path) -> tuple[str, str | None]:
     if row["processor"] == here:
         committed, _ = read_network(folder / f"{row['key']}.safetensors")
         return here, weights_digest(committed)
-    return here, _recorded().get(here, {}).get(row["key"])
+    return here, _recorded(here).get(row["key"])
 
 
 @pytest.mark.parametrize("profile, config, seeds, max_epochs", [
@@ -183,7 +181,8 @@ def test_the_code_trains_the_committed_networks_bit_for_bit(isolated_cache, prof
     """Committed networks trained again here under the reproducible numerics: every weight
     equals the committed file's, for the best and the final weights alike, on the processor
     that trained them; on another processor, the digest recorded for it in
-    ``training_digests.json`` (``POSTHOC_RECORD_DIGESTS=1`` records this processor's)."""
+    ``results/processor_digests.json`` (``POSTHOC_RECORD_DIGESTS=1`` records this
+    processor's)."""
     from posthoc import load_dataset, train_networks
     from posthoc.numerics import in_force
 
@@ -204,11 +203,10 @@ def test_the_code_trains_the_committed_networks_bit_for_bit(isolated_cache, prof
             here, expected = _reference(row, folder)
             found = weights_digest(net.state_dict())
             if expected is None and os.environ.get("POSTHOC_RECORD_DIGESTS") == "1":
-                recorded = _recorded()
-                recorded.setdefault(here, {})[row["key"]] = found
-                DIGESTS.write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n")
+                processor_digests.record(here, {"networks": {**_recorded(here),
+                                                             row["key"]: found}})
                 continue
             if expected is None:
                 pytest.skip(f"the committed networks were trained on {row['processor']}; "
-                            f"this is {here}, whose training is not recorded in {DIGESTS.name}")
+                            f"this is {here}, whose training is not recorded in {processor_digests.RECORDED.name}")
             assert found == expected, (seed, restore, here)

@@ -20,6 +20,9 @@ here, as digests, and compared later on any machine:
 
 Digests are the first 16 hex digits of the SHA-256 of each result's bytes, kept per processor
 model name in :data:`RECORDED` with the torch version and numerical setting they ran under.
+The same record holds, under ``networks``, the full digests of the committed networks trained
+again on that processor (``tests/test_network_store.py``, which compares with them on every
+processor but the one that trained the committed networks).
 """
 
 from __future__ import annotations
@@ -78,8 +81,8 @@ def _inputs(seed: int = 0) -> dict[str, torch.Tensor]:
 
 
 def _adam(t: dict) -> torch.Tensor:
-    flat, exp_avg, exp_avg_sq = t["flat"].clone(), torch.zeros_like(t["flat"]), \
-        torch.zeros_like(t["flat"])
+    flat = t["flat"].clone()
+    exp_avg, exp_avg_sq = torch.zeros_like(flat), torch.zeros_like(flat)
     for step in range(1, 4):
         adam_step(flat, t["grad"] * step, exp_avg, exp_avg_sq, lr=1e-3, step=step)
     return flat
@@ -143,7 +146,7 @@ def training_digests(epochs=EPOCHS, data_dir: str | None = None) -> dict[str, st
     for count in epochs:
         net = train_network(dataset, seed=0, max_epochs=count, early_stopping=False,
                             restore="final", cache=False, progress=False, workers=1)
-        out[str(count)] = digest([v for v in net.state_dict().values()])
+        out[str(count)] = digest(list(net.state_dict().values()))
     return out
 
 
@@ -170,14 +173,22 @@ def measure(data_dir: str | None = None) -> dict:
 
 
 def recorded(path: str | Path = RECORDED) -> dict[str, dict]:
-    """Processor model name -> its record (:func:`measure`), as committed."""
+    """Processor model name -> its record (:func:`measure`, and ``networks``), as committed."""
     path = Path(path)
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
+def record(processor: str, entries: dict, path: str | Path = RECORDED) -> None:
+    """Set ``entries`` (top-level keys of a record) in ``processor``'s record, keeping its
+    other keys, and write the file."""
+    records = recorded(path)
+    records.setdefault(processor, {}).update(entries)
+    Path(path).write_text(json.dumps(records, indent=1, sort_keys=True) + "\n")
+
+
 def compare(here: dict, records: dict[str, dict]) -> pd.DataFrame:
     """One row per operation and per training length, one column per recorded processor:
-    ``same`` or ``differs`` against ``here``; and where training first parts from each."""
+    ``same``, ``differs`` or ``not recorded`` against ``here``."""
     rows = [(kind, name, digest_here) for kind in ("operations", "epochs")
             for name, digest_here in here[kind].items()]
     table = pd.DataFrame({"what": [k for k, _, _ in rows], "name": [n for _, n, _ in rows]})
@@ -208,8 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     print(compare(here, others).to_string(index=False) if others
           else "no other processor recorded")
     if args.record:
-        records[name] = here
-        RECORDED.write_text(json.dumps(records, indent=1, sort_keys=True) + "\n")
+        record(name, here)
         print(f"recorded in {RECORDED}")
     return 0
 
@@ -219,4 +229,4 @@ if __name__ == "__main__":
 
 
 __all__ = ["EPOCHS", "OPERATIONS", "RECORDED", "committed_digests", "compare", "digest", "measure",
-           "operation_digests", "recorded", "training_digests"]
+           "operation_digests", "record", "recorded", "training_digests"]
